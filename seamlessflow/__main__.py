@@ -1,0 +1,3 @@
+from seamlessflow.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""The `seamlessflow` entry point: global options, subcommand dispatch, error printing.
+
+Each subcommand lives in its own module of this package, exposing
+`add_arguments(parser)` and `run(args) -> int`. Those modules import their heavy
+dependencies inside `run`, so that building the parser stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from seamlessflow import __version__
+from seamlessflow.errors import EXIT_INTERRUPTED, EXIT_USAGE, SeamlessflowError, UsageError
+
+# subcommand -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("seamlessflow.cli.cmd_run", "run the workflow (or the given targets)"),
+    "check": ("seamlessflow.cli.cmd_check", "parse and validate the Seamlessfile"),
+    "dag": ("seamlessflow.cli.cmd_dag", "print the instance graph (dot, mermaid or json)"),
+    "explain": ("seamlessflow.cli.cmd_explain", "show where a project file comes from"),
+    "checksum": ("seamlessflow.cli.cmd_checksum", "print the checksum of files or directories"),
+    "upload": ("seamlessflow.cli.cmd_upload", "put files into the buffer store, write sidecars"),
+    "download": ("seamlessflow.cli.cmd_download", "write files from their .CHECKSUM sidecars"),
+    "resolve": ("seamlessflow.cli.cmd_resolve", "write the buffer of a checksum"),
+    "fingertip": ("seamlessflow.cli.cmd_fingertip", "as resolve, recomputing missing bytes"),
+}
+
+
+def _add_global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Global options are accepted before and after the subcommand; on the subparser
+    their default is SUPPRESS so that a value given before the subcommand survives."""
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("-C", dest="directory", metavar="DIR", default=default,
+                        help="work in DIR")
+    parser.add_argument("-f", "--file", dest="seamlessfile", metavar="FILE", default=default,
+                        help="the Seamlessfile (default: ./Seamlessfile)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        default=argparse.SUPPRESS if suppress else False,
+                        help="print only errors and the summary")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        default=argparse.SUPPRESS if suppress else False,
+                        help="print more detail")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with a one-line usage error, as argparse does
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="seamlessflow", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"seamlessflow {__version__}")
+    _add_global_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=help_text, description=module.__doc__)
+        _add_global_options(p, suppress=True)
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.directory:
+            try:
+                os.chdir(args.directory)
+            except OSError as exc:
+                raise UsageError(f"cannot work in {args.directory}: {exc.strerror}") from None
+        return int(args._module.run(args) or 0)
+    except SeamlessflowError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

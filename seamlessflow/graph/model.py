@@ -1,0 +1,86 @@
+"""The expanded workflow: what the language layer produces and everything else consumes.
+
+Plain data only (no I/O, no parsing), so that the graph, identity and scheduling
+layers can be tested without a Seamlessfile, and so the expanded workflow can be
+serialized into the plan cache.
+
+Paths are relative POSIX strings without a trailing slash; `is_dir` says whether
+the item was written with a trailing `/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from seamlessflow.errors import SourcePos
+
+Value = Any  # a YAML/JSON value: None, bool, int, float, str, list, dict
+
+
+@dataclass(frozen=True)
+class InputItem:
+    project_path: str
+    workspace_path: str
+    is_dir: bool
+    pos: SourcePos
+
+
+@dataclass(frozen=True)
+class CaptureItem:
+    workspace_path: str
+    project_path: str
+    is_dir: bool
+    pos: SourcePos
+
+
+@dataclass
+class Instance:
+    """One step instance: a step with its sweep variables bound."""
+
+    name: str  # "count[n=3]", or the step name when the step is not swept
+    step: str
+    bindings: dict[str, Value]  # sweep variable -> value, in the order of the `for` clause
+    language: str  # "bash" or "python"
+    code: str  # after triple-quote dedent; never interpolated
+    inputs: list[InputItem]
+    params: dict[str, Value]
+    captures: list[CaptureItem]
+    pos: SourcePos  # the `step` keyword of the step's header
+    stdout: str | None = None  # project path receiving standard output
+    stdout_pos: SourcePos | None = None
+    metavars: dict[str, Value] = field(default_factory=dict)
+    stage: str | None = None  # None: the stage given by --stage, else "default"
+    stage_pos: SourcePos | None = None
+    scratch: bool = False
+    retries: int = 0
+    timeout: float | None = None
+    cores: int = 1
+
+
+@dataclass
+class StageSettings:
+    """Settings of one stage; None means "not set here" so layers of config can be merged."""
+
+    execution: str | None = None  # "process" | "spawn" | "remote"
+    remote: str | None = None  # "jobserver" | "daskserver"
+    cluster: str | None = None
+    workers: int | None = None
+    pos: SourcePos | None = None
+
+
+@dataclass
+class Workflow:
+    """A fully expanded Seamlessfile."""
+
+    root: str  # the project folder (absolute)
+    seamlessfile: str  # the main Seamlessfile (absolute)
+    instances: dict[str, Instance]  # by instance name, in declaration order
+    project: str | None = None
+    default_stage: StageSettings = field(default_factory=StageSettings)
+    stages: dict[str, StageSettings] = field(default_factory=dict)  # named stages
+    # Every file whose content shaped this workflow: the Seamlessfile, its includes and
+    # config files. Watch mode watches them; the plan cache is keyed on their checksums.
+    source_files: list[str] = field(default_factory=list)
+    # Files matched by glob() patterns: the plan cache must also notice when these change.
+    glob_patterns: list[str] = field(default_factory=list)

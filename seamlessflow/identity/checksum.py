@@ -1,0 +1,54 @@
+"""Checksums of bytes, files and JSON-like values, as Seamless computes them.
+
+A checksum is the SHA-256 of a buffer as 64 lowercase hex characters. Values are
+turned into buffers by the *plain* serialization (orjson, sorted keys, two-space
+indent, UTF-8, one trailing newline), which gives Seamless's bytes by construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from seamlessflow.errors import SeamlessflowError
+
+CHUNK = 1 << 20  # 1 MiB reads: close to hashlib's throughput, flat memory
+_CHECKSUM_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def is_checksum(text: str) -> bool:
+    return bool(_CHECKSUM_RE.fullmatch(text))
+
+
+def checksum_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def checksum_file(path: str | Path) -> str:
+    """Stream the file through SHA-256 in large chunks; memory does not grow with size."""
+    h = hashlib.sha256()
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            h.update(view[:n])
+    return h.hexdigest()
+
+
+def plain_serialize(value: Any) -> bytes:
+    """Seamless's plain serialization of a JSON-like value."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    except (orjson.JSONEncodeError, TypeError) as exc:
+        raise SeamlessflowError(f"cannot serialize value as plain JSON: {exc}") from None
+
+
+def checksum_value(value: Any) -> str:
+    return checksum_bytes(plain_serialize(value))

@@ -1,0 +1,1 @@
+"""language layer (see DESIGN.md)."""
