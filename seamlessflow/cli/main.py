@@ -1,8 +1,9 @@
 """The `seamlessflow` entry point: global options, subcommand dispatch, error printing.
 
 Each subcommand lives in its own module of this package, exposing
-`add_arguments(parser)` and `run(args) -> int`. Those modules import their heavy
-dependencies inside `run`, so that building the parser stays cheap.
+`add_arguments(parser)` and `run(args) -> int`. Only the chosen subcommand's module is
+imported, and it imports its heavy dependencies inside `run`: a cached `run` must not
+pay for what other commands need.
 """
 
 from __future__ import annotations
@@ -51,12 +52,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen_command(argv: list[str]) -> str | None:
+    """The subcommand named in argv, found without parsing, so only its module is imported."""
+    takes_value = {"-C", "-f", "--file"}
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in takes_value:
+            skip = True
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = _Parser(prog="seamlessflow", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"seamlessflow {__version__}")
     _add_global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    chosen = _chosen_command(argv)
     for name, (module_name, help_text) in COMMANDS.items():
+        if name != chosen:
+            sub.add_parser(name, help=help_text)
+            continue
         module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=module.__doc__)
         _add_global_options(p, suppress=True)
@@ -66,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
