@@ -1,0 +1,52 @@
+"""Write the buffer of a checksum to FILE or to standard output. The bytes are verified
+against the checksum before any of them is written; exit 1 if the store lacks them."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checksum", metavar="CHECKSUM", help="64 hex characters")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from seamlessflow.errors import EXIT_OK, StoreError, UsageError
+    from seamlessflow.identity.checksum import is_checksum
+    from seamlessflow.storage.atomic import os_error
+    from seamlessflow.storage.location import open_default_store
+
+    checksum = args.checksum.strip().lower()
+    if not is_checksum(checksum):
+        raise UsageError(f"not a checksum (64 hex characters): {args.checksum!r}")
+    store = open_default_store()
+    present = store.has([checksum])[0]
+    try:
+        if args.output is not None:
+            written = present and store.write_to(checksum, Path(args.output))
+        else:
+            written = present and _to_stdout(store, checksum)
+    except OSError as exc:
+        raise os_error(exc, args.output or "standard output", "write") from None
+    if not written:
+        why = "is corrupt in (and was removed from)" if present else "is not in"
+        raise StoreError(f"buffer {checksum} {why} the buffer store {store.root}")
+    return EXIT_OK
+
+
+def _to_stdout(store, checksum: str) -> bool:
+    """Verify first, then stream: once bytes reach a pipe they cannot be taken back,
+    so nothing is written before the whole buffer hashed correctly."""
+    if not store.verify(checksum):
+        return False
+    stream = store.open(checksum)
+    if stream is None:
+        return False
+    with stream:
+        shutil.copyfileobj(stream, sys.stdout.buffer, 1 << 20)
+    sys.stdout.buffer.flush()
+    return True

@@ -1,0 +1,91 @@
+"""Atomic file writes: a temporary file beside the target, then one rename.
+
+Killing seamlessflow at any moment must leave either the old file or the new one,
+never half of either; every writer in the storage layer goes through here.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from seamlessflow.errors import StoreError
+from seamlessflow.identity.checksum import CHUNK
+
+TEMP_PREFIX = ".seamlessflow-tmp-"
+
+
+def _current_umask() -> int:
+    # Read once at import (single-threaded then): os.umask can only be read by setting it.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+FILE_MODE = 0o666 & ~_UMASK
+DIR_MODE = 0o777 & ~_UMASK
+
+
+def os_error(exc: OSError, path: Path | str, action: str) -> StoreError:
+    """A user-facing error for a failed write or read, naming the path and the cause."""
+    if exc.errno == errno.ENOSPC:
+        reason = "no space left on device"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason = "permission denied"
+    elif exc.errno == errno.ENOENT:
+        reason = "no such file or directory"
+    else:
+        reason = exc.strerror or str(exc)
+    return StoreError(f"cannot {action} {path}: {reason}")
+
+
+@contextmanager
+def temp_in(folder: Path) -> Iterator[tuple[BinaryIO, Path]]:
+    """Yield (open temp file, its path) in `folder`, the folder of the final target, so
+    the rename stays on one file system. The caller renames it into place inside the
+    block; if anything in the block fails, the temp file is removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f, tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    path = Path(path)
+    try:
+        with temp_in(path.parent) as (f, tmp):
+            f.write(data)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise os_error(exc, path, "write") from None
+
+
+def copy_hashing(src: BinaryIO, dst: BinaryIO) -> tuple[str, int]:
+    """Copy a stream in fixed chunks, hashing on the way: one read of the source gives
+    both the stored bytes and the proof of what they are. Returns (checksum, length)."""
+    h = hashlib.sha256()
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    total = 0
+    while True:
+        n = src.readinto(buf)
+        if not n:
+            break
+        h.update(view[:n])
+        dst.write(view[:n])
+        total += n
+    return h.hexdigest(), total

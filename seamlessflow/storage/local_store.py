@@ -1,0 +1,258 @@
+"""A buffer store in a local folder, in the hashserver's "prefix" layout.
+
+The layout (`ROOT/CS[:2]/CS`, marker `ROOT/.HASHSERVER_PREFIX`) is Seamless's, so a
+real hashserver can serve this folder and Seamless can share it. Every buffer is
+hashed while it is written and renamed into place only under the checksum its bytes
+actually have; readers re-hash in `get` and `write_to`, so a buffer damaged later (a
+disk error, an in-place edit of a hard-linked source) is never served. `open` does not
+verify (it hands out a stream for speed); `get` and `write_to` are the verified paths.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from seamlessflow.errors import StoreError
+from seamlessflow.identity.checksum import checksum_bytes, checksum_file, is_checksum
+from seamlessflow.storage.atomic import (
+    FILE_MODE,
+    TEMP_PREFIX,
+    atomic_write_bytes,
+    copy_hashing,
+    os_error,
+    temp_in,
+)
+
+log = logging.getLogger("seamlessflow.storage")
+
+MARKER = ".HASHSERVER_PREFIX"
+READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+
+class LocalBufferStore:
+    """Plain attributes only: worker processes receive it pickled and rebuild it."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"LocalBufferStore({str(self.root)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LocalBufferStore) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def path_of(self, checksum: str) -> Path:
+        if not is_checksum(checksum):
+            raise StoreError(f"not a checksum: {checksum!r}")
+        return self.root / checksum[:2] / checksum
+
+    # ---- queries -------------------------------------------------------------
+
+    def has(self, checksums: Iterable[str]) -> list[bool]:
+        """Presence only: re-hashing here would make every cache lookup read every
+        buffer. Corruption is caught when the bytes are read (`get`, `write_to`)."""
+        return [self.path_of(cs).is_file() for cs in checksums]
+
+    def lengths(self, checksums: Iterable[str]) -> list[int]:
+        result = []
+        for cs in checksums:
+            try:
+                result.append(self.path_of(cs).stat().st_size)
+            except FileNotFoundError:
+                result.append(0)
+        return result
+
+    # ---- reads ---------------------------------------------------------------
+
+    def get(self, checksum: str) -> bytes | None:
+        path = self.path_of(checksum)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise os_error(exc, path, "read buffer") from None
+        if checksum_bytes(data) != checksum:
+            self._drop_corrupt(checksum)
+            return None
+        return data
+
+    def verify(self, checksum: str) -> bool:
+        """Whether the buffer is present and hashes to its name (a corrupt one is
+        dropped). Streams, so it suits buffers of any size."""
+        path = self.path_of(checksum)
+        try:
+            actual = checksum_file(path)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise os_error(exc, path, "read buffer") from None
+        if actual != checksum:
+            self._drop_corrupt(checksum)
+            return False
+        return True
+
+    def open(self, checksum: str) -> BinaryIO | None:
+        """Unverified stream (see the module docstring)."""
+        try:
+            return open(self.path_of(checksum), "rb")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise os_error(exc, self.path_of(checksum), "read buffer") from None
+
+    def write_to(self, checksum: str, dest: Path) -> bool:
+        """Always a copy, never a link: steps may run as root, which ignores the
+        read-only bit, and a step writing into a linked input would corrupt the store.
+        The copy is hashed on the way and renamed into place only if it matches."""
+        dest = Path(dest)
+        src = self.open(checksum)
+        if src is None:
+            return False
+        try:
+            with src, temp_in(dest.parent) as (out, tmp):
+                got, _ = copy_hashing(src, out)
+                if got != checksum:
+                    raise _Corrupt
+                out.flush()
+                os.fchmod(out.fileno(), FILE_MODE)
+                os.replace(tmp, dest)
+        except _Corrupt:
+            self._drop_corrupt(checksum)
+            return False
+        except OSError as exc:
+            raise os_error(exc, dest, "write") from None
+        return True
+
+    # ---- writes --------------------------------------------------------------
+
+    def put(self, data: bytes) -> str:
+        checksum = checksum_bytes(data)
+        target = self.path_of(checksum)
+        if not self._present(target, len(data)):
+            self._ensure_marker()
+            try:
+                atomic_write_bytes(target, data, mode=READ_ONLY)
+            except StoreError as exc:
+                raise StoreError(f"cannot store buffer {checksum}: {exc}") from None
+        return checksum
+
+    def put_file(self, path: Path, checksum: str | None = None, hardlink: bool = False) -> str:
+        """Stream the file into the store (memory stays flat whatever its size).
+
+        With `hardlink`, the file itself becomes the buffer (no copy, no extra disk)
+        and is made read-only. The risk: if it is later edited in place, the buffer
+        changes too; the verified reads then find it corrupt and drop it, so it is
+        lost from the store but never served wrong."""
+        path = Path(path)
+        if hardlink:
+            stored = self._link_file(path)
+        else:
+            stored = self._copy_file(path)
+        if checksum is not None and stored != checksum:
+            raise StoreError(
+                f"{path} changed while it was being stored: expected {checksum}, read {stored}"
+            )
+        return stored
+
+    def discard(self, checksum: str) -> None:
+        """Remove a buffer (scratch results); absent is fine."""
+        try:
+            self.path_of(checksum).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise os_error(exc, self.path_of(checksum), "remove buffer") from None
+
+    # ---- internals -----------------------------------------------------------
+
+    def _copy_file(self, path: Path) -> str:
+        self._ensure_marker()
+        try:
+            with open(path, "rb") as src, temp_in(self.root) as (out, tmp):
+                checksum, length = copy_hashing(src, out)
+                target = self.path_of(checksum)
+                if not self._present(target, length):
+                    out.flush()
+                    os.fchmod(out.fileno(), READ_ONLY)
+                    target.parent.mkdir(exist_ok=True)
+                    os.replace(tmp, target)
+                else:
+                    tmp.unlink()
+        except OSError as exc:
+            raise os_error(exc, path, "store") from None
+        return checksum
+
+    def _link_file(self, path: Path) -> str:
+        try:
+            before = os.stat(path)
+            checksum = checksum_file(path)
+            target = self.path_of(checksum)
+            if self._present(target, before.st_size):
+                return checksum
+            self._ensure_marker()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.parent / f"{TEMP_PREFIX}link-{os.urandom(8).hex()}"
+            try:
+                os.link(path, tmp)
+            except OSError as exc:
+                if exc.errno in (errno.EXDEV, errno.EPERM):  # another file system, or no links
+                    log.warning("warning: cannot hard-link %s into the store (%s); copying",
+                                path, exc.strerror)
+                    return self._copy_file(path)
+                raise
+            try:
+                after = os.stat(tmp)
+                if (after.st_ino, after.st_size, after.st_mtime_ns) != (
+                    before.st_ino, before.st_size, before.st_mtime_ns):
+                    raise StoreError(f"{path} changed while it was being stored")
+                os.chmod(tmp, READ_ONLY)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            raise os_error(exc, path, "store") from None
+        return checksum
+
+    @staticmethod
+    def _present(target: Path, length: int) -> bool:
+        """An existing buffer of the right length is kept: rewriting identical bytes
+        costs I/O, and a damaged one is caught and dropped by the verified reads."""
+        try:
+            return target.stat().st_size == length
+        except FileNotFoundError:
+            return False
+
+    def _ensure_marker(self) -> None:
+        marker = self.root / MARKER
+        if not marker.exists():
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise os_error(exc, self.root, "create buffer store") from None
+            atomic_write_bytes(marker, b"1\n")
+
+    def _drop_corrupt(self, checksum: str) -> None:
+        path = self.path_of(checksum)
+        log.warning(
+            "warning: buffer %s in %s is corrupt (its bytes do not hash to its name); "
+            "removed from the store", checksum, self.root)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("warning: cannot remove corrupt buffer %s: %s", path, exc.strerror)
+
+
+class _Corrupt(Exception):
+    """Internal signal: the bytes read did not hash to the requested checksum."""

@@ -1,0 +1,88 @@
+"""Remembered checksums of project files, keyed on what `stat` says (git's index idea).
+
+A no-op run must not re-read its inputs: an unchanged (size, mtime_ns, inode,
+ctime_ns) gives back the recorded checksum. An entry recorded within the file
+system's timestamp granularity of the file's mtime is "racy" (an edit in the same
+tick would leave the stat unchanged) and is re-verified by hashing, as git does.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import orjson
+
+from seamlessflow.identity.checksum import checksum_file, is_checksum
+from seamlessflow.identity.deep import Hasher
+from seamlessflow.storage.atomic import atomic_write_bytes
+
+FILENAME = "statcache.json"
+FORMAT = 1
+# Coarse file systems (FAT: 2 s, some network mounts: 1 s) round mtimes; 2 s covers
+# them all, and costs only a re-hash of files written in the last two seconds.
+GRANULARITY_NS = 2_000_000_000
+
+# entry: [size, mtime_ns, inode, ctime_ns, checksum, recorded_ns]
+Entry = list
+
+
+def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+class StatCache:
+    def __init__(self, file: Path | None, entries: dict[str, Entry] | None = None,
+                 hasher: Hasher = checksum_file):
+        self.file = file
+        self.entries: dict[str, Entry] = entries if entries is not None else {}
+        self.hasher = hasher
+        self.changed = False
+
+    @classmethod
+    def load(cls, state_dir: Path, hasher: Hasher = checksum_file) -> StatCache:
+        """A missing or unreadable cache file is an empty cache: it only ever costs speed."""
+        file = Path(state_dir) / FILENAME
+        try:
+            data = orjson.loads(file.read_bytes())
+            entries = data["entries"] if data.get("format") == FORMAT else {}
+            if not isinstance(entries, dict):
+                entries = {}
+        except (OSError, orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
+            entries = {}
+        return cls(file, entries, hasher)
+
+    def checksum(self, path: Path) -> str:
+        key = os.path.abspath(path)
+        st = os.stat(key)
+        sig = _signature(st)
+        entry = self.entries.get(key)
+        if entry is not None and _trusted(entry, sig):
+            return entry[4]
+        checksum = self.hasher(Path(key))
+        recorded = time.time_ns()
+        # The file may have changed while it was read: record only a checksum whose
+        # stat signature held from before the read until after it.
+        if _signature(os.stat(key)) == sig:
+            self.entries[key] = [*sig, checksum, recorded]
+            self.changed = True
+        return checksum
+
+    def save(self) -> None:
+        if not self.changed or self.file is None:
+            return
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.file, orjson.dumps({"format": FORMAT, "entries": self.entries}))
+        self.changed = False
+
+
+def _trusted(entry: Entry, sig: tuple[int, int, int, int]) -> bool:
+    try:
+        size, mtime_ns, inode, ctime_ns, checksum, recorded_ns = entry
+    except (TypeError, ValueError):
+        return False
+    if (size, mtime_ns, inode, ctime_ns) != sig or not isinstance(checksum, str):
+        return False
+    racy = mtime_ns >= recorded_ns - GRANULARITY_NS
+    return not racy and is_checksum(checksum)

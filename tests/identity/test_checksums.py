@@ -1,0 +1,30 @@
+"""Checksums agree with independent implementations (the sha256sum tool, hashlib+json)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+
+import pytest
+
+from seamlessflow.identity.checksum import checksum_bytes, checksum_file, checksum_value
+
+
+def sha256sum(path) -> str:
+    out = subprocess.run(["sha256sum", str(path)], check=True, capture_output=True, text=True)
+    return out.stdout.split()[0]
+
+
+@pytest.mark.parametrize("data", [b"", b"hello\n", bytes(range(256)) * 4099, "é€\n".encode()])
+def test_file_and_bytes_checksums_equal_sha256sum(tmp_path, data):
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    assert checksum_file(path) == sha256sum(path)
+    assert checksum_bytes(data) == sha256sum(path)
+
+
+def test_value_checksum_is_sha256_of_sorted_indented_utf8_json():
+    value = {"b": ["x", "ü"], "a": {"z": "1", "y": "naïve"}}
+    expected_bytes = (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+    assert checksum_value(value) == hashlib.sha256(expected_bytes.encode()).hexdigest()
