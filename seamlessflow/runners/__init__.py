@@ -1,1 +1,23 @@
 """runners layer (see DESIGN.md)."""
+
+from __future__ import annotations
+
+import os
+
+from seamlessflow.errors import UsageError
+from seamlessflow.runners.base import Runner
+from seamlessflow.storage.interfaces import BufferStore
+
+
+def make_runner(kind: str, store: BufferStore, workers: int | None = None) -> Runner:
+    """The runner for a stage's `execution` setting. Each runner module is imported only
+    when chosen, so a run that never spawns workers never pays for multiprocessing."""
+    if kind == "process":
+        from seamlessflow.runners.process import ProcessRunner
+
+        return ProcessRunner(store)
+    if kind == "spawn":
+        from seamlessflow.runners.spawn import SpawnRunner
+
+        return SpawnRunner(store, workers or os.cpu_count() or 1)
+    raise UsageError(f"unknown execution '{kind}' (this version runs 'process' and 'spawn')")

@@ -1,0 +1,56 @@
+"""Turning what a successful command left in its workspace into checksums.
+
+Every capture's bytes go into the buffer store here, in the process that ran the command
+(so big outputs are hashed where they were written, on all cores of a worker pool).
+Nothing is recorded in a result database: the scheduler records a result only after a
+successful outcome, so a half-captured attempt can never become a cache hit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from seamlessflow.errors import ExecutionError
+from seamlessflow.execution.workspace import inside
+from seamlessflow.identity.checksum import plain_serialize
+from seamlessflow.storage.interfaces import BufferStore
+from seamlessflow.storage.trees import put_tree
+
+STDOUT_KEY = "<stdout>"
+
+
+class CaptureError(ExecutionError):
+    """A declared capture is missing or has the wrong kind: the attempt fails."""
+
+
+def capture_results(
+    transformation: dict[str, Any], workspace: Path, stdout_path: Path | None, store: BufferStore
+) -> tuple[dict[str, str], str]:
+    """Store every capture (and stdout when captured); return the result mapping and its
+    checksum, the mapping's plain serialization being stored as a buffer too."""
+    result: dict[str, str] = {}
+    for capture in transformation["captures"]:
+        result[capture] = _store_capture(capture, workspace, store)
+    if transformation.get("stdout"):
+        if stdout_path is None:
+            raise CaptureError("stdout was declared as captured but was not recorded")
+        result[STDOUT_KEY] = store.put_file(stdout_path)
+    return result, store.put(plain_serialize(result))
+
+
+def _store_capture(capture: str, workspace: Path, store: BufferStore) -> str:
+    path = inside(workspace, capture)
+    if not path.exists():
+        kind = "directory" if capture.endswith("/") else "file"
+        raise CaptureError(f"capture '{capture}' was not produced (no such {kind} in the workspace)")
+    if not path.resolve().is_relative_to(workspace.resolve()):
+        raise CaptureError(f"capture '{capture}' is a link that points outside the workspace")
+    if capture.endswith("/"):
+        if not path.is_dir():
+            raise CaptureError(f"capture '{capture}' should be a directory, but is a file")
+        deep_checksum, _index = put_tree(store, path)
+        return deep_checksum
+    if not path.is_file():
+        raise CaptureError(f"capture '{capture}' should be a file, but is a directory")
+    return store.put_file(path)

@@ -1,0 +1,25 @@
+"""The `process` runner: every command is a subprocess of the seamlessflow process itself.
+
+No Python interpreter starts per job (bash steps cost little more than starting bash),
+and any number of commands run concurrently on one event loop; hashing of captures runs
+in threads. Cancelling `run` kills the command's process group and awaits it.
+"""
+
+from __future__ import annotations
+
+from seamlessflow.execution.execute import execute_job_async
+from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.storage.interfaces import BufferStore
+
+
+class ProcessRunner:
+    name = "process"
+
+    def __init__(self, store: BufferStore):
+        self.store = store
+
+    async def run(self, job: Job) -> JobOutcome:
+        return await execute_job_async(job, self.store)
+
+    async def close(self) -> None:
+        """Nothing to release: each job's subprocess is gone when its `run` returns."""

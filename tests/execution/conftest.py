@@ -1,0 +1,132 @@
+"""Jobs built by hand against a real LocalBufferStore in tmp_path.
+
+The transformation dict is written out here as PROTOCOL.md defines it, independently of
+the identity layer, so these tests check execution against the spec, not against itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seamlessflow.execution.job import Job
+from seamlessflow.identity.checksum import checksum_bytes, checksum_value, plain_serialize
+from seamlessflow.storage.local_store import LocalBufferStore
+from seamlessflow.storage.trees import put_tree
+
+
+@dataclass
+class JobFactory:
+    store: LocalBufferStore
+    tmp: Path
+
+    def build_dir(self, files: dict[str, bytes], name: str = "src") -> Path:
+        """A real directory holding `files`, outside every workspace."""
+        root = self.tmp / "dirs" / f"{name}-{time.monotonic_ns()}"
+        for rel, data in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+
+    def __call__(
+        self,
+        code: str,
+        *,
+        language: str = "bash",
+        inputs: dict[str, bytes] | None = None,
+        dir_inputs: dict[str, dict[str, bytes]] | None = None,
+        params: dict[str, Any] | None = None,
+        captures: list[str] | None = None,
+        stdout: bool = False,
+        metavars: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        keep_workspace: bool = False,
+        name: str = "step",
+    ) -> Job:
+        input_checksums = {path: self.store.put(data) for path, data in (inputs or {}).items()}
+        for path, files in (dir_inputs or {}).items():
+            input_checksums[path], _index = put_tree(self.store, self.build_dir(files))
+        transformation = {
+            "__language__": language,
+            "__format__": "seamlessflow/1",
+            "code": checksum_bytes(code.encode()),
+            "inputs": input_checksums,
+            "params": params or {},
+            "captures": sorted(captures or []),
+            "stdout": stdout,
+        }
+        self.store.put(code.encode())
+        self.store.put(plain_serialize(transformation))
+        return Job(
+            name=name,
+            checksum=checksum_value(transformation),
+            transformation=transformation,
+            code=code,
+            dir_inputs=sorted(dir_inputs or {}),
+            metavars=metavars or {},
+            timeout=timeout,
+            log_path=str(self.tmp / "logs" / f"{name}.log"),
+            keep_workspace=keep_workspace,
+            workdir=str(self.tmp / "work"),
+        )
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalBufferStore:
+    monkeypatch.setenv("SEAMLESSFLOW_CACHE", str(tmp_path / "cache"))
+    return LocalBufferStore(tmp_path / "cache" / "__TOPLEVEL__")
+
+
+@pytest.fixture
+def make_job(store: LocalBufferStore, tmp_path: Path) -> JobFactory:
+    return JobFactory(store, tmp_path)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie awaiting its reaper counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_gone(pid: int, within: float = 3.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not process_alive(pid):
+            return True
+        time.sleep(0.02)
+    return not process_alive(pid)
+
+
+def wait_for_file(path: Path, within: float = 20.0) -> str:
+    """The content of a file a running command writes, once it is complete (ends in \\n)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if path.exists():
+            text = path.read_text()
+            if text.endswith("\n"):
+                return text.strip()
+        time.sleep(0.02)
+    raise AssertionError(f"{path} was never written")
+
+
+async def await_file(path: Path, within: float = 20.0) -> str:
+    """`wait_for_file` for a test that must keep its event loop running meanwhile."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if path.exists():
+            text = path.read_text()
+            if text.endswith("\n"):
+                return text.strip()
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{path} was never written")

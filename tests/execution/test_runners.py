@@ -1,0 +1,150 @@
+"""The process and spawn runners: same results, concurrency, pool reuse, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from seamlessflow.errors import UsageError
+from seamlessflow.runners import make_runner
+
+from .conftest import await_file, wait_gone
+
+RUNNERS = ["process", "spawn"]
+
+
+def sample_jobs(make_job):
+    return [
+        make_job('awk -v m="$n" \'length($0) >= m\' words > long.txt', inputs={"words": b"a\nabcd\nxyz\n"},
+                 params={"n": 3}, captures=["long.txt"], name="bash"),
+        make_job("import os\nos.makedirs('d/e')\nopen('d/e/f', 'w').write(str(k * 2))\nprint(k)",
+                 language="python", params={"k": 21}, captures=["d/"], stdout=True, name="py"),
+        make_job("cp -r tree copy", dir_inputs={"tree": {"x": b"x", "y/z": b"z"}},
+                 captures=["copy/"], name="tree"),
+    ]
+
+
+async def run_all(kind, store, jobs, workers=2):
+    runner = make_runner(kind, store, workers)
+    try:
+        return [await runner.run(job) for job in jobs]
+    finally:
+        await runner.close()
+
+
+def test_spawn_and_process_give_identical_result_checksums(make_job, store):
+    jobs = sample_jobs(make_job)
+    by_process = asyncio.run(run_all("process", store, jobs))
+    by_spawn = asyncio.run(run_all("spawn", store, jobs))
+    assert all(o.ok for o in by_process + by_spawn), by_process + by_spawn
+    assert [o.result_checksum for o in by_process] == [o.result_checksum for o in by_spawn]
+    assert [o.result for o in by_process] == [o.result for o in by_spawn]
+    assert store.get(by_spawn[1].result["<stdout>"]) == b"21\n"
+
+
+def test_spawn_pool_is_reused_across_jobs(make_job, store):
+    jobs = [make_job("echo $PPID", stdout=True, name=f"j{i}") for i in range(5)]
+    outcomes = asyncio.run(run_all("spawn", store, jobs, workers=2))
+    worker_pids = {int(store.get(o.result["<stdout>"])) for o in outcomes}
+    assert len(worker_pids) == 1  # one job at a time: the first worker is reused each time
+    assert os.getpid() not in worker_pids
+
+
+def test_spawn_pool_never_grows_beyond_its_size(make_job, store):
+    jobs = [make_job("sleep 0.2; echo $PPID", params={"i": i}, stdout=True) for i in range(5)]
+
+    async def all_at_once():
+        runner = make_runner("spawn", store, 2)
+        try:
+            return await asyncio.gather(*(runner.run(j) for j in jobs))
+        finally:
+            await runner.close()
+
+    outcomes = asyncio.run(all_at_once())
+    assert all(o.ok for o in outcomes)
+    assert len({store.get(o.result["<stdout>"]) for o in outcomes}) == 2
+
+
+def test_spawn_runs_failing_jobs_as_failed_outcomes(make_job, store):
+    outcomes = asyncio.run(run_all("spawn", store, [
+        make_job("echo bad >&2; exit 2", captures=["o"]),
+        make_job("echo ok > o", captures=["o"]),
+    ]))
+    assert (outcomes[0].ok, outcomes[0].error, outcomes[0].stderr_tail) == (False, "exit 2", "bad")
+    assert outcomes[1].ok
+
+
+@pytest.mark.parametrize("kind", RUNNERS)
+def test_cancelling_a_running_job_kills_its_command(make_job, store, tmp_path, kind):
+    pid_file = tmp_path / "child.pid"
+    job = make_job('sleep 100 & echo $! > "$pidfile"; wait', metavars={"pidfile": str(pid_file)},
+                   captures=["out"])
+
+    async def scenario() -> tuple[int, bool]:
+        runner = make_runner(kind, store, 1)
+        try:
+            task = asyncio.create_task(runner.run(job))
+            pid = int(await await_file(pid_file))
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            gone = wait_gone(pid, within=2.0)
+            after = await runner.run(make_job("echo again > out", captures=["out"]))
+            return pid, gone and after.ok
+        finally:
+            await runner.close()
+
+    _, ok = asyncio.run(scenario())
+    assert ok
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_process_runner_runs_jobs_concurrently(make_job, store):
+    jobs = [make_job("sleep 1; echo $i > out", params={"i": i}, captures=["out"]) for i in (1, 2)]
+
+    async def both():
+        runner = make_runner("process", store)
+        start = time.monotonic()
+        outcomes = await asyncio.gather(*(runner.run(j) for j in jobs))
+        return outcomes, time.monotonic() - start
+
+    outcomes, elapsed = asyncio.run(both())
+    assert all(o.ok for o in outcomes)
+    assert elapsed < 1.8
+
+
+def test_spawn_pool_runs_jobs_concurrently_on_its_workers(make_job, store):
+    jobs = [make_job("sleep 1; echo $PPID", params={"i": i}, stdout=True) for i in (1, 2)]
+
+    async def warm_then_both():
+        runner = make_runner("spawn", store, 2)
+        try:
+            await asyncio.gather(*(runner.run(make_job("true", stdout=True)) for _ in range(2)))
+            start = time.monotonic()
+            outcomes = await asyncio.gather(*(runner.run(j) for j in jobs))
+            return outcomes, time.monotonic() - start
+        finally:
+            await runner.close()
+
+    outcomes, elapsed = asyncio.run(warm_then_both())
+    assert all(o.ok for o in outcomes)
+    assert len({store.get(o.result["<stdout>"]) for o in outcomes}) == 2
+    assert elapsed < 1.8
+
+
+def test_closing_the_spawn_runner_stops_its_workers(make_job, store):
+    async def scenario() -> int:
+        runner = make_runner("spawn", store, 1)
+        outcome = await runner.run(make_job("echo $PPID", stdout=True))
+        await runner.close()
+        return int(store.get(outcome.result["<stdout>"]))
+
+    assert wait_gone(asyncio.run(scenario()), within=2.0)
+
+
+def test_unknown_runner_kind_is_a_usage_error(store):
+    with pytest.raises(UsageError):
+        make_runner("remote", store, 1)
