@@ -14,10 +14,9 @@ from typing import Any
 from seamlessflow.errors import ExecutionError
 from seamlessflow.execution.workspace import inside
 from seamlessflow.identity.checksum import plain_serialize
+from seamlessflow.identity.transformation import STDOUT_KEY
 from seamlessflow.storage.interfaces import BufferStore
 from seamlessflow.storage.trees import put_tree
-
-STDOUT_KEY = "<stdout>"
 
 
 class CaptureError(ExecutionError):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from seamlessflow.identity.checksum import checksum_value
 
 FORMAT = "seamlessflow/1"
+# The key of captured standard output in a result mapping (PROTOCOL.md).
+STDOUT_KEY = "<stdout>"
 
 
 def build_transformation(

@@ -1,0 +1,30 @@
+"""Parse, expand and link the Seamlessfile and check that every input exists; run nothing."""
+
+from __future__ import annotations
+
+import argparse
+
+from seamlessflow.errors import EXIT_OK, WorkflowError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value (repeatable)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from seamlessflow.cli.loading import find_seamlessfile, load_dag, missing_inputs
+
+    dag = load_dag(find_seamlessfile(args.seamlessfile), args.config)
+    problems = missing_inputs(dag)
+    if problems:
+        raise WorkflowError(problems)
+    if not args.quiet:
+        instances = dag.workflow.instances
+        steps = len({inst.step for inst in instances.values()})
+        print(f"ok: {_count(steps, 'step')}, {_count(len(instances), 'instance')}")
+    return EXIT_OK
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,121 @@
+"""Loading a workflow for the front ends (check, dag, run, watch, explain).
+
+Finds the Seamlessfile, parses, expands and links it, and checks that the inputs no
+step produces are present: the one piece of validation that needs the file system,
+so it lives here and not in the (I/O-free) graph layer. No heavy imports: every
+command, cached or not, comes through here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+from seamlessflow.errors import Diagnostic, UsageError
+from seamlessflow.graph.dag import Dag, ProjectSource
+from seamlessflow.graph.link import CaptureIndex, link, shown_path
+
+SIDECAR_SUFFIX = ".CHECKSUM"
+
+
+def find_seamlessfile(arg: str | None) -> Path:
+    """The Seamlessfile named by -f (a directory means its Seamlessfile), else ./Seamlessfile."""
+    path = Path(arg) if arg is not None else Path("Seamlessfile")
+    if path.is_dir():
+        path = path / "Seamlessfile"
+    if not path.is_file():
+        raise UsageError(f"no Seamlessfile at {path.absolute()}; "
+                         "run in the project folder, or name the file with -f FILE")
+    return path
+
+
+def load_dag(seamlessfile: Path, config_items: list[str] | None) -> Dag:
+    """Parse, expand and link; every error in the workflow comes out as a WorkflowError."""
+    from seamlessflow.language.config import parse_overrides
+    from seamlessflow.language.load import load_workflow
+
+    overrides = parse_overrides(list(config_items or []))
+    return link(load_workflow(seamlessfile, overrides or None))
+
+
+def missing_inputs(dag: Dag, names: list[str] | None = None) -> list[Diagnostic]:
+    """A diagnostic for each project input of `names` (all instances when None) that is
+    neither in the project folder with the declared kind nor promised by a sidecar."""
+    root = Path(dag.workflow.root)
+    present: dict[tuple[str, bool], bool] = {}
+    problems: list[Diagnostic] = []
+    suggester = _Suggester(root, dag)
+    for name in dag.order if names is None else names:
+        inst = dag.workflow.instances[name]
+        for item, source in zip(inst.inputs, dag.sources[name], strict=True):
+            if not isinstance(source, ProjectSource):
+                continue
+            key = (source.path, item.is_dir)
+            if key not in present:
+                present[key] = _available(root, source.path, item.is_dir)
+            if present[key]:
+                continue
+            shown = shown_path(source.path, item.is_dir)
+            problems.append(Diagnostic(
+                item.pos,
+                f"{name}: input {shown} not found: no step captures it, and neither it nor "
+                f"{source.path}{SIDECAR_SUFFIX} is in the project folder",
+                suggester.hint(source.path, item.is_dir),
+            ))
+    return problems
+
+
+def _available(root: Path, path: str, is_dir: bool) -> bool:
+    local = root / path
+    if local.is_dir() if is_dir else local.is_file():
+        return True
+    return (root / (path + SIDECAR_SUFFIX)).is_file()
+
+
+class _Suggester:
+    """"Did you mean" among the files near a missing path and the paths steps capture."""
+
+    def __init__(self, root: Path, dag: Dag):
+        self.root = root
+        self.captured = [shown_path(p.project_path, p.is_dir)
+                         for p in CaptureIndex(dag.workflow).paths.values()]
+        self.listings: dict[str, list[str]] = {}
+
+    def hint(self, path: str, is_dir: bool) -> str | None:
+        local = self.root / path
+        if is_dir and local.is_file():
+            return f"{path} is a file: drop the trailing '/'"
+        if not is_dir and local.is_dir():
+            return f"{path} is a directory: write {path}/"
+        wanted = shown_path(path, is_dir)
+        candidates = self._nearby(path) + self.captured
+        close = difflib.get_close_matches(wanted, candidates, n=3, cutoff=0.6)
+        if not close:
+            return None
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+
+    def _nearby(self, path: str) -> list[str]:
+        """The entries of the deepest existing folder on the way to `path`."""
+        folder = path.rpartition("/")[0]
+        while folder and not (self.root / folder).is_dir():
+            folder = folder.rpartition("/")[0]
+        if folder not in self.listings:
+            self.listings[folder] = self._list(folder)
+        return self.listings[folder]
+
+    def _list(self, folder: str) -> list[str]:
+        prefix = folder + "/" if folder else ""
+        try:
+            entries = list(os.scandir(self.root / folder))
+        except OSError:
+            return []
+        names = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.name.endswith(SIDECAR_SUFFIX):  # a sidecar stands for its file
+                names.append(prefix + entry.name[: -len(SIDECAR_SUFFIX)])
+            else:
+                names.append(prefix + entry.name + ("/" if entry.is_dir() else ""))
+        return names

@@ -1,0 +1,82 @@
+"""`config: FILE.yaml`, `config.KEY` lookups and `--config KEY=VALUE` overrides.
+
+Overrides are parsed as YAML so that `--config sizes=[7]` is a list and `--config n=3`
+a number, as they would be in the file; a dotted key sets a nested value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from seamlessflow.errors import Diagnostic, SourcePos, UsageError
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """`["a.b=3", "name=x"]` -> `{"a": {"b": 3}, "name": "x"}`."""
+    import yaml
+
+    result: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--config {item}: expected KEY=VALUE (e.g. --config threshold=0.5)")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError as exc:
+            raise UsageError(f"--config {item}: the value is not valid YAML ({_first_line(exc)})")\
+                from None
+        set_dotted(result, key.split("."), value)
+    return result
+
+
+def set_dotted(mapping: dict[str, Any], keys: list[str], value: Any) -> None:
+    for key in keys[:-1]:
+        inner = mapping.get(key)
+        if not isinstance(inner, dict):
+            inner = mapping[key] = {}
+        mapping = inner
+    mapping[keys[-1]] = value
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Overrides replace leaves and merge into nested mappings."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config_file(path: Path, pos: SourcePos) -> tuple[dict[str, Any] | None, Diagnostic | None]:
+    """The YAML mapping in `path`, or a diagnostic: at the `config:` line for a missing
+    file, at the YAML problem's own line and column for a malformed one."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, Diagnostic(pos, f"config file {path.name} not found",
+                                f"looked for {path}")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, Diagnostic(pos, f"cannot read config file {path}: {exc}")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = pos if mark is None else SourcePos(str(path), mark.line + 1, mark.column + 1)
+        return None, Diagnostic(where, f"invalid YAML in {path.name}: {_first_line(exc)}")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, Diagnostic(pos, f"config file {path.name} must hold a YAML mapping "
+                                     f"(KEY: VALUE lines), not a {type(data).__name__}")
+    return data, None
+
+
+def _first_line(exc: Exception) -> str:
+    problem = getattr(exc, "problem", None)
+    return str(problem or exc).splitlines()[0]

@@ -1,0 +1,171 @@
+"""Steps -> step instances: sweeps (Cartesian products), `{var}` in paths, params.
+
+This runs once per instance, ten thousand times for a big sweep, so the per-instance
+work is string formatting with precompiled templates; errors that would repeat for
+every instance are reported once per source position.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from seamlessflow.errors import SourcePos
+from seamlessflow.graph.model import CaptureItem, InputItem, Instance
+from seamlessflow.language.evaluate import ERROR, Evaluator, plain_text
+from seamlessflow.language.fields import Assignment, PathItem, StepSpec
+from seamlessflow.language.interpolate import Template, TemplateError
+from seamlessflow.language.suggest import hint
+
+
+def clean_path(text: str) -> tuple[str, str | None]:
+    """A project or workspace path as a relative POSIX path without a trailing slash,
+    or the reason it is refused."""
+    path = text
+    while path.startswith("./"):
+        path = path[2:]
+    path = path.rstrip("/")
+    if path.startswith(("/", "~")):
+        return path, f"{text} is an absolute path; paths are relative to the project folder"
+    if not path or path == ".":
+        return path, f"'{text}' names the project folder itself; name a file or folder in it"
+    parts = path.split("/")
+    if ".." in parts:
+        return path, f"{text} climbs out of the project folder with '..'"
+    if "" in parts or "." in parts:
+        path = "/".join(p for p in parts if p not in ("", "."))
+    return path, None
+
+
+class Expander:
+    def __init__(self, evaluator: Evaluator):
+        self.ev = evaluator
+        self._reported: set[tuple[SourcePos, str]] = set()
+
+    def error(self, pos: SourcePos, message: str, hint_text: str | None = None) -> None:
+        if (pos, message) not in self._reported:
+            self._reported.add((pos, message))
+            self.ev.error(pos, message, hint_text)
+
+    def instances(self, spec: StepSpec) -> list[Instance]:
+        step = spec.step
+        variables = [var.var for var in step.sweep]
+        lists = []
+        for index, var in enumerate(step.sweep):
+            if var.var in variables[:index]:
+                self.error(var.var_pos, f"'{var.var}' is swept twice in step '{step.name}'")
+                return []
+            values = self.ev.sequence(var.values, var.var)
+            if values is ERROR:
+                return []
+            lists.append((var, values))
+        self._check_names(spec, variables)
+        made: dict[str, Instance] = {}
+        for combo in itertools.product(*(values for _, values in lists)):
+            bindings = dict(zip(variables, combo, strict=True))
+            if bindings:
+                name = step.name + "[" + ",".join(
+                    f"{k}={plain_text(v)}" for k, v in bindings.items()) + "]"
+            else:
+                name = step.name
+            if name in made:
+                var = next(v for v, values in lists if values.count(bindings[v.var]) > 1)
+                self.error(var.values.pos, f"the values '{var.var}' sweeps over repeat, so "
+                                           f"{name} would be made twice", "drop the repeated value")
+                continue
+            made[name] = self._instance(spec, name, bindings)
+        return list(made.values())
+
+    def _check_names(self, spec: StepSpec, sweep_vars: list[str]) -> None:
+        """Every {var} and bare param must name a sweep or let variable: checked once per
+        step, so a typo gives one error, not one per instance."""
+        known = [*sweep_vars, *self.ev.variables]
+        for item in [*spec.inputs, *spec.captures]:
+            names = set(known) | {var for var, _ in item.sweep}
+            for template in (item.first, item.second):
+                for missing in [n for n in template.names if n not in names]:
+                    self.error(item.pos, f"unknown variable '{{{missing}}}' in a path",
+                               hint(missing, names) or "sweep variables come from `for`, "
+                                                       "others from `let`")
+        if spec.stdout is not None:
+            for missing in [n for n in spec.stdout.names if n not in known]:
+                self.error(spec.stdout_pos or spec.step.pos,
+                           f"unknown variable '{{{missing}}}' in a path", hint(missing, known))
+        for assignment in [*spec.params, *spec.metavars]:
+            if assignment.ref is not None and assignment.ref not in known:
+                self.error(assignment.pos, f"'{assignment.ref}' is neither a sweep variable nor "
+                                           "a let variable", hint(assignment.ref, known) or
+                           f"give it a value: {assignment.ref} = VALUE")
+
+    def _instance(self, spec: StepSpec, name: str, bindings: dict[str, Any]) -> Instance:
+        env = {**self.ev.variables, **bindings} if bindings else self.ev.variables
+        inputs = [InputItem(project, workspace, item.is_dir, item.pos)
+                  for item in spec.inputs
+                  for project, workspace in self._paths(item, env)]
+        captures = [CaptureItem(workspace, project, item.is_dir, item.pos)
+                    for item in spec.captures
+                    for workspace, project in self._paths(item, env)]
+        stdout = None
+        if spec.stdout is not None:
+            stdout = self._path(spec.stdout, env, spec.stdout_pos or spec.step.pos)
+        self._unique_workspace_paths(name, inputs, "input")
+        self._unique_workspace_paths(name, captures, "capture")
+        return Instance(
+            name=name, step=spec.step.name, bindings=bindings, language=spec.language,
+            code=spec.code, inputs=inputs, params=self._values(spec.params, env),
+            captures=captures, pos=spec.step.pos, stdout=stdout, stdout_pos=spec.stdout_pos,
+            metavars=self._values(spec.metavars, env), stage=spec.stage,
+            stage_pos=spec.stage_pos, scratch=spec.scratch, retries=spec.retries,
+            timeout=spec.timeout, cores=spec.cores,
+        )
+
+    def _paths(self, item: PathItem, env: dict[str, Any]) -> list[tuple[str, str]]:
+        if not item.sweep:
+            pair = self._pair(item, env)
+            return [pair] if pair else []
+        variables = [var for var, _ in item.sweep]
+        pairs = []
+        for combo in itertools.product(*(values for _, values in item.sweep)):
+            pair = self._pair(item, {**env, **dict(zip(variables, combo, strict=True))})
+            if pair:
+                pairs.append(pair)
+        return pairs
+
+    def _pair(self, item: PathItem, env: dict[str, Any]) -> tuple[str, str] | None:
+        first = self._path(item.first, env, item.pos)
+        second = first if item.second is item.first else self._path(item.second, env, item.pos)
+        if first is None or second is None:
+            return None
+        return first, second
+
+    def _path(self, template: Template, env: dict[str, Any], pos: SourcePos) -> str | None:
+        try:
+            text = template.render(env)
+        except KeyError:
+            return None  # an unknown variable: reported by _check_names
+        except TemplateError as exc:
+            self.error(pos, str(exc))
+            return None
+        path, problem = clean_path(text)
+        if problem:
+            self.error(pos, problem)
+            return None
+        return path
+
+    def _unique_workspace_paths(self, name: str, items: list, what: str) -> None:
+        seen: dict[str, Any] = {}
+        for item in items:
+            first = seen.setdefault(item.workspace_path, item)
+            if first is not item:
+                self.error(item.pos, f"{name}: two {what}s at workspace path "
+                                     f"{item.workspace_path}",
+                           f"rename one with {'PATH -> OTHER' if what == 'input' else 'OTHER -> PATH'}")
+
+    def _values(self, assignments: list[Assignment], env: dict[str, Any]) -> dict[str, Any]:
+        values = {}
+        for a in assignments:
+            if a.ref is None:
+                values[a.name] = a.value
+            elif a.ref in env:
+                values[a.name] = env[a.ref]
+        return values

@@ -1,0 +1,282 @@
+"""Reading the fields of a step or stage: which exist, what each accepts.
+
+The grammar parses every field alike; this is where `inputs:` learns that it holds
+paths, `retries:` that it holds a whole number, and a misspelt `captrues:` gets its
+"did you mean". Nothing here depends on sweep values: a step is read once, then
+expanded into instances by language.expand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from seamlessflow.errors import SourcePos
+from seamlessflow.graph.model import StageSettings
+from seamlessflow.language import ast
+from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
+from seamlessflow.language.interpolate import Template, TemplateError, compile_template
+from seamlessflow.language.suggest import hint
+
+STEP_FIELDS = ("inputs", "params", "shell", "python", "captures", "stdout", "metavars",
+               "stage", "scratch", "retries", "timeout", "cores")
+STAGE_FIELDS = ("execution", "remote", "cluster", "workers")
+EXECUTIONS = ("process", "spawn", "remote")
+REMOTES = ("jobserver", "daskserver")
+
+
+@dataclass
+class PathItem:
+    """An input or capture item: `first` is what is written left of `->`."""
+
+    first: Template
+    second: Template
+    is_dir: bool
+    pos: SourcePos
+    sweep: list[tuple[str, list[Any]]] = field(default_factory=list)
+
+
+@dataclass
+class Assignment:
+    """A params or metavars item: a value, or (`ref`) the variable of that name."""
+
+    name: str
+    pos: SourcePos
+    value: Any = None
+    ref: str | None = None
+
+
+@dataclass
+class StepSpec:
+    step: ast.Step
+    language: str = "bash"
+    code: str = ""
+    inputs: list[PathItem] = field(default_factory=list)
+    captures: list[PathItem] = field(default_factory=list)
+    params: list[Assignment] = field(default_factory=list)
+    metavars: list[Assignment] = field(default_factory=list)
+    stdout: Template | None = None
+    stdout_pos: SourcePos | None = None
+    stage: str | None = None
+    stage_pos: SourcePos | None = None
+    scratch: bool = False
+    retries: int = 0
+    timeout: float | None = None
+    cores: int = 1
+
+
+class FieldReader:
+    def __init__(self, evaluator: Evaluator):
+        self.ev = evaluator
+
+    def error(self, pos: SourcePos, message: str, hint_text: str | None = None) -> None:
+        self.ev.error(pos, message, hint_text)
+
+    # ---- fields common to all blocks
+
+    def by_name(self, fields: list[ast.Field], known: tuple[str, ...], where: str) \
+            -> dict[str, ast.Field]:
+        """Each known field once; unknown and repeated fields are errors."""
+        seen: dict[str, ast.Field] = {}
+        for f in fields:
+            if f.name not in known:
+                self.error(f.pos, f"unknown field '{f.name}' in {where}",
+                           hint(f.name, known) or "the fields are " + ", ".join(known))
+            elif f.name in seen:
+                self.error(f.pos, f"field '{f.name}' given twice in {where}",
+                           f"the first is at line {seen[f.name].pos.line}; merge the two")
+            else:
+                seen[f.name] = f
+        return seen
+
+    def single(self, f: ast.Field | ast.Setting) -> ast.Scalar | None:
+        """The one plain value of a field like `stage:` or `retries:`."""
+        if len(f.items) != 1:
+            self.error(f.items[1].pos if len(f.items) > 1 else f.pos,
+                       f"'{f.name}' takes one value, not {len(f.items)}")
+            return None
+        item = f.items[0]
+        if item.renamed is not None or item.assigned is not None or item.sweep \
+                or not isinstance(item.value, ast.Scalar):
+            self.error(item.pos, f"'{f.name}' takes a single plain value here")
+            return None
+        return item.value
+
+    def number(self, f: ast.Field | ast.Setting, whole: bool, minimum: float) -> Any:
+        scalar = self.single(f)
+        if scalar is None:
+            return ERROR
+        value = self.ev.value(scalar)
+        if value is ERROR:
+            return ERROR
+        kind = (int,) if whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind) or value < minimum:
+            what = "a whole number" if whole else "a number"
+            self.error(scalar.pos, f"'{f.name}' must be {what} of at least {minimum:g}, "
+                                   f"not {scalar.text!r}")
+            return ERROR
+        return value
+
+    def choice(self, f: ast.Field | ast.Setting, options: tuple[str, ...]) -> str | None:
+        scalar = self.single(f)
+        if scalar is None:
+            return None
+        if scalar.text not in options:
+            self.error(scalar.pos, f"'{f.name}' must be one of {', '.join(options)}, "
+                                   f"not '{scalar.text}'", hint(scalar.text, options))
+            return None
+        return scalar.text
+
+    def name(self, f: ast.Field | ast.Setting) -> str | None:
+        scalar = self.single(f)
+        if scalar is None:
+            return None
+        if not NAME.match(scalar.text):
+            self.error(scalar.pos, f"'{scalar.text}' is not a valid name for '{f.name}'",
+                       "names are letters, digits and _, not starting with a digit")
+            return None
+        return scalar.text
+
+    # ---- stages
+
+    def stage_settings(self, fields: list[ast.Field | ast.Setting], pos: SourcePos,
+                       settings: StageSettings | None = None) -> StageSettings:
+        settings = settings or StageSettings(pos=pos)
+        for f in fields:
+            if f.name == "execution":
+                settings.execution = self.choice(f, EXECUTIONS)
+            elif f.name == "remote":
+                settings.remote = self.choice(f, REMOTES)
+            elif f.name == "cluster":
+                settings.cluster = self.name(f)
+            elif f.name == "workers":
+                workers = self.number(f, whole=True, minimum=1)
+                settings.workers = None if workers is ERROR else workers
+        return settings
+
+    # ---- steps
+
+    def step(self, step: ast.Step, stages: dict[str, Any]) -> StepSpec:
+        spec = StepSpec(step)
+        where = f"step '{step.name}'"
+        fields = self.by_name(step.fields, STEP_FIELDS, where)
+        self._code(spec, fields, where)
+        if "captures" not in fields and "stdout" not in fields:
+            self.error(step.pos, f"{where} captures nothing",
+                       "add `captures: FILE` (what the command writes) or `stdout: FILE`")
+        if "inputs" in fields:
+            spec.inputs = self._paths(fields["inputs"])
+        if "captures" in fields:
+            spec.captures = self._paths(fields["captures"])
+        if "params" in fields:
+            spec.params = self._assignments(fields["params"])
+        if "metavars" in fields:
+            spec.metavars = self._assignments(fields["metavars"])
+        if "stdout" in fields:
+            scalar = self.single(fields["stdout"])
+            if scalar is not None:
+                spec.stdout = self._template(scalar.text, scalar.pos)
+                spec.stdout_pos = scalar.pos
+                if scalar.text.endswith("/"):
+                    self.error(scalar.pos, "stdout is written to a file, not a directory",
+                               "drop the trailing '/'")
+        if "stage" in fields:
+            name = self.name(fields["stage"])
+            if name is not None and name != "default" and name not in stages:
+                scalar = fields["stage"].items[0].value
+                self.error(scalar.pos, f"unknown stage '{name}'",
+                           hint(name, ["default", *stages]) or
+                           f"declare it with a `stage {name}:` block")
+            spec.stage = name
+            spec.stage_pos = fields["stage"].pos
+        if "scratch" in fields:
+            spec.scratch = self._boolean(fields["scratch"])
+        for key, whole, minimum in (("retries", True, 0), ("timeout", False, 0.001),
+                                    ("cores", True, 1)):
+            if key in fields:
+                value = self.number(fields[key], whole, minimum)
+                if value is not ERROR:
+                    setattr(spec, key, value)
+        return spec
+
+    def _code(self, spec: StepSpec, fields: dict[str, ast.Field], where: str) -> None:
+        present = [k for k in ("shell", "python") if k in fields]
+        if not present:
+            self.error(spec.step.pos, f"{where} has no command",
+                       'add `shell: "..."` (bash) or `python: """..."""`')
+            return
+        if len(present) == 2:
+            self.error(fields["python"].pos, f"{where} has both shell: and python:",
+                       "a step runs one command; split it into two steps")
+        f = fields[present[0]]
+        scalar = self.single(f)
+        if scalar is None:
+            return
+        if not scalar.quoted:
+            self.error(scalar.pos, f"the {f.name} code must be a quoted string",
+                       f'write {f.name}: "{scalar.text}"')
+        spec.language = "bash" if f.name == "shell" else "python"
+        spec.code = scalar.text
+
+    def _boolean(self, f: ast.Field) -> bool:
+        scalar = self.single(f)
+        if scalar is None:
+            return False
+        if scalar.quoted or scalar.text not in ("true", "false"):
+            self.error(scalar.pos, f"'{f.name}' must be true or false, not {scalar.text!r}")
+            return False
+        return scalar.text == "true"
+
+    def _template(self, text: str, pos: SourcePos) -> Template:
+        try:
+            return compile_template(text)
+        except TemplateError as exc:
+            self.error(pos, str(exc))
+            return compile_template(text.replace("{", "{{").replace("}", "}}"))
+
+    def _paths(self, f: ast.Field) -> list[PathItem]:
+        items = []
+        for item in f.items:
+            if item.assigned is not None:
+                self.error(item.pos, f"'=' has no meaning in {f.name}:",
+                           "inputs and captures are paths, optionally PATH -> OTHER_PATH")
+                continue
+            if not isinstance(item.value, ast.Scalar):
+                self.error(item.pos, f"{f.name}: expected a path, not a list or call")
+                continue
+            first = item.value.text
+            second = item.renamed.text if item.renamed is not None else first
+            is_dir = first.endswith("/") or second.endswith("/")
+            sweep = []
+            for var in item.sweep:
+                values = self.ev.sequence(var.values, var.var)
+                if values is not ERROR:
+                    sweep.append((var.var, values))
+            items.append(PathItem(self._template(first, item.value.pos),
+                                  self._template(second, item.value.pos),
+                                  is_dir, item.pos, sweep))
+        return items
+
+    def _assignments(self, f: ast.Field) -> list[Assignment]:
+        out: list[Assignment] = []
+        seen: set[str] = set()
+        for item in f.items:
+            value = item.value
+            if not isinstance(value, ast.Scalar) or value.quoted or not NAME.match(value.text) \
+                    or item.renamed is not None or item.sweep:
+                shown = value.text if isinstance(value, ast.Scalar) else "this"
+                self.error(item.pos, f"{f.name}: expected NAME = VALUE or a variable name, "
+                                     f"not {shown!r}",
+                           "names are letters, digits and _; quote values, not names")
+                continue
+            if value.text in seen:
+                self.error(item.pos, f"{f.name}: '{value.text}' given twice")
+                continue
+            seen.add(value.text)
+            if item.assigned is None:
+                out.append(Assignment(value.text, item.pos, ref=value.text))
+            else:
+                evaluated = self.ev.value(item.assigned)
+                if evaluated is not ERROR:
+                    out.append(Assignment(value.text, item.pos, value=evaluated))
+        return out

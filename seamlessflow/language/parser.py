@@ -1,0 +1,247 @@
+"""Text of one Seamlessfile -> its AST (language.ast), or a positioned syntax error.
+
+The lark parser is built once per process and cached on disk by lark, so parsing
+a small Seamlessfile costs milliseconds, which `check`, `run` and `watch` pay on
+every start.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from seamlessflow.errors import Diagnostic, SourcePos, WorkflowError
+from seamlessflow.language import ast
+from seamlessflow.language.postlex import IndentationProblem, Postlex
+
+# What the user should read for each terminal the parser may expect.
+_TERMINAL_NAMES = {
+    "BARE": "a name or path",
+    "ARG_BARE": "a value",
+    "STRING": "a quoted string",
+    "LONG_STRING": 'a """string"""',
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "RPAR": "')'",
+    "COLON": "':'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "ARROW": "'->'",
+    "CALL": "range(...) or glob(...)",
+    "LET": "'let'",
+    "STEP": "'step'",
+    "STAGE": "'stage'",
+    "FOR": "'for'",
+    "IN": "'in'",
+    "_NL": "the end of the line",
+    "_INDENT": "an indented block",
+    "_DEDENT": "the end of the block",
+    "$END": "the end of the file",
+}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = resources.files("seamlessflow.grammar").joinpath("seamlessfile.lark").read_text()
+    return Lark(grammar, parser="lalr", lexer="contextual", postlex=Postlex(),
+                propagate_positions=True, maybe_placeholders=True, cache=True)
+
+
+def parse(text: str, file: str) -> ast.Module:
+    """Raises WorkflowError (one diagnostic: a syntax error stops the parse)."""
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        tree = _parser().parse(text)
+    except IndentationProblem as exc:
+        raise WorkflowError([Diagnostic(SourcePos(file, exc.line, exc.column), exc.message,
+                                        exc.hint)]) from None
+    except UnexpectedInput as exc:
+        raise WorkflowError([_syntax_diagnostic(exc, file, text)]) from None
+    try:
+        statements = _ToAst(file).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, _PositionedParseError):
+            raise WorkflowError([Diagnostic(exc.orig_exc.pos, exc.orig_exc.message)]) from None
+        raise
+    return ast.Module(file, statements)
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    expected = _expected(exc)
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = SourcePos(file, exc.line, exc.column)
+        if char in "\"'":
+            return Diagnostic(pos, "unterminated string",
+                              'close it on the same line, or use """...""" for several lines')
+        return Diagnostic(pos, f"unexpected character {char!r}", _hint_for(expected))
+    if isinstance(exc, UnexpectedToken):
+        token = exc.token
+        line, column = token.line, token.column
+        if token.type in ("_NL", "_DEDENT", "_INDENT", "$END"):
+            if token.type == "_INDENT":
+                line, column = token.end_line or line, (token.end_column or column)
+                return Diagnostic(SourcePos(file, line, column), "unexpected indentation",
+                                  "only the lines of a step or stage block are indented")
+            return Diagnostic(SourcePos(file, line or 1, column or 1),
+                              f"unexpected end of line; expected {_listing(expected)}",
+                              _hint_for(expected))
+        shown = str(token)
+        message = f"unexpected {shown!r}; expected {_listing(expected)}"
+        hint = _hint_for(expected)
+        if token.type in ("BARE", "STRING") and "COMMA" in expected:
+            hint = ("separate values with ',', and quote a value that contains spaces "
+                    '(a command goes in "..." or """...""")')
+        return Diagnostic(SourcePos(file, line, column), message, hint)
+    if isinstance(exc, UnexpectedEOF):
+        lines = text.splitlines() or [""]
+        return Diagnostic(SourcePos(file, len(lines), len(lines[-1]) + 1),
+                          f"unexpected end of file; expected {_listing(expected)}")
+    return Diagnostic(SourcePos(file, getattr(exc, "line", 1), getattr(exc, "column", 1)),
+                      "syntax error")
+
+
+def _expected(exc: UnexpectedInput) -> set[str]:
+    found = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or set()
+    return {name for name in found if not name.startswith("__")}
+
+
+def _listing(expected: set[str]) -> str:
+    names = sorted({_TERMINAL_NAMES.get(name, name) for name in expected})
+    if not names:
+        return "something else"
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _hint_for(expected: set[str]) -> str | None:
+    if expected == {"COLON"} or expected == {"COLON", "FOR"}:
+        return "a step, stage or setting line ends with ':'"
+    return None
+
+
+_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t"}
+
+
+def unescape(body: str) -> str:
+    """The one-line string escapes of SEAMLESSFILE.md; any other backslash stays as written."""
+    if "\\" not in body:
+        return body
+    out = []
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body) and body[i + 1] in _ESCAPES:
+            out.append(_ESCAPES[body[i + 1]])
+            i += 2
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def long_string(raw: str) -> str:
+    """Raw, minus a newline right after the opening quotes and a last whitespace-only
+    line, dedented like textwrap.dedent: so code can be indented with its step."""
+    body = raw[3:-3]
+    if body.startswith("\r\n"):
+        body = body[2:]
+    elif body.startswith("\n"):
+        body = body[1:]
+    head, newline, tail = body.rpartition("\n")
+    if newline and not tail.strip():
+        body = head + "\n"
+    return textwrap.dedent(body)
+
+
+@v_args(inline=True)
+class _ToAst(Transformer):
+    """Tree -> ast nodes. Tokens carry line and column, which become SourcePos."""
+
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def _pos(self, token: Token) -> SourcePos:
+        return SourcePos(self.file, token.line, token.column)
+
+    def start(self, *statements):
+        return list(statements)
+
+    # ---- values
+    def bare(self, token: Token) -> ast.Scalar:
+        return ast.Scalar(str(token), "bare", self._pos(token))
+
+    def string(self, token: Token) -> ast.Scalar:
+        return ast.Scalar(unescape(token[1:-1]), "string", self._pos(token))
+
+    def long_string(self, token: Token) -> ast.Scalar:
+        return ast.Scalar(long_string(str(token)), "long", self._pos(token))
+
+    @v_args(meta=True, inline=False)
+    def list(self, meta, children) -> ast.ListExpr:
+        return ast.ListExpr([c for c in children if c is not None],
+                            SourcePos(self.file, meta.line, meta.column))
+
+    def call(self, name: Token, *args) -> ast.Call:
+        return ast.Call(str(name)[:-1], [a for a in args if a is not None], self._pos(name))
+
+    # ---- items
+    def sweep_var(self, var: Token, _in: Token, values) -> ast.SweepVar:
+        return ast.SweepVar(str(var), self._pos(var), values)
+
+    def item(self, value, _arrow, renamed, assigned, _for, sweep) -> ast.Item:
+        if renamed is not None and not isinstance(renamed, ast.Scalar):
+            raise _PositionedParseError(renamed.pos, "the right side of '->' must be a path")
+        return ast.Item(value, value.pos, renamed, assigned, [sweep] if sweep else [])
+
+    # ---- statements
+    def setting(self, name: Token, *items) -> ast.Setting:
+        return ast.Setting(str(name), self._pos(name), _join_sweeps(items))
+
+    def let(self, keyword: Token, name: Token, value) -> ast.Let:
+        return ast.Let(str(name), self._pos(name), value, self._pos(keyword))
+
+    def field(self, name: Token, *items) -> ast.Field:
+        return ast.Field(str(name), self._pos(name), _join_sweeps(items))
+
+    def step(self, keyword: Token, name: Token, *rest) -> ast.Step:
+        sweep = [r for r in rest if isinstance(r, ast.SweepVar)]
+        fields = [r for r in rest if isinstance(r, ast.Field)]
+        return ast.Step(str(name), self._pos(name), self._pos(keyword), sweep, fields)
+
+    def stage(self, keyword: Token, name: Token, *fields) -> ast.Stage:
+        return ast.Stage(str(name), self._pos(name), self._pos(keyword), list(fields))
+
+
+class _PositionedParseError(Exception):
+    def __init__(self, pos: SourcePos, message: str):
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+
+
+def _join_sweeps(elements) -> list[ast.Item]:
+    """`a for x in X, y in Y, b`: attach `y in Y` to the item whose `for` precedes it."""
+    items: list[ast.Item] = []
+    for element in elements:
+        if isinstance(element, ast.SweepVar):
+            if not items or not items[-1].sweep:
+                raise _PositionedParseError(
+                    element.var_pos, f"'{element.var} in ...' without a 'for' before it")
+            items[-1].sweep.append(element)
+        elif element is not None:
+            items.append(element)
+    return items

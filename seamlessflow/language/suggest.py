@@ -1,0 +1,24 @@
+""""Did you mean" for misspelt names, fields, variables, stages and targets."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate a typo most likely meant, if any is close enough."""
+    matches = difflib.get_close_matches(name, list(dict.fromkeys(candidates)), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A suffix for a message: "; did you mean 'x'?", or "" when nothing is close."""
+    match = closest(name, candidates)
+    return f"; did you mean '{match}'?" if match else ""
+
+
+def hint(name: str, candidates: Iterable[str]) -> str | None:
+    """The same suggestion as a Diagnostic hint: "did you mean 'x'?", or None."""
+    match = closest(name, candidates)
+    return f"did you mean '{match}'?" if match else None
