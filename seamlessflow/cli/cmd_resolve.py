@@ -15,27 +15,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.errors import EXIT_OK, StoreError, UsageError
-    from seamlessflow.identity.checksum import is_checksum
-    from seamlessflow.storage.atomic import os_error
+    from seamlessflow.errors import EXIT_OK
     from seamlessflow.storage.location import open_default_store
 
-    checksum = args.checksum.strip().lower()
+    checksum = parse_checksum(args.checksum)
+    emit(open_default_store(), checksum, args.output)
+    return EXIT_OK
+
+
+def parse_checksum(text: str) -> str:
+    from seamlessflow.errors import UsageError
+    from seamlessflow.identity.checksum import is_checksum
+
+    checksum = text.strip().lower()
     if not is_checksum(checksum):
-        raise UsageError(f"not a checksum (64 hex characters): {args.checksum!r}")
-    store = open_default_store()
+        raise UsageError(f"not a checksum (64 hex characters): {text!r}")
+    return checksum
+
+
+def emit(store, checksum: str, output: str | None) -> None:
+    """Write the verified buffer to `output` (a file) or standard output; StoreError if
+    the store lacks it. Shared with `fingertip`, which first makes sure it is there."""
+    from seamlessflow.errors import StoreError
+    from seamlessflow.storage.atomic import os_error
+
     present = store.has([checksum])[0]
     try:
-        if args.output is not None:
-            written = present and store.write_to(checksum, Path(args.output))
+        if output is not None:
+            written = present and store.write_to(checksum, Path(output))
         else:
             written = present and _to_stdout(store, checksum)
     except OSError as exc:
-        raise os_error(exc, args.output or "standard output", "write") from None
+        raise os_error(exc, output or "standard output", "write") from None
     if not written:
         why = "is corrupt in (and was removed from)" if present else "is not in"
         raise StoreError(f"buffer {checksum} {why} the buffer store {store.root}")
-    return EXIT_OK
 
 
 def _to_stdout(store, checksum: str) -> bool:

@@ -1,0 +1,106 @@
+"""Show where a project file comes from: the step instance, its code, params, inputs with
+checksums, when it ran, and whether the file on disk still matches what was written."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from seamlessflow.errors import EXIT_OK, UsageError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", metavar="PATH", help="a project file or directory")
+    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value (repeatable)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from seamlessflow.cli.loading import find_seamlessfile
+    from seamlessflow.cli.run_session import STATE_DIR
+    from seamlessflow.scheduling.outputs import load_outputs_record
+
+    seamlessfile = find_seamlessfile(args.seamlessfile)
+    root = seamlessfile.resolve().parent
+    rel = _project_relative(root, Path(args.path))
+    entry = load_outputs_record(root / STATE_DIR).get(rel)
+    if entry is None:
+        print(_not_produced(seamlessfile, rel, args.config))
+        return EXIT_OK
+    print(_describe(root, rel, entry))
+    return EXIT_OK
+
+
+def _project_relative(root: Path, path: Path) -> str:
+    absolute = (Path.cwd() / path).resolve() if not path.is_absolute() else path.resolve()
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        raise UsageError(f"{path} is not inside the project folder {root}") from None
+
+
+def _not_produced(seamlessfile: Path, rel: str, config: list[str]) -> str:
+    from seamlessflow.cli.loading import load_dag
+
+    dag = load_dag(seamlessfile, config)
+    for inst in dag.workflow.instances.values():
+        paths = [c.project_path for c in inst.captures]
+        if inst.stdout:
+            paths.append(inst.stdout)
+        if rel in paths:
+            return (f"{rel} is produced by {inst.name} (step {inst.step}), which has not "
+                    f"written it yet here: run `seamlessflow run {rel}`")
+    users = sorted({inst.name for inst in dag.workflow.instances.values()
+                    for item in inst.inputs if item.project_path == rel})
+    if users:
+        return f"{rel} is a source file, not produced by any step; it is an input of " + \
+            ", ".join(users)
+    return f"{rel} is neither produced nor used by any step of {seamlessfile.name}"
+
+
+def _describe(root: Path, rel: str, entry: dict) -> str:
+    from seamlessflow.storage.location import open_default_database, open_default_store
+
+    store, db = open_default_store(), open_default_database()
+    tf_cs = entry["transformation"]
+    lines = [rel, f"  produced by     {entry['instance']}", f"  transformation  {tf_cs}",
+             f"  checksum        {entry['checksum']}"]
+    record = db.get_record(tf_cs) or {}
+    if record:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.get("finished_at", 0)))
+        lines.append(f"  ran             {when} by the {record.get('runner')} runner "
+                     f"in {record.get('duration_s', 0):.2f}s")
+    raw_tf = store.get(tf_cs)
+    if raw_tf is None:
+        lines.append("  (the transformation is no longer in the buffer store)")
+    else:
+        tf = json.loads(raw_tf)
+        code = store.get(tf["code"])
+        lines.append(f"  code ({tf['__language__']}):")
+        text = code.decode() if code is not None else "(not in the buffer store)"
+        lines.extend("      " + line for line in text.splitlines())
+        lines.append("  params:" + ("" if tf["params"] else " none"))
+        lines.extend(f"      {k} = {json.dumps(v)}" for k, v in sorted(tf["params"].items()))
+        lines.append("  inputs:" + ("" if tf["inputs"] else " none"))
+        lines.extend(f"      {k}  {v}" for k, v in sorted(tf["inputs"].items()))
+    lines.append("  on disk         " + _disk_state(root / rel, entry))
+    return "\n".join(lines)
+
+
+def _disk_state(path: Path, entry: dict) -> str:
+    from seamlessflow.identity.checksum import checksum_file
+    from seamlessflow.identity.deep import deep_checksum, deep_index
+
+    if entry.get("is_dir"):
+        if not path.is_dir():
+            return "missing"
+        current = deep_checksum(deep_index(path))
+    else:
+        if not path.is_file():
+            return "missing"
+        current = checksum_file(path)
+    if current == entry["checksum"]:
+        return "matches"
+    return f"differs: the file is now {current} (edited since seamlessflow wrote it)"

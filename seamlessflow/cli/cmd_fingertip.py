@@ -1,0 +1,42 @@
+"""Write the buffer of a checksum, recomputing it first when the store lacks it.
+
+Like `resolve`, but a buffer that is gone (a `scratch: true` result, a pruned store)
+is brought back by re-running the transformations that produced it, from what the
+result database and the store still know (seamlessflow.scheduling.fingertip).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checksum", metavar="CHECKSUM", help="64 hex characters")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from seamlessflow.cli.cmd_resolve import emit, parse_checksum
+    from seamlessflow.errors import EXIT_OK, StoreError
+    from seamlessflow.runners import make_runner
+    from seamlessflow.scheduling.fingertip import fingertip
+    from seamlessflow.storage.location import open_default_database, open_default_store
+
+    checksum = parse_checksum(args.checksum)
+    store = open_default_store()
+    db = open_default_database()
+
+    async def recompute() -> bool:
+        runner = make_runner("process", store)
+        try:
+            return await fingertip(checksum, store, db, runner)
+        finally:
+            await runner.close()
+
+    if not asyncio.run(recompute()):
+        raise StoreError(f"buffer {checksum} is not in the buffer store {store.root}, and no "
+                         "recorded transformation that produced it could be run again")
+    emit(store, checksum, args.output)
+    return EXIT_OK

@@ -1,0 +1,69 @@
+"""Run the workflow: only what is not cached runs, on the runner of each step's stage.
+
+TARGET is a step name (all its instances), an instance name (`count[n=3]`), or a
+project path that some step captures; no target means every step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from seamlessflow.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("targets", nargs="*", metavar="TARGET", help="steps, instances or paths")
+    add_run_options(p)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """The options of `run`, shared with `watch`."""
+    p.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                   metavar="N", help="at most N instances (in cores: slots) at once")
+    p.add_argument("-n", "--dry-run", action="store_true", help="plan only; run nothing")
+    p.add_argument("-k", "--keep-going", action="store_true",
+                   help="after a failure, go on with everything that does not depend on it")
+    p.add_argument("--force", nargs="+", default=[], metavar="NAME",
+                   help="rerun these steps or instances even when cached")
+    p.add_argument("--stage", metavar="NAME", help="the stage of every step that names none")
+    p.add_argument("--local", action="store_true", help="run everything in-process")
+    p.add_argument("-nd", "--no-download", action="store_true",
+                   help="write PATH.CHECKSUM sidecars instead of result bytes")
+    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value (repeatable)")
+    p.add_argument("--report", metavar="FILE", help="write the JSON run report to FILE")
+    p.add_argument("--keep-workspace", action="store_true",
+                   help="keep the workspace of a failed attempt, for debugging")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from seamlessflow.cli.loading import find_seamlessfile, load_dag
+    from seamlessflow.cli.run_session import RunSession
+
+    dag = load_dag(find_seamlessfile(args.seamlessfile), args.config)
+    session = RunSession(dag, args)
+    try:
+        summary = asyncio.run(session.execute())
+    except KeyboardInterrupt:
+        print("interrupted: running steps were stopped, nothing was recorded for them",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if args.report:
+        from seamlessflow.cli.report import write_report
+
+        write_report(summary, Path(args.report))
+    return EXIT_OK if summary.ok else EXIT_FAILED

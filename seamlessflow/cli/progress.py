@@ -1,0 +1,143 @@
+"""What a run prints: one plain line per finished instance, or a live display on a terminal.
+
+Both end with the same one-line summary and the same failure details, so logs and
+terminals tell the same story.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from seamlessflow.scheduling.state import (
+    CACHED,
+    FAILED,
+    PENDING,
+    RAN,
+    SKIPPED,
+    STARTED,
+    WILL_RUN,
+    InstanceState,
+    RunSummary,
+)
+
+_LABELS = {RAN: "ran", CACHED: "cached", FAILED: "FAILED", SKIPPED: "skipped",
+           WILL_RUN: "will-run", PENDING: "pending"}
+
+
+def instance_line(state: InstanceState, dry_run: bool) -> str | None:
+    """The plain line for a finished (or, in a dry run, planned) instance; None for others."""
+    label = _LABELS.get(state.status)
+    if label is None:
+        return None
+    line = f"{label:<8}{state.name}"
+    if state.status == RAN and state.duration_s is not None:
+        line += f"  {state.duration_s:.2f}s"
+    elif state.status == FAILED:
+        line += f"  {state.error}"
+    elif state.status == SKIPPED or dry_run:
+        line += f"  ({state.reason})"
+    return line
+
+
+def summary_line(summary: RunSummary) -> str:
+    c = summary.counts
+    n = len(summary.states)
+    if summary.dry_run:
+        will = sum(1 for s in summary.states if s.status == WILL_RUN)
+        pending = sum(1 for s in summary.states if s.status == PENDING)
+        return (f"{n} instance{'s' if n != 1 else ''}: {c[CACHED]} cached, {will} will run, "
+                f"{pending} pending (dry run)")
+    text = (f"{n} instance{'s' if n != 1 else ''}: {c[RAN]} ran, {c[CACHED]} cached, "
+            f"{c[FAILED]} failed")
+    if c[SKIPPED]:
+        text += f", {c[SKIPPED]} skipped"
+    return text + f" in {summary.duration_s:.2f}s"
+
+
+def failure_details(summary: RunSummary) -> str:
+    parts = []
+    for s in summary.states:
+        if s.status != FAILED:
+            continue
+        parts.append(f"--- {s.name} failed: {s.error}")
+        if s.stderr_tail:
+            parts.append(s.stderr_tail.rstrip("\n"))
+        if s.log_path:
+            parts.append(f"(full log: {s.log_path})")
+    return "\n".join(parts)
+
+
+class LineReporter:
+    """For logs and pipes: a line per finished instance, as CLI.md shows."""
+
+    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, quiet: bool = False,
+                 dry_run: bool = False):
+        self.out, self.err, self.quiet, self.dry_run = out, err, quiet, dry_run
+
+    def on_event(self, state: InstanceState) -> None:
+        if self.quiet and state.status != FAILED:
+            return
+        line = instance_line(state, self.dry_run)
+        if line is not None:
+            print(line, file=self.out, flush=True)
+
+    def on_warning(self, message: str) -> None:
+        print(f"warning: {message}", file=self.err, flush=True)
+
+    def on_finish(self, summary: RunSummary) -> None:
+        details = failure_details(summary)
+        if details:
+            print(details, file=self.err, flush=True)
+        print(summary_line(summary), file=self.out, flush=True)
+
+
+class LiveReporter(LineReporter):
+    """On a terminal: finished instances scroll by, a live panel shows counts and what runs."""
+
+    def __init__(self, total: int, dry_run: bool = False):
+        super().__init__(dry_run=dry_run)
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(stderr=False)
+        self.total = total
+        self.running: dict[str, float] = {}
+        self.counts = {RAN: 0, CACHED: 0, FAILED: 0, SKIPPED: 0}
+        self.live = Live(self._render(), console=self.console, refresh_per_second=8,
+                         transient=True, get_renderable=self._render)
+        self.live.start()
+
+    def _render(self):
+        from rich.text import Text
+
+        c = self.counts
+        done = c[RAN] + c[CACHED] + c[FAILED] + c[SKIPPED]
+        text = Text(f"{done}/{self.total} done · {len(self.running)} running · {c[RAN]} ran · "
+                    f"{c[CACHED]} cached · {c[FAILED]} failed", style="bold")
+        now = time.monotonic()
+        for name, started in list(self.running.items())[:10]:
+            text.append(f"\n  running {name}  {now - started:.1f}s")
+        if len(self.running) > 10:
+            text.append(f"\n  … and {len(self.running) - 10} more")
+        return text
+
+    def on_event(self, state: InstanceState) -> None:
+        if state.status == STARTED:
+            self.running[state.name] = time.monotonic()
+            return
+        self.running.pop(state.name, None)
+        if state.status in self.counts:
+            self.counts[state.status] += 1
+        line = instance_line(state, self.dry_run)
+        if line is not None and (state.status != CACHED or self.dry_run):
+            style = {FAILED: "red", RAN: "green"}.get(state.status, "")
+            self.console.print(line, style=style, highlight=False)
+
+    def on_warning(self, message: str) -> None:
+        self.console.print(f"warning: {message}", style="yellow", highlight=False)
+
+    def on_finish(self, summary: RunSummary) -> None:
+        self.live.stop()
+        super().on_finish(summary)

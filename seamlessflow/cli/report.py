@@ -1,0 +1,47 @@
+"""The JSON run report of CLI.md, written with `--report FILE` (and kept as the last run's)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from seamlessflow import __version__
+from seamlessflow.scheduling.state import InstanceState, RunSummary
+
+
+def instance_entry(state: InstanceState) -> dict:
+    return {
+        "name": state.name,
+        "step": state.instance.step,
+        "bindings": state.instance.bindings,
+        "status": state.status,
+        "reason": state.reason,
+        "transformation": state.transformation,
+        "result": state.result,
+        "captures": state.captures,
+        "stage": state.stage,
+        "runner": state.runner,
+        "duration_s": None if state.duration_s is None else round(state.duration_s, 4),
+        "attempts": state.attempts,
+    }
+
+
+def build_report(summary: RunSummary) -> dict:
+    return {
+        "seamlessflow": __version__,
+        "ok": summary.ok,
+        "dry_run": summary.dry_run,
+        "instances": [instance_entry(s) for s in summary.states],
+        "counts": summary.counts,
+    }
+
+
+def write_report(summary: RunSummary, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        json.dump(build_report(summary), f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)

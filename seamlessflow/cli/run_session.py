@@ -1,0 +1,110 @@
+"""One `run` (or one round of `watch`): from a linked DAG and the command line to a summary.
+
+Assembles the scheduler's parts (targets, stages, runners, stores, reporters) so that
+`run` and `watch` share every rule about what a run means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from seamlessflow.errors import UsageError, WorkflowError
+from seamlessflow.graph.dag import Dag
+from seamlessflow.runners.base import Runner
+from seamlessflow.scheduling.state import Reporter, Reporters, RunSummary
+
+STATE_DIR = ".seamlessflow"
+
+
+class RunSession:
+    def __init__(self, dag: Dag, args: argparse.Namespace, extra_reporters: list | None = None):
+        from seamlessflow.cli.loading import missing_inputs
+        from seamlessflow.graph.targets import select
+        from seamlessflow.scheduling.stages import runner_choice, stage_names
+
+        self.dag = dag
+        self.args = args
+        workflow = dag.workflow
+        self.root = Path(workflow.root)
+        self.selected = select(dag, list(args.targets))
+        self.force = _force_set(dag, args.force)
+        problems = missing_inputs(dag, self.selected)
+        if problems:
+            raise WorkflowError(problems)
+        self.stages = stage_names(workflow, self.selected, args.stage)
+        self.choices = {s: runner_choice(workflow, s, args.local) for s in set(self.stages.values())}
+        self.extra_reporters = extra_reporters or []
+        self._runners: dict[tuple[str, int], Runner] = {}
+
+    def reporter(self) -> Reporter:
+        from seamlessflow.cli.progress import LineReporter, LiveReporter
+
+        if sys.stdout.isatty() and not self.args.quiet:
+            main = LiveReporter(len(self.selected), dry_run=self.args.dry_run)
+        else:
+            main = LineReporter(quiet=self.args.quiet, dry_run=self.args.dry_run)
+        return Reporters([main, *self.extra_reporters])
+
+    def runner_for(self, stage: str) -> Runner:
+        from seamlessflow.runners import make_runner
+
+        choice = self.choices[stage]
+        key = (choice.kind, choice.workers)
+        if key not in self._runners:
+            self._runners[key] = make_runner(choice.kind, self.store, choice.workers)
+        return self._runners[key]
+
+    async def execute(self) -> RunSummary:
+        from seamlessflow.scheduling.inputs import ProjectInputs
+        from seamlessflow.scheduling.outputs import OutputWriter
+        from seamlessflow.scheduling.scheduler import RunOptions, Scheduler
+        from seamlessflow.storage.location import open_default_database, open_default_store
+        from seamlessflow.storage.statcache import StatCache
+
+        state_dir = self.root / STATE_DIR
+        self.store = open_default_store()
+        db = open_default_database()
+        statcache = StatCache.load(state_dir)
+        reporter = self.reporter()
+        inputs = ProjectInputs(self.root, statcache, self.store, reporter.on_warning)
+        outputs = OutputWriter(self.root, state_dir, self.store, statcache, reporter.on_warning,
+                               no_download=self.args.no_download)
+        options = RunOptions(
+            jobs=self.args.jobs,
+            keep_going=self.args.keep_going,
+            force=self.force,
+            dry_run=self.args.dry_run,
+            keep_workspace=self.args.keep_workspace,
+            log_dir=state_dir / "logs",
+        )
+        scheduler = Scheduler(self.dag, self.selected, self.stages, self.runner_for, self.store,
+                              db, inputs, outputs, reporter, options)
+        try:
+            return await scheduler.run()
+        finally:
+            for runner in self._runners.values():
+                await runner.close()
+            if not self.args.dry_run:  # a dry run writes nothing but the report
+                statcache.save()
+
+
+def _force_set(dag: Dag, names: list[str]) -> set[str]:
+    """`--force` takes step and instance names; it means every instance they name."""
+    from seamlessflow.language.suggest import did_you_mean
+
+    instances = dag.workflow.instances
+    by_step: dict[str, list[str]] = {}
+    for inst in instances.values():
+        by_step.setdefault(inst.step, []).append(inst.name)
+    forced: set[str] = set()
+    for name in names:
+        if name in instances:
+            forced.add(name)
+        elif name in by_step:
+            forced.update(by_step[name])
+        else:
+            raise UsageError(f"--force {name}: no such step or instance"
+                             f"{did_you_mean(name, [*by_step, *instances])}")
+    return forced

@@ -1,0 +1,91 @@
+"""Checksums of inputs that come from the project folder, and getting their bytes into the store.
+
+Identity needs only checksums, which the stat cache gives without reading unchanged
+files; bytes are copied into the buffer store only for an instance that will actually
+run, because the workspace is built from the store by checksum (so an input edited
+while its step runs can never poison the cache).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from seamlessflow.errors import ExecutionError
+from seamlessflow.identity.deep import deep_checksum, deep_index
+from seamlessflow.storage.interfaces import BufferStore
+from seamlessflow.storage.sidecars import read_sidecar, sidecar_path
+from seamlessflow.storage.statcache import StatCache
+from seamlessflow.storage.trees import put_tree
+
+FUTURE_WAIT_S = 60.0  # how long to wait for a file Seamless is still producing
+
+
+class ProjectInputs:
+    def __init__(self, root: Path, statcache: StatCache, store: BufferStore, warn):
+        self.root = root
+        self.statcache = statcache
+        self.store = store
+        self.warn = warn
+        self._known: dict[str, tuple[str, bool]] = {}  # path -> (checksum, is local)
+
+    def checksum(self, path: str, is_dir: bool) -> str:
+        """The checksum of a project input: the local file (preferred) or its sidecar."""
+        known = self._known.get(path)
+        if known is not None:
+            return known[0]
+        local = self.root / path
+        self._wait_for_future(local)
+        if is_dir and local.is_dir():
+            cs, is_local = deep_checksum(deep_index(local, hasher=self.statcache.checksum)), True
+        elif not is_dir and local.is_file():
+            cs, is_local = self.statcache.checksum(local), True
+        else:
+            cs, is_local = read_sidecar(sidecar_path(local)), False
+        if is_local:
+            self._check_sidecar_agrees(local, cs)
+        self._known[path] = (cs, is_local)
+        return cs
+
+    def ensure_in_store(self, path: str, is_dir: bool) -> None:
+        """Copy a local input's bytes into the store unless they are there already."""
+        cs, is_local = self._known[path]
+        if self.store.has([cs])[0]:
+            return
+        if not is_local:
+            raise ExecutionError(
+                f"input '{path}' is given by its sidecar {sidecar_path(Path(path))}, "
+                f"but the buffer store does not hold {cs}; upload it or restore the file"
+            )
+        local = self.root / path
+        stored = put_tree(self.store, local)[0] if is_dir else self.store.put_file(local)
+        if stored != cs:
+            raise ExecutionError(
+                f"input '{path}' changed while seamlessflow was reading it; run again"
+            )
+
+    def _check_sidecar_agrees(self, local: Path, cs: str) -> None:
+        side = sidecar_path(local)
+        if side.exists():
+            try:
+                side_cs = read_sidecar(side)
+            except Exception as exc:  # a malformed sidecar beside a real file is only noise
+                self.warn(str(exc))
+                return
+            if side_cs != cs:
+                self.warn(f"{side} is stale: it says {side_cs[:12]}…, the file is {cs[:12]}…; "
+                          "the local file is used")
+
+    @staticmethod
+    def _wait_for_future(local: Path) -> None:
+        future = local.with_name(local.name + ".FUTURE")
+        if not future.exists():
+            return
+        deadline = time.monotonic() + FUTURE_WAIT_S
+        while future.exists():
+            if time.monotonic() > deadline:
+                raise ExecutionError(
+                    f"{local} is still being produced ({future.name} exists) after "
+                    f"{FUTURE_WAIT_S:.0f} s; remove {future} if nothing is producing it"
+                )
+            time.sleep(0.2)

@@ -1,0 +1,135 @@
+"""Writing results into the project folder without ever losing what a user made.
+
+Each write is atomic (the store writes a temp file beside the destination and renames).
+A file already holding the right bytes is left alone (that is what makes a no-op run
+cheap). A file whose bytes differ is first saved into the buffer store; when those bytes
+are not what seamlessflow itself last wrote there, the user edited it, and a warning
+names the checksum under which the edit can be recovered (`seamlessflow resolve`).
+
+`.seamlessflow/outputs.json` remembers, per project path, what seamlessflow wrote and
+which transformation produced it: that is how edits are recognised and what `explain`
+reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from seamlessflow.identity.deep import deep_checksum, deep_index
+from seamlessflow.storage.interfaces import BufferStore
+from seamlessflow.storage.sidecars import sidecar_path, write_index, write_sidecar
+from seamlessflow.storage.statcache import StatCache
+from seamlessflow.storage.trees import put_tree, write_tree
+
+OUTPUTS_FILE = "outputs.json"
+
+
+class MissingBytes(Exception):
+    """The store lacks a result's bytes (a scratch result, or a pruned store)."""
+
+
+def load_outputs_record(state_dir: Path) -> dict[str, dict]:
+    try:
+        return json.loads((state_dir / OUTPUTS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+class OutputWriter:
+    def __init__(self, root: Path, state_dir: Path, store: BufferStore, statcache: StatCache,
+                 warn, no_download: bool = False):
+        self.root = root
+        self.state_dir = state_dir
+        self.store = store
+        self.statcache = statcache
+        self.warn = warn
+        self.no_download = no_download
+        self.record = load_outputs_record(state_dir)
+        self._changed = False
+
+    def is_current(self, project_path: str, checksum: str, is_dir: bool) -> bool:
+        """Whether the project already holds exactly these bytes at that path."""
+        dest = self.root / project_path
+        if self.no_download:
+            side = sidecar_path(dest)
+            return side.is_file() and side.read_text().strip() == checksum
+        return self._local_checksum(dest, is_dir) == checksum
+
+    def write(self, project_path: str, checksum: str, is_dir: bool,
+              transformation: str, instance: str) -> None:
+        """Make the project path hold the result; raises MissingBytes if the store lacks them."""
+        dest = self.root / project_path
+        if not self.is_current(project_path, checksum, is_dir):
+            if self.no_download:
+                self._write_sidecar(dest, checksum, is_dir)
+            else:
+                self._save_previous(project_path, dest, is_dir)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                if is_dir:
+                    try:
+                        write_tree(self.store, checksum, dest)
+                    except Exception as exc:
+                        raise MissingBytes(str(exc)) from None
+                elif not self.store.write_to(checksum, dest):
+                    raise MissingBytes(f"the buffer store lacks {checksum}")
+        entry = {"checksum": checksum, "transformation": transformation, "instance": instance,
+                 "is_dir": is_dir}
+        if self.record.get(project_path) != entry:
+            self.record[project_path] = entry
+            self._changed = True
+
+    def adopt_local(self, project_path: str, checksum: str, is_dir: bool) -> bool:
+        """Put the project's copy of a result back into the store, if it still matches."""
+        dest = self.root / project_path
+        if self._local_checksum(dest, is_dir) != checksum:
+            return False
+        stored = put_tree(self.store, dest)[0] if is_dir else self.store.put_file(dest)
+        return stored == checksum
+
+    def save(self) -> None:
+        if not self._changed:
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.state_dir, prefix=".outputs.")
+        with os.fdopen(fd, "w") as f:
+            json.dump(self.record, f, indent=1, sort_keys=True)
+        os.replace(tmp, self.state_dir / OUTPUTS_FILE)
+        self._changed = False
+
+    def _local_checksum(self, dest: Path, is_dir: bool) -> str | None:
+        if is_dir:
+            if not dest.is_dir():
+                return None
+            return deep_checksum(deep_index(dest, hasher=self.statcache.checksum))
+        if not dest.is_file():
+            return None
+        return self.statcache.checksum(dest)
+
+    def _save_previous(self, project_path: str, dest: Path, is_dir: bool) -> None:
+        current = self._local_checksum(dest, is_dir)
+        if current is None:
+            return
+        if not self.store.has([current])[0]:
+            if is_dir:
+                put_tree(self.store, dest)
+            else:
+                self.store.put_file(dest)
+        written = self.record.get(project_path, {}).get("checksum")
+        if current != written:
+            self.warn(
+                f"{project_path} was changed since seamlessflow wrote it; it is replaced, and "
+                f"its content is kept in the buffer store as {current} "
+                f"(seamlessflow resolve {current} -o FILE)"
+            )
+
+    def _write_sidecar(self, dest: Path, checksum: str, is_dir: bool) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_sidecar(dest, checksum)
+        if is_dir:
+            index = self.store.get(checksum)
+            if index is None:
+                raise MissingBytes(f"the buffer store lacks the index {checksum}")
+            write_index(dest, json.loads(index))

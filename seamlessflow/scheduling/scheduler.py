@@ -1,0 +1,472 @@
+"""Walk the DAG as results become known: identity, cache lookup, dispatch, materialize.
+
+Orchestration only: how one transformation runs is the runners' business, and what
+the user sees is the reporters'. Cache lookups are batched: every instance whose
+identity became computable at the same moment is looked up in one database request,
+so a fully cached run costs one request per level of the DAG, not one per instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seamlessflow.errors import ExecutionError, SeamlessflowError
+from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.graph.dag import Dag, ProjectSource, StepSource
+from seamlessflow.graph.model import Instance
+from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
+from seamlessflow.identity.transformation import (
+    STDOUT_KEY,
+    build_transformation,
+    transformation_checksum,
+)
+from seamlessflow.runners.base import Runner
+from seamlessflow.scheduling.fingertip import fingertip
+from seamlessflow.scheduling.inputs import ProjectInputs
+from seamlessflow.scheduling.outputs import MissingBytes, OutputWriter
+from seamlessflow.scheduling.slots import Slots
+from seamlessflow.scheduling.state import (
+    CACHED,
+    FAILED,
+    PENDING,
+    RAN,
+    SKIPPED,
+    STARTED,
+    WILL_RUN,
+    InstanceState,
+    Reporter,
+    RunSummary,
+)
+from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
+
+
+@dataclass
+class RunOptions:
+    jobs: int = 1
+    keep_going: bool = False
+    force: set[str] = field(default_factory=set)  # instance names
+    dry_run: bool = False
+    keep_workspace: bool = False
+    log_dir: Path | None = None
+
+
+@dataclass
+class _Prepared:
+    transformation: dict
+    checksum: str
+    dir_inputs: list[str]
+    project_inputs: list[tuple[str, bool]]  # (project path, is_dir) whose bytes must be stored
+
+
+class Scheduler:
+    def __init__(
+        self,
+        dag: Dag,
+        selected: list[str],
+        stages: dict[str, str],
+        runner_for: Callable[[str], Runner],
+        store: BufferStore,
+        db: ResultDatabase,
+        inputs: ProjectInputs,
+        outputs: OutputWriter,
+        reporter: Reporter,
+        options: RunOptions,
+    ):
+        """`stages` maps each selected instance to its stage name; `runner_for(stage)`
+        gives that stage's runner (created on first use)."""
+        self.dag = dag
+        self.selected = selected
+        self.runner_for = runner_for
+        self.store = store
+        self.db = db
+        self.inputs = inputs
+        self.outputs = outputs
+        self.reporter = reporter
+        self.options = options
+        self.states = {
+            name: InstanceState(dag.workflow.instances[name], stages[name], None)
+            for name in selected
+        }
+        chosen = set(selected)
+        self._waiting_on = {n: {u for u in dag.upstream[n] if u in chosen} for n in selected}
+        self._results: dict[str, dict[str, str]] = {}  # instance -> result mapping
+        self._inflight: dict[str, asyncio.Task] = {}  # transformation -> task running it
+        self._first_of: dict[str, str] = {}  # transformation -> first instance that ran it
+        self._slots = Slots(max(options.jobs, 1))
+        self._stop = False  # a failure without --keep-going: dispatch nothing new
+        self._scratch_buffers: list[str] = []
+
+    # ---------------------------------------------------------------- the loop
+
+    async def run(self) -> RunSummary:
+        start = time.perf_counter()
+        ready = [n for n in self.selected if not self._waiting_on[n]]
+        running: set[asyncio.Task] = set()
+        interrupted = False
+        try:
+            while ready or running:
+                if ready and not self._stop:
+                    batch, ready = ready, []
+                    for task in self._resolve(batch, ready):
+                        running.add(task)
+                    continue
+                ready = []
+                if not running:
+                    break
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    name, ok = task.result()
+                    if ok:
+                        ready.extend(self._release(name))
+                    else:
+                        self._skip_downstream(name)
+                        if not self.options.keep_going:
+                            self._stop = True
+        except asyncio.CancelledError:
+            interrupted = True
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
+        finally:
+            self._finish_untouched()
+            self._discard_scratch()
+            self.outputs.save()
+            summary = self._summary(time.perf_counter() - start, interrupted)
+            self.reporter.on_finish(summary)
+        return summary
+
+    def _resolve(self, batch: list[str], ready: list[str]) -> list[asyncio.Task]:
+        """Compute identities of `batch`, look them up at once, and start what must run."""
+        prepared: dict[str, _Prepared] = {}
+        for name in batch:
+            try:
+                prepared[name] = self._prepare(name)
+            except (SeamlessflowError, OSError, KeyError) as exc:
+                self._fail(name, f"cannot compute its identity: {exc}")
+        forced = {n for n in prepared if n in self.options.force}
+        lookup = [p.checksum for n, p in prepared.items() if n not in forced]
+        known = self.db.get_results(lookup) if lookup else {}
+        tasks = []
+        for name, prep in prepared.items():
+            state = self.states[name]
+            state.transformation = prep.checksum
+            result_cs = None if name in forced else known.get(prep.checksum)
+            if result_cs is not None and self._use_cached(name, prep, result_cs):
+                ready.extend(self._release(name))
+                continue
+            if result_cs is None:
+                state.reason = "forced with --force" if name in forced else "no cached result"
+            if self.options.dry_run:
+                self._set(state, WILL_RUN)
+                self._mark_pending(name)
+                continue
+            tasks.append(asyncio.create_task(self._execute(name, prep)))
+        return tasks
+
+    def _use_cached(self, name: str, prep: _Prepared, result_cs: str) -> bool:
+        """Adopt a recorded result; False when its bytes are gone and it must run again."""
+        state = self.states[name]
+        raw = self.store.get(result_cs)
+        if raw is None:
+            state.reason = "its result was recorded but is missing from the buffer store"
+            return False
+        result = json.loads(raw)
+        if not self.options.dry_run:
+            try:
+                self._write_outputs(name, prep.checksum, result)
+            except MissingBytes:
+                state.reason = "its result's bytes are no longer in the buffer store"
+                return False
+        self._results[name] = result
+        state.result = result_cs
+        state.captures = self._project_captures(state.instance, result)
+        state.reason = "cached result"
+        self._set(state, CACHED)
+        return True
+
+    # ---------------------------------------------------------------- identity
+
+    def _prepare(self, name: str) -> _Prepared:
+        inst = self.dag.workflow.instances[name]
+        inputs: dict[str, str] = {}
+        dir_inputs: list[str] = []
+        project_inputs: list[tuple[str, bool]] = []
+        for item, source in zip(inst.inputs, self.dag.sources[name], strict=True):
+            if isinstance(source, ProjectSource):
+                cs = self.inputs.checksum(source.path, item.is_dir)
+                project_inputs.append((source.path, item.is_dir))
+            else:
+                cs = self._upstream_checksum(source, item.is_dir)
+            inputs[item.workspace_path] = cs
+            if item.is_dir:
+                dir_inputs.append(item.workspace_path)
+        captures = [c.workspace_path + ("/" if c.is_dir else "") for c in inst.captures]
+        tf = build_transformation(
+            inst.language,
+            checksum_bytes(inst.code.encode()),
+            inputs,
+            inst.params,
+            captures,
+            inst.stdout is not None,
+        )
+        return _Prepared(tf, transformation_checksum(tf), dir_inputs, project_inputs)
+
+    def _upstream_checksum(self, source: StepSource, is_dir: bool) -> str:
+        result = self._results[source.instance]
+        key = source.capture
+        if key not in result and key + "/" in result:
+            key += "/"
+        cs = result[key]
+        if not source.subpath:
+            return cs
+        raw = self.store.get(cs)
+        if raw is None:
+            raise SeamlessflowError(f"the index of {source.instance}'s {key} is not in the store")
+        index: dict[str, str] = json.loads(raw)
+        if not is_dir:
+            if source.subpath not in index:
+                raise SeamlessflowError(
+                    f"{source.instance} did not produce {source.subpath} inside {key}"
+                )
+            return index[source.subpath]
+        prefix = source.subpath + "/"
+        sub = {k[len(prefix):]: v for k, v in index.items() if k.startswith(prefix)}
+        if self.options.dry_run:  # a dry run writes nothing, not even into the store
+            return checksum_bytes(plain_serialize(sub))
+        return self.store.put(plain_serialize(sub))  # the sub-index is what a workspace reads
+
+    # ---------------------------------------------------------------- execution
+
+    async def _execute(self, name: str, prep: _Prepared) -> tuple[str, bool]:
+        state = self.states[name]
+        inst = state.instance
+        first = self._inflight.get(prep.checksum)
+        if first is not None:  # an identical transformation is already running: share it
+            _, ok = await asyncio.shield(first)
+            if ok:
+                result_cs = self.states[self._first_of[prep.checksum]].result
+                self._use_cached(name, prep, result_cs)
+                state.reason = f"same transformation as {self._first_of[prep.checksum]}"
+                return name, state.status == CACHED
+            self._fail(name, f"same transformation as {self._first_of[prep.checksum]}, which failed")
+            return name, False
+        self._inflight[prep.checksum] = asyncio.current_task()
+        self._first_of[prep.checksum] = name
+        async with self._slots.hold(min(inst.cores, max(self.options.jobs, 1))):
+            if self._stop:
+                self._set_skip(state, "not started: an earlier instance failed")
+                return name, False
+            runner = self.runner_for(state.stage)
+            state.runner = runner.name
+            try:
+                await self._ensure_upstream_bytes(name, prep, runner)
+                job = await asyncio.to_thread(self._make_job, name, prep)
+            except (SeamlessflowError, OSError) as exc:
+                self._fail(name, str(exc))
+                return name, False
+            self._set(state, STARTED)
+            outcome = JobOutcome(ok=False)
+            for attempt in range(inst.retries + 1):
+                state.attempts = attempt + 1
+                outcome = await runner.run(job)
+                if outcome.ok:
+                    break
+            state.duration_s = outcome.duration_s
+            if not outcome.ok and not self.options.keep_going:
+                # before the slot is released, so that no waiting instance starts after it
+                self._stop = True
+        if not outcome.ok:
+            state.stderr_tail = outcome.stderr_tail
+            state.log_path = outcome.log_path
+            self._fail(name, outcome.error or "failed")
+            return name, False
+        result = outcome.result or {}
+        self.db.set_result(prep.checksum, outcome.result_checksum, captures=result, record={
+            "instance": name,
+            "step": inst.step,
+            "runner": runner.name,
+            "duration_s": outcome.duration_s,
+            "finished_at": time.time(),
+            "job": {"dir_inputs": job.dir_inputs, "metavars": job.metavars,
+                    "timeout": job.timeout},
+        })
+        self._results[name] = result
+        state.result = outcome.result_checksum
+        state.captures = self._project_captures(inst, result)
+        try:
+            self._write_outputs(name, prep.checksum, result)
+        except (MissingBytes, OSError) as exc:
+            self._fail(name, f"its result could not be written to the project: {exc}")
+            return name, False
+        if inst.scratch:
+            self._scratch_buffers.extend(result.values())
+        self._set(state, RAN)
+        return name, True
+
+    async def _ensure_upstream_bytes(self, name: str, prep: _Prepared, runner: Runner) -> None:
+        """Upstream results of scratch steps keep no bytes in the store: take them from the
+        project file when it still matches, else recompute them (fingertip)."""
+        inst = self.states[name].instance
+        for item, source in zip(inst.inputs, self.dag.sources[name], strict=True):
+            if not isinstance(source, StepSource):
+                continue
+            cs = prep.transformation["inputs"][item.workspace_path]
+            if self._complete_in_store(cs, item.is_dir):
+                continue
+            if not self.outputs.adopt_local(_produced_path(self.dag, source), cs, item.is_dir) \
+                    and not (await fingertip(cs, self.store, self.db, runner)
+                             and self._complete_in_store(cs, item.is_dir)):
+                raise ExecutionError(
+                    f"input '{item.workspace_path}' ({cs}) from {source.instance} is in no "
+                    f"buffer store and could not be recomputed; run with --force {source.instance}"
+                )
+            if self.dag.workflow.instances[source.instance].scratch:
+                # brought back only for this run: a scratch result keeps no bytes afterwards
+                self._scratch_buffers.append(cs)
+                if item.is_dir:
+                    self._scratch_buffers.extend(json.loads(self.store.get(cs) or b"{}").values())
+
+    def _complete_in_store(self, cs: str, is_dir: bool) -> bool:
+        if not self.store.has([cs])[0]:
+            return False
+        if not is_dir:
+            return True
+        index = json.loads(self.store.get(cs) or b"{}")
+        return all(self.store.has(list(index.values())))
+
+    def _make_job(self, name: str, prep: _Prepared) -> Job:
+        """Everything a runner needs, with every input's bytes in the store."""
+        inst = self.states[name].instance
+        for path, is_dir in prep.project_inputs:
+            self.inputs.ensure_in_store(path, is_dir)
+        self.store.put(inst.code.encode())
+        self.store.put(plain_serialize(prep.transformation))
+        log_path = None
+        if self.options.log_dir is not None:
+            self.options.log_dir.mkdir(parents=True, exist_ok=True)
+            log_path = str(self.options.log_dir / (_safe_file_name(name) + ".log"))
+        return Job(
+            name=name,
+            checksum=prep.checksum,
+            transformation=prep.transformation,
+            code=inst.code,
+            dir_inputs=prep.dir_inputs,
+            metavars=dict(inst.metavars),
+            timeout=inst.timeout,
+            log_path=log_path,
+            keep_workspace=self.options.keep_workspace,
+        )
+
+    # ---------------------------------------------------------------- bookkeeping
+
+    def _write_outputs(self, name: str, tf_checksum: str, result: dict[str, str]) -> None:
+        inst = self.states[name].instance
+        for capture in inst.captures:
+            key = capture.workspace_path + ("/" if capture.is_dir else "")
+            self.outputs.write(capture.project_path, result[key], capture.is_dir,
+                               tf_checksum, name)
+        if inst.stdout is not None:
+            self.outputs.write(inst.stdout, result[STDOUT_KEY], False, tf_checksum, name)
+
+    @staticmethod
+    def _project_captures(inst: Instance, result: dict[str, str]) -> dict[str, str]:
+        out = {c.project_path: result[c.workspace_path + ("/" if c.is_dir else "")]
+               for c in inst.captures}
+        if inst.stdout is not None:
+            out[inst.stdout] = result[STDOUT_KEY]
+        return out
+
+    def _release(self, name: str) -> list[str]:
+        """Downstream instances whose last missing input `name` just provided."""
+        freed = []
+        for down in self.dag.downstream.get(name, []):
+            waiting = self._waiting_on.get(down)
+            if waiting is None or name not in waiting:
+                continue
+            waiting.discard(name)
+            if not waiting:
+                freed.append(down)
+        return freed
+
+    def _mark_pending(self, name: str) -> None:
+        for down in self._downstream_closure(name):
+            state = self.states[down]
+            if state.status not in (PENDING, WILL_RUN, CACHED):
+                state.reason = f"depends on {name}, whose result is not yet known"
+                self._set(state, PENDING)
+
+    def _skip_downstream(self, name: str) -> None:
+        for down in self._downstream_closure(name):
+            state = self.states[down]
+            if state.status in (FAILED, SKIPPED, RAN, CACHED):
+                continue
+            self._set_skip(state, f"{name} failed")
+
+    def _downstream_closure(self, name: str) -> list[str]:
+        seen: list[str] = []
+        stack = [name]
+        visited = {name}
+        while stack:
+            for down in self.dag.downstream.get(stack.pop(), []):
+                if down in self.states and down not in visited:
+                    visited.add(down)
+                    seen.append(down)
+                    stack.append(down)
+        return seen
+
+    def _finish_untouched(self) -> None:
+        """Instances never reached (a failure stopped the run, or Ctrl-C) end as skipped."""
+        for state in self.states.values():
+            if state.status in ("planned", STARTED):
+                reason = "interrupted" if state.status == STARTED else "not started"
+                self._set_skip(state, reason)
+
+    def _discard_scratch(self) -> None:
+        discard = getattr(self.store, "discard", None)
+        if discard is None:
+            return
+        for cs in self._scratch_buffers:
+            discard(cs)
+
+    def _fail(self, name: str, error: str) -> None:
+        state = self.states[name]
+        state.error = error
+        state.reason = error
+        self._set(state, FAILED)
+
+    def _set_skip(self, state: InstanceState, reason: str) -> None:
+        state.reason = reason
+        self._set(state, SKIPPED)
+
+    def _set(self, state: InstanceState, status: str) -> None:
+        state.status = status
+        self.reporter.on_event(state)
+
+    def _summary(self, duration: float, interrupted: bool) -> RunSummary:
+        states = [self.states[n] for n in self.selected]
+        counts = {k: 0 for k in (RAN, CACHED, FAILED, SKIPPED, "planned")}
+        for s in states:
+            key = "planned" if s.status in (WILL_RUN, PENDING) else s.status
+            counts[key] = counts.get(key, 0) + 1
+        return RunSummary(states, duration, self.options.dry_run, interrupted, counts)
+
+
+def _produced_path(dag: Dag, source: StepSource) -> str:
+    """The project path where the upstream instance wrote the bytes this source refers to."""
+    inst = dag.workflow.instances[source.instance]
+    if source.capture == STDOUT_KEY:
+        base = inst.stdout or ""
+    else:
+        base = next(c.project_path for c in inst.captures
+                    if c.workspace_path == source.capture.rstrip("/"))
+    return f"{base}/{source.subpath}" if source.subpath else base
+
+
+def _safe_file_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_.=," else "_" for c in name)

@@ -1,0 +1,82 @@
+"""What the scheduler knows about each instance, and how it tells the outside world.
+
+The scheduler talks to the outside only through `Reporter.on_event`: the progress
+display, the plain line log and the JSON run report are each a Reporter, and the
+scheduler knows none of them (doit's reporter protocol).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from seamlessflow.graph.model import Instance
+
+# statuses of a real run, then those only a dry run gives
+RAN, CACHED, FAILED, SKIPPED = "ran", "cached", "failed", "skipped"
+WILL_RUN, PENDING = "will-run", "pending"
+PLANNED, STARTED = "planned", "started"  # transient
+
+
+@dataclass
+class InstanceState:
+    instance: Instance
+    stage: str
+    runner: str | None  # the runner that executes it (None until it runs)
+    status: str = PLANNED
+    reason: str = ""
+    transformation: str | None = None
+    result: str | None = None
+    captures: dict[str, str] | None = None  # project path -> checksum
+    duration_s: float | None = None
+    attempts: int = 0
+    error: str | None = None
+    stderr_tail: str = ""
+    log_path: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.instance.name
+
+
+@dataclass
+class RunSummary:
+    states: list[InstanceState]
+    duration_s: float
+    dry_run: bool
+    interrupted: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and not any(
+            s.status in (FAILED, SKIPPED) for s in self.states
+        )
+
+
+class Reporter(Protocol):
+    def on_event(self, state: InstanceState) -> None:
+        """Called whenever an instance changes status (started, ran, cached, failed, ...)."""
+
+    def on_warning(self, message: str) -> None: ...
+
+    def on_finish(self, summary: RunSummary) -> None: ...
+
+
+class Reporters:
+    """Fans every event out to several reporters."""
+
+    def __init__(self, reporters: list[Reporter]):
+        self.reporters = reporters
+
+    def on_event(self, state: InstanceState) -> None:
+        for r in self.reporters:
+            r.on_event(state)
+
+    def on_warning(self, message: str) -> None:
+        for r in self.reporters:
+            r.on_warning(message)
+
+    def on_finish(self, summary: RunSummary) -> None:
+        for r in self.reporters:
+            r.on_finish(summary)

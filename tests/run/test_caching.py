@@ -1,0 +1,140 @@
+"""What reruns and what does not: identity follows content, not time or names."""
+
+from __future__ import annotations
+
+import os
+import time
+
+PIPELINE = '''
+step norm:
+    inputs: data.txt
+    shell: """
+        LC_ALL=C sort data.txt > sorted.txt
+        """
+    captures: sorted.txt
+
+step count:
+    inputs: sorted.txt
+    shell: "wc -l < sorted.txt | tr -d ' ' > n.txt"
+    captures: n.txt
+
+step shout:
+    inputs: sorted.txt
+    params: suffix = "!"
+    shell: """
+        sed "s/$/$suffix/" sorted.txt | tr a-z A-Z > loud.txt
+        """
+    captures: loud.txt
+'''
+
+
+def make_pipeline(project, text=PIPELINE):
+    project.write("Seamlessfile", text)
+    project.write("data.txt", "pear\napple\n")
+
+
+def test_first_run_runs_everything_then_nothing(project):
+    make_pipeline(project)
+    first = project.run()
+    assert first.statuses == {"norm": "ran", "count": "ran", "shout": "ran"}
+    assert project.read("sorted.txt") == "apple\npear\n"
+    assert project.read("n.txt") == "2\n"
+    assert project.read("loud.txt") == "APPLE!\nPEAR!\n"
+    assert "3 instances: 3 ran, 0 cached, 0 failed" in first.proc.stdout
+
+    second = project.run()
+    assert second.statuses == {"norm": "cached", "count": "cached", "shout": "cached"}
+    assert second.data["counts"]["ran"] == 0
+    for name in ("norm", "count", "shout"):
+        assert second[name]["transformation"] == first[name]["transformation"]
+        assert second[name]["result"] == first[name]["result"]
+
+
+def test_touch_reruns_nothing(project):
+    make_pipeline(project)
+    project.run()
+    future = time.time() + 5
+    os.utime(project.root / "data.txt", (future, future))
+    assert set(project.run().statuses.values()) == {"cached"}
+
+
+def test_renaming_a_step_or_changing_metavars_or_stage_reruns_nothing(project):
+    make_pipeline(project)
+    project.run()
+    renamed = PIPELINE.replace("step count:", "step count_lines:").replace(
+        'step shout:\n', 'step shout:\n    metavars: verbosity = 3\n    stage: fast\n')
+    renamed = "stage fast:\n    execution: spawn\n    workers: 2\n" + renamed
+    project.write("Seamlessfile", renamed)
+    report = project.run()
+    assert report.statuses == {"norm": "cached", "count_lines": "cached", "shout": "cached"}
+
+
+def test_param_change_reruns_that_step_only(project):
+    make_pipeline(project)
+    project.run()
+    project.write("Seamlessfile", PIPELINE.replace('suffix = "!"', 'suffix = "?"'))
+    report = project.run()
+    assert report.statuses == {"norm": "cached", "count": "cached", "shout": "ran"}
+    assert project.read("loud.txt") == "APPLE?\nPEAR?\n"
+
+
+def test_input_edit_with_identical_upstream_output_cuts_off_early(project):
+    make_pipeline(project)
+    project.run()
+    project.write("data.txt", "apple\npear\n")  # sorts to the same bytes
+    report = project.run()
+    assert report.statuses == {"norm": "ran", "count": "cached", "shout": "cached"}
+
+
+def test_real_input_change_reruns_downstream(project):
+    make_pipeline(project)
+    project.run()
+    project.write("data.txt", "fig\napple\npear\n")
+    report = project.run()
+    assert report.statuses == {"norm": "ran", "count": "ran", "shout": "ran"}
+    assert project.read("n.txt") == "3\n"
+
+
+def test_force_reruns_a_cached_step(project):
+    make_pipeline(project)
+    project.run()
+    report = project.run("--force", "count")
+    assert report.statuses == {"norm": "cached", "count": "ran", "shout": "cached"}
+    assert report["count"]["reason"] == "forced with --force"
+
+
+def test_targets_select_only_what_is_needed(project):
+    make_pipeline(project)
+    report = project.run("count")
+    assert report.statuses == {"norm": "ran", "count": "ran"}
+    assert not (project.root / "loud.txt").exists()
+    by_path = project.run("loud.txt")
+    assert by_path.statuses == {"norm": "cached", "shout": "ran"}
+
+
+def test_dry_run_plans_and_writes_nothing(project):
+    make_pipeline(project)
+    report = project.run("-n")
+    assert report.data["dry_run"] is True
+    assert report.statuses == {"norm": "will-run", "count": "pending", "shout": "pending"}
+    assert report["count"]["transformation"] is None
+    assert not (project.root / "sorted.txt").exists()
+    project.run()
+    project.write("Seamlessfile", PIPELINE.replace('suffix = "!"', 'suffix = "?"'))
+    again = project.run("-n")
+    assert again.statuses == {"norm": "cached", "count": "cached", "shout": "will-run"}
+    assert project.read("loud.txt") == "APPLE!\nPEAR!\n"
+
+
+def test_a_fresh_clone_of_the_project_is_fully_cached(project, tmp_path):
+    """Caching survives moving the project: identity has no absolute paths or times in it."""
+    make_pipeline(project)
+    project.run()
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("Seamlessfile", "data.txt"):
+        (clone / name).write_bytes((project.root / name).read_bytes())
+    other = type(project)(clone, project.cache)
+    report = other.run()
+    assert set(report.statuses.values()) == {"cached"}
+    assert other.read("loud.txt") == "APPLE!\nPEAR!\n"

@@ -1,0 +1,46 @@
+"""Every bundled example runs end to end, and a second run is fully cached."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p for p in (REPO / "examples" / "workflows").iterdir() if p.is_dir())
+
+
+def _runs_then_is_cached(project) -> None:
+    first = project.run()
+    assert first.data["ok"] is True
+    assert first.data["counts"]["ran"] > 0
+    for entry in first.data["instances"]:
+        for path in entry["captures"]:
+            assert (project.root / path).exists(), path
+    second = project.run()
+    assert set(second.statuses.values()) == {"cached"}
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_workflow_runs_then_is_cached(example, project):
+    shutil.copytree(example, project.root, dirs_exist_ok=True)
+    _runs_then_is_cached(project)
+
+
+def test_the_tour_seamlessfile_example_runs(project):
+    shutil.copy(REPO / "Seamlessfile.example", project.root / "Seamlessfile")
+    shutil.copytree(REPO / "examples" / "tour", project.root / "examples" / "tour")
+    _runs_then_is_cached(project)
+
+
+def test_wordstats_produces_the_documented_outputs(project):
+    shutil.copytree(REPO / "examples" / "workflows" / "wordstats", project.root,
+                    dirs_exist_ok=True)
+    project.run()
+    for rel in ("tokens.txt", "counts/3.txt", "counts/5.txt", "counts/8.txt", "summary.md"):
+        assert (project.root / rel).is_file(), rel
+    summary = project.read("summary.md")
+    assert "## counts/3.txt" in summary
+    long_words = project.read("counts/8.txt").split("\n")
+    assert all(len(line.split()[-1]) >= 8 for line in long_words if line.strip())

@@ -1,0 +1,139 @@
+"""Nothing a user made is lost, and an interrupted run leaves nothing half-done."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+SLOW = '''
+step slow for i in range(0, 20):
+    inputs: a.txt
+    params: i
+    shell: """
+        sleep 0.3
+        for k in $(seq 1 2000); do echo "line $k of $i"; done > out.txt
+        """
+    captures: out.txt -> out/{i}.txt
+'''
+
+
+def _start(project, *args):
+    env = {**os.environ, "SEAMLESSFLOW_CACHE": str(project.cache)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "seamlessflow", "-C", str(project.root), "run", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,
+    )
+
+
+def _wait_for_outputs(project, n, limit=60.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        out = project.root / "out"
+        if out.is_dir() and len(list(out.iterdir())) >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the run did not get far enough")
+
+
+def test_kill_9_mid_run_then_rerun_completes_without_redoing_recorded_steps(project):
+    project.write("Seamlessfile", SLOW)
+    project.write("a.txt", "a")
+    proc = _start(project, "-j", "2")
+    _wait_for_outputs(project, 4)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = {p.name for p in (project.root / "out").iterdir() if p.suffix == ".txt"}
+    assert 0 < len(written) < 20
+    for name in written:  # no output file is truncated
+        assert len((project.root / "out" / name).read_text().splitlines()) == 2000
+    report = project.run("-j", "2")
+    for i in range(20):
+        status = report.statuses[f"slow[i={i}]"]
+        if f"{i}.txt" in written:
+            assert status == "cached", i  # its result had been recorded: it must not rerun
+    assert all(len((project.root / f"out/{i}.txt").read_text().splitlines()) == 2000
+               for i in range(20))
+    assert not [p for p in (project.root / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_ctrl_c_stops_running_steps_exits_130_and_records_nothing_for_them(project):
+    project.write("Seamlessfile", '''
+step hang:
+    inputs: a.txt
+    shell: "sleep 37; cat a.txt > out.txt"
+    captures: out.txt
+''')
+    project.write("a.txt", "a")
+    proc = _start(project)
+    time.sleep(2.0)
+    os.kill(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 130
+    leftover = subprocess.run(["pgrep", "-x", "-f", "sleep 37"], capture_output=True)
+    assert leftover.stdout.strip() == b""
+    project.write("Seamlessfile", project.read("Seamlessfile").replace("sleep 37; ", ""))
+    assert project.run().statuses == {"hang": "ran"}
+
+
+EDITABLE = '''
+step make:
+    inputs: a.txt
+    params: n = 1
+    shell: "cat a.txt > out.txt; echo $n >> out.txt"
+    captures: out.txt
+'''
+
+
+def test_an_edited_output_is_kept_in_the_store_before_being_replaced(project):
+    project.write("Seamlessfile", EDITABLE)
+    project.write("a.txt", "a\n")
+    project.run()
+    project.write("out.txt", "my precious edit\n")
+    project.write("Seamlessfile", EDITABLE.replace("n = 1", "n = 2"))
+    report = project.run()
+    assert project.read("out.txt") == "a\n2\n"
+    warning = report.proc.stderr
+    assert "out.txt was changed since seamlessflow wrote it" in warning
+    checksum = warning.split("buffer store as ")[1].split()[0]
+    restored = project.sf("resolve", checksum)
+    assert restored.stdout == "my precious edit\n"
+
+
+def test_an_edited_output_of_a_cached_step_is_restored_and_kept(project):
+    project.write("Seamlessfile", EDITABLE)
+    project.write("a.txt", "a\n")
+    project.run()
+    project.write("out.txt", "edited\n")
+    report = project.run()
+    assert report.statuses == {"make": "cached"}
+    assert project.read("out.txt") == "a\n1\n"
+    assert "out.txt was changed" in report.proc.stderr
+
+
+def test_no_download_writes_sidecars_instead_of_bytes(project):
+    project.write("Seamlessfile", EDITABLE)
+    project.write("a.txt", "a\n")
+    report = project.run("-nd")
+    assert not (project.root / "out.txt").exists()
+    sidecar = (project.root / "out.txt.CHECKSUM").read_text()
+    assert sidecar == report["make"]["captures"]["out.txt"] + "\n"
+    project.sf("download", "out.txt")
+    assert project.read("out.txt") == "a\n1\n"
+
+
+def test_inputs_from_sidecars_only(project):
+    """An input present only as PATH.CHECKSUM is read from the buffer store."""
+    project.write("Seamlessfile", EDITABLE)
+    project.write("a.txt", "from the store\n")
+    project.sf("upload", "a.txt")
+    (project.root / "a.txt").unlink()
+    project.run()
+    assert project.read("out.txt") == "from the store\n1\n"
