@@ -1,0 +1,68 @@
+"""seamlessflow's HTTP buffer store against the real hashserver (PyPI `hashserver` 1.1.0)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from seamlessflow.storage.http_store import HttpBufferStore
+from seamlessflow.storage.local_store import LocalBufferStore
+from seamlessflow.storage.trees import put_tree, write_tree
+
+SMALL = "ünïcode buffer\n".encode()
+LARGE = random.Random(7).randbytes(3 << 20)  # above the size where put_file asks /has first
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_http_store_round_trips_through_the_real_hashserver(tmp_path, hashserver):
+    folder = tmp_path / "buffers"
+    http = hashserver(folder)
+    store = HttpBufferStore(http.base)
+    source = tmp_path / "large.dat"
+    source.write_bytes(LARGE)
+
+    assert store.put(SMALL) == sha(SMALL)
+    assert store.put(b"") == sha(b"")
+    assert store.put_file(source) == sha(LARGE)
+    assert store.put_file(source) == sha(LARGE)  # already there: nothing to do
+    absent = sha(b"absent")
+    assert store.has([sha(SMALL), sha(LARGE), absent, sha(b"")]) == [True, True, False, True]
+    assert store.lengths([sha(SMALL), sha(LARGE), absent]) == [len(SMALL), len(LARGE), 0]
+    assert store.get(sha(SMALL)) == SMALL
+    assert store.get(sha(b"")) == b""
+    assert store.get(absent) is None
+    with store.open(sha(LARGE)) as stream:
+        assert stream.read() == LARGE
+    assert store.open(absent) is None
+    assert store.write_to(sha(LARGE), tmp_path / "out.dat")
+    assert (tmp_path / "out.dat").read_bytes() == LARGE
+    assert not store.write_to(absent, tmp_path / "never.dat")
+    assert not (tmp_path / "never.dat").exists()
+
+    local = LocalBufferStore(folder)  # what went over HTTP is in the folder, in its layout
+    assert local.get(sha(SMALL)) == SMALL
+    assert local.verify(sha(LARGE))
+
+
+def test_directory_round_trips_through_the_real_hashserver(tmp_path, hashserver, make_tree,
+                                                           snapshot):
+    store = HttpBufferStore(hashserver(tmp_path / "buffers").base)
+    files = make_tree(tmp_path / "data")
+    checksum, index = put_tree(store, tmp_path / "data")
+    write_tree(store, checksum, tmp_path / "copy")
+    assert snapshot(tmp_path / "copy") == files
+    assert set(index) == set(files)
+
+
+def test_corrupt_buffer_on_the_server_is_missing_for_the_http_store(tmp_path, hashserver):
+    folder = tmp_path / "buffers"
+    checksum = LocalBufferStore(folder).put(SMALL)
+    path = LocalBufferStore(folder).path_of(checksum)
+    path.chmod(0o644)
+    path.write_bytes(b"bit rot")
+    store = HttpBufferStore(hashserver(folder).base)
+    assert store.get(checksum) is None
+    assert not store.write_to(checksum, tmp_path / "out")
