@@ -8,6 +8,7 @@ successful outcome, so a half-captured attempt can never become a cache hit.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,31 @@ def capture_results(
     """Store every capture (and stdout when captured); return the result mapping and its
     checksum, the mapping's plain serialization being stored as a buffer too."""
     result: dict[str, str] = {}
+    link = _same_file_system(store, workspace)
     for capture in transformation["captures"]:
-        result[capture] = _store_capture(capture, workspace, store)
+        result[capture] = _store_capture(capture, workspace, store, link)
     if transformation.get("stdout"):
         if stdout_path is None:
             raise CaptureError("stdout was declared as captured but was not recorded")
-        result[STDOUT_KEY] = store.put_file(stdout_path)
+        result[STDOUT_KEY] = store.put_file(stdout_path, hardlink=link)
     return result, store.put(plain_serialize(result))
 
 
-def _store_capture(capture: str, workspace: Path, store: BufferStore) -> str:
+def _same_file_system(store: BufferStore, workspace: Path) -> bool:
+    """Whether captured files can be hard-linked into the store instead of copied. The
+    workspace is private and removed after the attempt, so its files can become buffers:
+    no copy, and no new inode, which on some file systems is the dearest part of a
+    short step."""
+    root = getattr(store, "root", None)
+    if root is None:
+        return False
+    try:
+        return os.stat(root).st_dev == os.stat(workspace).st_dev
+    except OSError:
+        return False
+
+
+def _store_capture(capture: str, workspace: Path, store: BufferStore, link: bool) -> str:
     path = inside(workspace, capture)
     if not path.exists():
         kind = "directory" if capture.endswith("/") else "file"
@@ -52,4 +68,4 @@ def _store_capture(capture: str, workspace: Path, store: BufferStore) -> str:
         return deep_checksum
     if not path.is_file():
         raise CaptureError(f"capture '{capture}' should be a file, but is a directory")
-    return store.put_file(path)
+    return store.put_file(path, hardlink=link)

@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
+import weakref
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -144,6 +146,7 @@ async def run_command_async(spec: CommandSpec, timeout: float | None) -> Command
     """Like `run_command`, as an asyncio subprocess: many commands share one thread, and
     cancelling the awaiting task kills the process group and reaps it before re-raising."""
     start = time.monotonic()
+    _reap_with_pidfds()
     with _open_outputs(spec) as (stdout, stderr):
         proc = await asyncio.create_subprocess_exec(
             *spec.argv, cwd=spec.cwd, env=spec.env, stdin=subprocess.DEVNULL,
@@ -162,6 +165,31 @@ async def run_command_async(spec: CommandSpec, timeout: float | None) -> Command
     if timed_out:
         await proc.wait()
     return CommandResult(exit_code, timed_out, time.monotonic() - start)
+
+
+_pidfd_loops: weakref.WeakSet = weakref.WeakSet()
+
+
+def _reap_with_pidfds() -> None:
+    """Before 3.12, asyncio waits for each child in a thread of its own (one thread per
+    command); a pidfd watcher waits in the event loop itself, which for a thousand short
+    commands saves more time than the commands take. Where pidfds are missing (old
+    kernels, other systems), asyncio's default stays."""
+    if sys.version_info >= (3, 12):
+        return  # the default is already pidfd-based where available
+    loop = asyncio.get_running_loop()
+    if loop in _pidfd_loops:
+        return
+    _pidfd_loops.add(loop)
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+        watcher = asyncio.PidfdChildWatcher()
+        watcher.attach_loop(loop)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            asyncio.set_child_watcher(watcher)
+    except (AttributeError, OSError, NotImplementedError):
+        pass
 
 
 def kill_group(pgid: int) -> None:

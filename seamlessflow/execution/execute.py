@@ -29,7 +29,12 @@ from seamlessflow.execution.command import (
     tail,
 )
 from seamlessflow.execution.job import Job, JobOutcome
-from seamlessflow.execution.workspace import Attempt, materialize_inputs, open_attempt
+from seamlessflow.execution.workspace import (
+    Attempt,
+    DeferredRemovals,
+    materialize_inputs,
+    open_attempt,
+)
 from seamlessflow.storage.interfaces import BufferStore
 
 T = TypeVar("T")
@@ -58,9 +63,11 @@ def execute_job(job: Job, store: BufferStore) -> JobOutcome:
     return outcome
 
 
-async def execute_job_async(job: Job, store: BufferStore) -> JobOutcome:
+async def execute_job_async(job: Job, store: BufferStore,
+                            removals: DeferredRemovals | None = None) -> JobOutcome:
     """The in-process path: file work in a thread, the command as an asyncio subprocess,
-    so many jobs share the event loop and cancelling the task kills the command."""
+    so many jobs share the event loop and cancelling the task kills the command. With
+    `removals`, finished workspaces are removed when the caller flushes it."""
     started = time.monotonic()
     prepared = await _off_loop(_prepare, job, store, started, on_abandon=_discard_prepared)
     if isinstance(prepared, JobOutcome):
@@ -72,7 +79,7 @@ async def execute_job_async(job: Job, store: BufferStore) -> JobOutcome:
         raise
     outcome = await _off_loop(_conclude, job, store, prepared, result,
                               on_abandon=lambda _: prepared.attempt.remove())
-    _clean_up(job, prepared.attempt, outcome)
+    _clean_up(job, prepared.attempt, outcome, removals)
     return outcome
 
 
@@ -124,9 +131,11 @@ def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOut
 def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: CommandResult) -> JobOutcome:
     """Capture on success; on failure, the stderr tail and the log, and nothing stored."""
     command = prepared.command
-    log_path = _publish_log(command.stderr_path, job.log_path)
-    outcome = JobOutcome(ok=False, exit_code=result.exit_code, log_path=log_path,
-                         error=describe_failure(result, job.timeout))
+    error = describe_failure(result, job.timeout)
+    log_path = None
+    if error is not None or _has_content(command.stderr_path):
+        log_path = _publish_log(command.stderr_path, job.log_path)
+    outcome = JobOutcome(ok=False, exit_code=result.exit_code, log_path=log_path, error=error)
     if outcome.error is None:
         try:
             outcome.result, outcome.result_checksum = capture_results(
@@ -141,9 +150,17 @@ def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: Command
     return outcome
 
 
+def _has_content(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
+
+
 def _publish_log(stderr_path: Path, log_path: str | None) -> str | None:
     """Copy the full stderr to the job's log file atomically (a reader never sees half a
-    log of this attempt mixed with the previous one)."""
+    log of this attempt mixed with the previous one). A silent success writes no log:
+    for a thousand quiet steps the log files would cost more than the commands."""
     if log_path is None:
         return None
     dest = Path(log_path)
@@ -158,10 +175,14 @@ def _publish_log(stderr_path: Path, log_path: str | None) -> str | None:
     return log_path
 
 
-def _clean_up(job: Job, attempt: Attempt, outcome: JobOutcome) -> None:
+def _clean_up(job: Job, attempt: Attempt, outcome: JobOutcome,
+              removals: DeferredRemovals | None = None) -> None:
     """Remove the attempt's folder, unless it failed and the user asked to keep it."""
     if not outcome.ok and job.keep_workspace:
         outcome.workspace = str(attempt.workspace)
+        return
+    if removals is not None:
+        removals.add(attempt)
         return
     try:
         attempt.remove()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from seamlessflow.execution.execute import execute_job_async
 from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.execution.workspace import DeferredRemovals
 from seamlessflow.storage.interfaces import BufferStore
 
 
@@ -17,9 +18,12 @@ class ProcessRunner:
 
     def __init__(self, store: BufferStore):
         self.store = store
+        self.removals = DeferredRemovals()
 
     async def run(self, job: Job) -> JobOutcome:
-        return await execute_job_async(job, self.store)
+        return await execute_job_async(job, self.store, self.removals)
 
     async def close(self) -> None:
-        """Nothing to release: each job's subprocess is gone when its `run` returns."""
+        """Each job's subprocess is gone when its `run` returns; what is left are the
+        finished workspaces, removed together (see DeferredRemovals)."""
+        self.removals.flush()
