@@ -22,7 +22,11 @@ def run(args: argparse.Namespace) -> int:
     from seamlessflow.errors import EXIT_OK, StoreError
     from seamlessflow.runners import make_runner
     from seamlessflow.scheduling.fingertip import fingertip
-    from seamlessflow.storage.location import open_default_database, open_default_store
+    from seamlessflow.storage.location import (
+        describe_store,
+        open_default_database,
+        open_default_store,
+    )
 
     checksum = parse_checksum(args.checksum)
     store = open_default_store()
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             await runner.close()
 
     if not asyncio.run(recompute()):
-        raise StoreError(f"buffer {checksum} is not in the buffer store {store.root}, and no "
+        raise StoreError(f"buffer {checksum} is not in the buffer store {describe_store(store)}, and no "
                          "recorded transformation that produced it could be run again")
     emit(store, checksum, args.output)
     return EXIT_OK

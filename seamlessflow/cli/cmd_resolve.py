@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -38,6 +39,7 @@ def emit(store, checksum: str, output: str | None) -> None:
     the store lacks it. Shared with `fingertip`, which first makes sure it is there."""
     from seamlessflow.errors import StoreError
     from seamlessflow.storage.atomic import os_error
+    from seamlessflow.storage.location import describe_store
 
     present = store.has([checksum])[0]
     try:
@@ -49,12 +51,22 @@ def emit(store, checksum: str, output: str | None) -> None:
         raise os_error(exc, output or "standard output", "write") from None
     if not written:
         why = "is corrupt in (and was removed from)" if present else "is not in"
-        raise StoreError(f"buffer {checksum} {why} the buffer store {store.root}")
+        raise StoreError(f"buffer {checksum} {why} the buffer store {describe_store(store)}")
 
 
 def _to_stdout(store, checksum: str) -> bool:
     """Verify first, then stream: once bytes reach a pipe they cannot be taken back,
-    so nothing is written before the whole buffer hashed correctly."""
+    so nothing is written before the whole buffer hashed correctly. A remote store is
+    verified by fetching into a temporary file first."""
+    if not hasattr(store, "verify"):
+        with tempfile.TemporaryDirectory(prefix="seamlessflow-resolve-") as tmp:
+            local = Path(tmp) / checksum
+            if not store.write_to(checksum, local):
+                return False
+            with open(local, "rb") as stream:
+                shutil.copyfileobj(stream, sys.stdout.buffer, 1 << 20)
+        sys.stdout.buffer.flush()
+        return True
     if not store.verify(checksum):
         return False
     stream = store.open(checksum)

@@ -22,7 +22,7 @@ class RunSession:
     def __init__(self, dag: Dag, args: argparse.Namespace, extra_reporters: list | None = None):
         from seamlessflow.cli.loading import missing_inputs
         from seamlessflow.graph.targets import select
-        from seamlessflow.scheduling.stages import runner_choice, stage_names
+        from seamlessflow.scheduling.stages import plan_stages
 
         self.dag = dag
         self.args = args
@@ -33,8 +33,8 @@ class RunSession:
         problems = missing_inputs(dag, self.selected)
         if problems:
             raise WorkflowError(problems)
-        self.stages = stage_names(workflow, self.selected, args.stage)
-        self.choices = {s: runner_choice(workflow, s, args.local) for s in set(self.stages.values())}
+        self.plan = plan_stages(workflow, self.selected, args.stage, args.local)
+        self.stages = self.plan.stages
         self.extra_reporters = extra_reporters or []
         self._runners: dict[tuple[str, int], Runner] = {}
 
@@ -49,11 +49,15 @@ class RunSession:
 
     def runner_for(self, stage: str) -> Runner:
         from seamlessflow.runners import make_runner
+        from seamlessflow.storage.location import service_url
 
-        choice = self.choices[stage]
+        choice = self.plan.choices[stage]
         key = (choice.kind, choice.workers)
         if key not in self._runners:
-            self._runners[key] = make_runner(choice.kind, self.store, choice.workers)
+            url = None
+            if self.plan.cluster is not None and choice.kind in self.plan.cluster.services:
+                url = service_url(self.plan.cluster, choice.kind)
+            self._runners[key] = make_runner(choice.kind, self.store, choice.workers, url)
         return self._runners[key]
 
     async def execute(self) -> RunSummary:
@@ -64,8 +68,8 @@ class RunSession:
         from seamlessflow.storage.statcache import StatCache
 
         state_dir = self.root / STATE_DIR
-        self.store = open_default_store()
-        db = open_default_database()
+        self.store = open_default_store(self.plan.cluster)
+        db = open_default_database(self.plan.cluster)
         statcache = StatCache.load(state_dir)
         reporter = self.reporter()
         inputs = ProjectInputs(self.root, statcache, self.store, reporter.on_warning)

@@ -6,9 +6,13 @@ SEAMLESSFLOW_HASHSERVER, ...) changes every command at once.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
+from seamlessflow.config.clusters import Cluster
+from seamlessflow.errors import UsageError
+from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 from seamlessflow.storage.local_store import LocalBufferStore
 from seamlessflow.storage.sqlite_db import SqliteResultDatabase
 
@@ -32,9 +36,65 @@ def database_path() -> Path:
     return buffer_dir() / "seamless.db"
 
 
-def open_default_store() -> LocalBufferStore:
+def open_default_store(cluster: Cluster | None = None) -> BufferStore:
+    """The hashserver named by the environment, else the cluster's, else the local
+    buffer folder."""
+    url = remote_url("buffer") or (service_url(cluster, "hashserver") if cluster else None)
+    if url is not None:
+        from seamlessflow.storage.http_store import HttpBufferStore
+
+        return HttpBufferStore(url, token=os.environ.get("SEAMLESSFLOW_TOKEN"))
     return LocalBufferStore(buffer_dir())
 
 
-def open_default_database() -> SqliteResultDatabase:
+def open_default_database(cluster: Cluster | None = None) -> ResultDatabase:
+    """The database service named by the environment, else the cluster's, else the
+    local SQLite file."""
+    url = remote_url("database") or (service_url(cluster, "database") if cluster else None)
+    if url is not None:
+        from seamlessflow.storage.http_database import HttpResultDatabase
+
+        return HttpResultDatabase(url, token=os.environ.get("SEAMLESSFLOW_TOKEN"))
     return SqliteResultDatabase(database_path())
+
+
+def service_url(cluster: Cluster, service: str) -> str:
+    """The URL of a cluster's service. This version connects to services that run
+    already (an `url:` entry, Seamless's extern services); it does not launch them."""
+    entry = cluster.services.get(service)
+    if entry is None:
+        raise UsageError(f"cluster '{cluster.name}' ({cluster.source}) has no {service}")
+    if entry.url is None:
+        raise UsageError(
+            f"cluster '{cluster.name}' ({cluster.source}): {service} has no url:, and this "
+            f"version does not launch services; start one (seamlessflow serve {service} "
+            f"--port-range {entry.port_start or 5000}-{entry.port_end or 5099} ...) and give "
+            "its address as url: http://HOST:PORT")
+    return entry.url
+
+
+def describe_store(store: BufferStore) -> str:
+    """Where a store is, for messages: its folder or its URL."""
+    return str(getattr(store, "root", None) or getattr(store, "url", None) or store)
+
+
+_ENV_OF = {"buffer": "SEAMLESSFLOW_HASHSERVER", "database": "SEAMLESSFLOW_DATABASE"}
+
+
+def remote_url(kind: str) -> str | None:
+    """`SEAMLESSFLOW_HASHSERVER` / `SEAMLESSFLOW_DATABASE`, else the first writable
+    `remote_url` of that kind in Seamless's `SEAMLESS_REMOTE_CLIENTS` (PROTOCOL.md)."""
+    own = os.environ.get(_ENV_OF[kind], "").strip()
+    if own:
+        return own.rstrip("/")
+    raw = os.environ.get("SEAMLESS_REMOTE_CLIENTS", "").strip()
+    if not raw:
+        return None
+    try:
+        clients = json.loads(raw)
+    except ValueError as exc:
+        raise UsageError(f"SEAMLESS_REMOTE_CLIENTS is not valid JSON: {exc}") from None
+    entries = clients.get(kind, []) if isinstance(clients, dict) else []
+    urls = [e for e in entries if isinstance(e, dict) and e.get("remote_url")]
+    urls.sort(key=lambda e: bool(e.get("readonly")))  # a writable one first
+    return str(urls[0]["remote_url"]).rstrip("/") if urls else None

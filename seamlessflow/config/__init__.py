@@ -1,0 +1,1 @@
+"""Seamless's configuration files: clusters.yaml, seamless.yaml, seamless.profile.yaml."""

@@ -1,0 +1,129 @@
+"""`clusters.yaml`: which services a named cluster has, and where they are.
+
+Parsed strictly: a typo in a file that decides where results are stored must not be
+skipped over silently, so every problem names the file and the key path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seamlessflow.errors import UsageError
+from seamlessflow.language.suggest import did_you_mean
+
+SERVICES = ("hashserver", "database", "jobserver", "daskserver")
+_SERVICE_KEYS = ("url", "network_interface", "port_start", "port_end", "bufferdir",
+                 "database_dir", "conda", "workers", "threads_per_worker", "scheduler_address",
+                 "jobqueue", "cluster_class", "cluster_kwargs")
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    """One service of a cluster: extern (`url`, never launched or stopped by us) or one
+    that seamlessflow may launch on a port of the range."""
+
+    service: str
+    url: str | None = None
+    network_interface: str = "127.0.0.1"
+    port_start: int | None = None
+    port_end: int | None = None
+    directory: str | None = None  # bufferdir (hashserver) or database_dir (database)
+    options: dict[str, Any] = field(default_factory=dict)  # the rest (daskserver settings)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    type: str
+    services: dict[str, ServiceEntry]
+    source: str  # the clusters.yaml it came from
+
+
+def config_dir() -> Path:
+    folder = os.environ.get("SEAMLESS_CONFIG_DIR")
+    return Path(folder).expanduser() if folder else Path.home() / ".seamless"
+
+
+def clusters_file() -> Path:
+    return config_dir() / "clusters.yaml"
+
+
+def load_clusters(path: Path | None = None) -> dict[str, Cluster]:
+    """Every cluster of clusters.yaml; an absent file means no clusters."""
+    import yaml
+
+    path = path or clusters_file()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: expected a mapping of cluster name -> settings")
+    clusters = {}
+    for name, body in data.items():
+        if name == "local_cluster":  # Seamless's pointer to the local cluster: accepted
+            continue
+        clusters[str(name)] = _cluster(path, str(name), body)
+    return clusters
+
+
+def _cluster(path: Path, name: str, body: Any) -> Cluster:
+    where = f"{path}: cluster '{name}'"
+    if not isinstance(body, dict):
+        raise UsageError(f"{where}: expected a mapping with type: and frontends:")
+    kind = str(body.get("type", "local"))
+    frontends = body.get("frontends", [])
+    if not isinstance(frontends, list) or not all(isinstance(f, dict) for f in frontends):
+        raise UsageError(f"{where}: frontends: expected a list of mappings")
+    services: dict[str, ServiceEntry] = {}
+    for index, frontend in enumerate(frontends[:1]):  # the first frontend is the one used
+        for key, value in frontend.items():
+            at = f"{where}: frontends[{index}].{key}"
+            if key in ("hostname", "conda", "ssh_hostname", "ssh_username"):
+                continue
+            if key not in SERVICES:
+                raise UsageError(f"{at}: unknown service{did_you_mean(str(key), SERVICES)}")
+            services[key] = _service(at, key, value)
+    return Cluster(name, kind, services, str(path))
+
+
+def _service(at: str, service: str, body: Any) -> ServiceEntry:
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise UsageError(f"{at}: expected a mapping (url: or network_interface/port_start/...)")
+    for key in body:
+        if key not in _SERVICE_KEYS:
+            raise UsageError(f"{at}.{key}: unknown key{did_you_mean(str(key), _SERVICE_KEYS)}")
+    ports = []
+    for key in ("port_start", "port_end"):
+        value = body.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 0 < value < 65536):
+            raise UsageError(f"{at}.{key}: expected a port number, not {value!r}")
+        ports.append(value)
+    url = body.get("url")
+    if url is not None and not str(url).startswith(("http://", "https://", "tcp://")):
+        raise UsageError(f"{at}.url: expected http://HOST:PORT (tcp:// for a daskserver), "
+                         f"not {url!r}")
+    known = {"url", "network_interface", "port_start", "port_end", "bufferdir", "database_dir",
+             "conda"}
+    return ServiceEntry(
+        service=service,
+        url=str(url).rstrip("/") if url else None,
+        network_interface=str(body.get("network_interface", "127.0.0.1")),
+        port_start=ports[0], port_end=ports[1],
+        directory=body.get("bufferdir") or body.get("database_dir"),
+        options={k: v for k, v in body.items() if k not in known},
+    )

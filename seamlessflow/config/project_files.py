@@ -1,0 +1,91 @@
+"""`seamless.yaml` (committed) and `seamless.profile.yaml` (local): a YAML list of
+one-key commands, e.g. `- cluster: NAME`, `- execution: process`, and `- stage NAME:`
+whose value is a list of the same commands for that stage only (PROTOCOL.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seamlessflow.errors import UsageError
+from seamlessflow.graph.model import StageSettings
+from seamlessflow.language.fields import EXECUTIONS, REMOTES
+from seamlessflow.language.suggest import did_you_mean
+
+FILES = ("seamless.yaml", "seamless.profile.yaml")
+_COMMANDS = ("project", "cluster", "execution", "remote", "workers", "stage")
+
+
+@dataclass
+class ProjectSettings:
+    project: str | None = None
+    default: StageSettings = field(default_factory=StageSettings)
+    stages: dict[str, StageSettings] = field(default_factory=dict)
+
+
+def load_project_file(path: Path) -> ProjectSettings:
+    """The settings of one file; an absent file sets nothing."""
+    import yaml
+
+    settings = ProjectSettings()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return settings
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    for key, value, where in _commands(path, data, str(path)):
+        if key.startswith("stage "):
+            name = key[len("stage "):].strip()
+            stage = settings.stages.setdefault(name, StageSettings())
+            for inner_key, inner, inner_where in _commands(path, value, f"{where}"):
+                if inner_key.startswith("stage ") or inner_key == "project":
+                    raise UsageError(f"{inner_where}: '{inner_key}' cannot be set per stage")
+                _apply(stage, inner_key, inner, inner_where)
+        elif key == "project":
+            settings.project = str(value)
+        else:
+            _apply(settings.default, key, value, where)
+    return settings
+
+
+def _commands(path: Path, data: Any, where: str) -> list[tuple[str, Any, str]]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise UsageError(f"{where}: expected a list of one-key commands (- cluster: NAME)")
+    out = []
+    for index, entry in enumerate(data):
+        at = f"{where}: item {index + 1}"
+        if not isinstance(entry, dict) or len(entry) != 1:
+            raise UsageError(f"{at}: expected one KEY: VALUE, like '- execution: process'")
+        (key, value), = entry.items()
+        key = str(key)
+        if key.split(" ", 1)[0] not in _COMMANDS:
+            raise UsageError(f"{at}: unknown command '{key}'{did_you_mean(key, _COMMANDS)}")
+        out.append((key, value, f"{at} ({key})"))
+    return out
+
+
+def _apply(stage: StageSettings, key: str, value: Any, where: str) -> None:
+    if key == "execution":
+        if value not in EXECUTIONS:
+            raise UsageError(f"{where}: execution must be one of {', '.join(EXECUTIONS)}"
+                             f"{did_you_mean(str(value), EXECUTIONS)}")
+        stage.execution = value
+    elif key == "remote":
+        if value not in REMOTES:
+            raise UsageError(f"{where}: remote must be one of {', '.join(REMOTES)}"
+                             f"{did_you_mean(str(value), REMOTES)}")
+        stage.remote = value
+    elif key == "cluster":
+        stage.cluster = str(value)
+    elif key == "workers":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UsageError(f"{where}: workers must be a whole number of at least 1")
+        stage.workers = value
