@@ -63,7 +63,8 @@ class Evaluator:
                  config: dict[str, Any] | None):
         self.diagnostics = diagnostics
         self.root = root
-        self.config = config  # None: the workflow has no config (no file, no --config)
+        # None: the workflow has no config (no file, no --config); ERROR: its file failed
+        self.config = config
         self.variables: dict[str, Any] = {}
         self.glob_patterns: list[str] = []
 
@@ -110,6 +111,8 @@ class Evaluator:
         return found
 
     def config_value(self, text: str, pos: SourcePos) -> Any:
+        if self.config is ERROR:
+            return ERROR
         if self.config is None:
             return self.error(pos, f"{text}: this workflow has no config",
                               "add `config: FILE.yaml` at the top, or pass --config KEY=VALUE")
@@ -151,21 +154,27 @@ class Evaluator:
             return self.error(call.pos, 'glob takes one pattern: glob("data/{sample}.txt")')
         pattern = args[0]
         names = _PLACEHOLDER.findall(pattern)
-        if len(names) != 1:
+        if len(names) != 1 or pattern.count("{") + pattern.count("}") != 2:
+            found = f"it holds {len(names)}" if len(names) != 1 else "and no other brace"
             return self.error(call.pos, f"glob pattern {pattern!r} must hold exactly one "
-                                        f"{{placeholder}}, it holds {len(names)}",
+                                        f"{{placeholder}}, {found}",
                               'e.g. glob("data/{sample}.fastq") lists the values of sample')
         if pattern.startswith("/") or ".." in pattern.split("/"):
             return self.error(call.pos, f"glob pattern {pattern!r} must stay inside the "
                                         "project folder")
+        try:
+            values = glob_values(self.root, pattern)
+        except re.error as exc:  # a bracket expression like [z-a]
+            return self.error(call.pos, f"glob pattern {pattern!r} has an invalid [...] "
+                                        f"expression: {exc.msg}")
         self.glob_patterns.append(pattern)
-        return glob_values(self.root, pattern)
+        return values
 
 
 def glob_values(root: Path, pattern: str) -> list[str]:
     """The sorted distinct values of the placeholder over the project's files; a file
     present only as a `.CHECKSUM` sidecar counts, as it does for inputs."""
-    regex = re.compile(_pattern_regex(pattern) + f"(?:{re.escape(SIDECAR)})?\\Z")
+    regex = re.compile(_pattern_regex(pattern) + "\\Z")
     fixed = pattern.split("{", 1)[0].rpartition("/")[0]  # the folder before any wildcard
     for wild in "*?[":
         if wild in fixed:
@@ -175,6 +184,8 @@ def glob_values(root: Path, pattern: str) -> list[str]:
     start = root / fixed if fixed else root
     prefix = fixed + "/" if fixed else ""
     for relative in _walk(start, depth):
+        if relative.endswith(SIDECAR):
+            relative = relative[: -len(SIDECAR)]
         match = regex.match(prefix + relative)
         if match:
             values.add(match.group(1))
@@ -213,11 +224,15 @@ def _pattern_regex(pattern: str) -> str:
         elif char == "?":
             out.append("[^/]")
         elif char == "[":
-            end = pattern.find("]", i + 1)
+            # As in the shell: `[!...]` negates, and a `]` right after `[` or `[!` is a member.
+            negate = pattern.startswith("!", i + 1)
+            first = i + 2 if negate else i + 1
+            end = pattern.find("]", first + 1)
             if end == -1:
                 out.append(re.escape(char))
             else:
-                out.append(pattern[i:end + 1])
+                members = "".join("\\" + m if m in "\\[]" else m for m in pattern[first:end])
+                out.append(f"[{'^' if negate else ''}{members}]")
                 i = end + 1
                 continue
         else:

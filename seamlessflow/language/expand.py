@@ -69,7 +69,10 @@ class Expander:
             else:
                 name = step.name
             if name in made:
-                var = next(v for v, values in lists if values.count(bindings[v.var]) > 1)
+                # as written in a name, `1` and `"1"` (or `true` and `"true"`) are the same
+                var = next(v for v, values in lists
+                           if [plain_text(x) for x in values].count(
+                               plain_text(bindings[v.var])) > 1)
                 self.error(var.values.pos, f"the values '{var.var}' sweeps over repeat, so "
                                            f"{name} would be made twice", "drop the repeated value")
                 continue

@@ -16,7 +16,7 @@ from seamlessflow.graph.model import StageSettings
 from seamlessflow.language import ast
 from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
 from seamlessflow.language.interpolate import Template, TemplateError, compile_template
-from seamlessflow.language.suggest import hint
+from seamlessflow.language.suggest import closest, hint
 
 STEP_FIELDS = ("inputs", "params", "shell", "python", "captures", "stdout", "metavars",
                "stage", "scratch", "retries", "timeout", "cores")
@@ -85,9 +85,18 @@ class FieldReader:
             elif f.name in seen:
                 self.error(f.pos, f"field '{f.name}' given twice in {where}",
                            f"the first is at line {seen[f.name].pos.line}; merge the two")
-            else:
+            elif self.has_items(f):
                 seen[f.name] = f
         return seen
+
+    def has_items(self, f: ast.Field | ast.Setting) -> bool:
+        """An empty `inputs:` is an error of its own, so that it is not also read as
+        "no value" by whatever reads the field."""
+        if not f.items:
+            self.error(f.pos, f"'{f.name}:' has no value",
+                       "write its value after the ':'" if isinstance(f, ast.Setting) else
+                       "write its value after the ':', or on lines indented below it")
+        return bool(f.items)
 
     def single(self, f: ast.Field | ast.Setting) -> ast.Scalar | None:
         """The one plain value of a field like `stage:` or `retries:`."""
@@ -160,8 +169,16 @@ class FieldReader:
         spec = StepSpec(step)
         where = f"step '{step.name}'"
         fields = self.by_name(step.fields, STEP_FIELDS, where)
-        self._code(spec, fields, where)
-        if "captures" not in fields and "stdout" not in fields:
+        # The fields the user wrote, or misspelt, or left empty: a misspelt `shel:` is
+        # reported once, not also as "no command".
+        meant = {f.name if f.name in STEP_FIELDS else closest(f.name, STEP_FIELDS)
+                 for f in step.fields}
+        if meant.isdisjoint(("shell", "python")):
+            self.error(step.pos, f"{where} has no command",
+                       'add `shell: "..."` (bash) or `python: """..."""`')
+        else:
+            self._code(spec, fields, where)
+        if meant.isdisjoint(("captures", "stdout")):
             self.error(step.pos, f"{where} captures nothing",
                        "add `captures: FILE` (what the command writes) or `stdout: FILE`")
         if "inputs" in fields:
@@ -202,8 +219,6 @@ class FieldReader:
     def _code(self, spec: StepSpec, fields: dict[str, ast.Field], where: str) -> None:
         present = [k for k in ("shell", "python") if k in fields]
         if not present:
-            self.error(spec.step.pos, f"{where} has no command",
-                       'add `shell: "..."` (bash) or `python: """..."""`')
             return
         if len(present) == 2:
             self.error(fields["python"].pos, f"{where} has both shell: and python:",
@@ -247,14 +262,13 @@ class FieldReader:
             first = item.value.text
             second = item.renamed.text if item.renamed is not None else first
             is_dir = first.endswith("/") or second.endswith("/")
-            sweep = []
-            for var in item.sweep:
-                values = self.ev.sequence(var.values, var.var)
-                if values is not ERROR:
-                    sweep.append((var.var, values))
-            items.append(PathItem(self._template(first, item.value.pos),
-                                  self._template(second, item.value.pos),
-                                  is_dir, item.pos, sweep))
+            sweep = [(var.var, self.ev.sequence(var.values, var.var)) for var in item.sweep]
+            if any(values is ERROR for _, values in sweep):
+                continue  # reported; expanding without the variable would only add errors
+            first_template = self._template(first, item.value.pos)
+            second_template = first_template if item.renamed is None else \
+                self._template(second, item.renamed.pos)
+            items.append(PathItem(first_template, second_template, is_dir, item.pos, sweep))
         return items
 
     def _assignments(self, f: ast.Field) -> list[Assignment]:
@@ -262,8 +276,12 @@ class FieldReader:
         seen: set[str] = set()
         for item in f.items:
             value = item.value
-            if not isinstance(value, ast.Scalar) or value.quoted or not NAME.match(value.text) \
-                    or item.renamed is not None or item.sweep:
+            if item.renamed is not None or item.sweep:
+                what = "'->'" if item.renamed is not None else "'for'"
+                self.error(item.pos, f"{what} has no meaning in {f.name}:",
+                           "write NAME = VALUE, or a variable name; a list value is [a, b]")
+                continue
+            if not isinstance(value, ast.Scalar) or value.quoted or not NAME.match(value.text):
                 shown = value.text if isinstance(value, ast.Scalar) else "this"
                 self.error(item.pos, f"{f.name}: expected NAME = VALUE or a variable name, "
                                      f"not {shown!r}",

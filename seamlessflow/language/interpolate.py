@@ -53,10 +53,14 @@ def compile_template(text: str) -> Template:
             i += 2
         elif char == "{":
             end = text.find("}", i)
-            name = text[i + 1:end] if end != -1 else ""
-            if end == -1 or not NAME.match(name):
-                raise TemplateError(f"'{{' in {text!r} opens no {{variable}}; "
-                                    "write {{ for a literal brace")
+            if end == -1:
+                raise TemplateError(f"'{{' in {text!r} is never closed; write {{name}} for "
+                                    "a variable, {{ for a literal brace")
+            name = text[i + 1:end]
+            if not NAME.match(name):
+                raise TemplateError(f"{text[i:end + 1]!r} in {text!r} is not a {{variable}}: "
+                                    "a name is letters, digits and _; write {{ for a literal "
+                                    "brace")
             parts.append("".join(literal))
             literal = []
             parts.append(name)

@@ -20,11 +20,10 @@ from seamlessflow.language.config import load_config_file, merge
 from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
 from seamlessflow.language.expand import Expander
 from seamlessflow.language.fields import STAGE_FIELDS, FieldReader
-from seamlessflow.language.parser import parse
+from seamlessflow.language.parser import KEYWORDS, parse
 from seamlessflow.language.suggest import hint
 
 SETTINGS = ("project", "config", "include", *STAGE_FIELDS)
-KEYWORDS = ("let", "step", "stage")
 
 
 def load_workflow(seamlessfile: str | os.PathLike, config_overrides: dict[str, Any] | None = None
@@ -62,8 +61,8 @@ def _read(path: Path, diagnostics: DiagnosticCollector, sources: list[str], stac
         return []
     statements: list[ast.Statement] = []
     for statement in module.statements:
+        statements.append(statement)  # an include too: an empty one is reported as a setting
         if not (isinstance(statement, ast.Setting) and statement.name == "include"):
-            statements.append(statement)
             continue
         for item in statement.items:
             if not isinstance(item.value, ast.Scalar) or item.renamed or item.assigned \
@@ -117,12 +116,14 @@ class _Loader:
 
     def _config(self, settings: list[ast.Setting], overrides: dict[str, Any] | None
                 ) -> dict[str, Any] | None:
+        """The config mapping; None without one; ERROR when the file failed (reported here,
+        so that its `config.KEY` lookups are not all reported again)."""
         found = [s for s in settings if s.name == "config"]
         config: dict[str, Any] | None = None
         for extra in found[1:]:
             self.diagnostics.error(extra.pos, "config: given twice",
                                    f"the first is at {found[0].pos}; keep one config file")
-        if found:
+        if found and found[0].items:  # an empty one is reported with the other settings
             setting = found[0]
             scalar = FieldReader(Evaluator(self.diagnostics, self.root, None)).single(setting)
             if scalar is not None:
@@ -130,9 +131,8 @@ class _Loader:
                 config, problem = load_config_file(file, scalar.pos)
                 if problem is not None:
                     self.diagnostics.diagnostics.append(problem)
-                    config = {}
-                else:
-                    self.sources.append(str(file))
+                    return ERROR
+                self.sources.append(str(file))
         if overrides:
             config = merge(config or {}, overrides)
         return config
@@ -148,7 +148,7 @@ class _Loader:
                     hint(setting.name, [*SETTINGS, *KEYWORDS]) or
                     "top-level lines are project:, config:, include:, execution:, remote:, "
                     "cluster:, workers:, let, step and stage")
-            elif setting.name in ("config", "include"):
+            elif not reader.has_items(setting) or setting.name in ("config", "include"):
                 continue
             elif setting.name == "project":
                 scalar = reader.single(setting)
@@ -175,9 +175,8 @@ class _Loader:
                                        f"the first definition is at {where[let.name]}")
                 continue
             where[let.name] = let.name_pos
-            value = ev.value(let.value)
-            if value is not ERROR:
-                ev.variables[let.name] = value
+            # A failed let is kept as ERROR, so that its uses are not reported as unknown too.
+            ev.variables[let.name] = ev.value(let.value)
 
     def _stages(self, stages: list[ast.Stage], reader: FieldReader) -> dict[str, StageSettings]:
         found: dict[str, StageSettings] = {}

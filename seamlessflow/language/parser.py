@@ -23,6 +23,9 @@ from lark.exceptions import (
 from seamlessflow.errors import Diagnostic, SourcePos, WorkflowError
 from seamlessflow.language import ast
 from seamlessflow.language.postlex import IndentationProblem, Postlex
+from seamlessflow.language.suggest import hint as suggest_hint
+
+KEYWORDS = ("let", "step", "stage")
 
 # What the user should read for each terminal the parser may expect.
 _TERMINAL_NAMES = {
@@ -81,11 +84,21 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic
     expected = _expected(exc)
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
-        pos = SourcePos(file, exc.line, exc.column)
         if char in "\"'":
-            return Diagnostic(pos, "unterminated string",
+            # An unclosed `"""` lexes as an empty "" followed by an unterminated "...
+            start = exc.pos_in_stream - 2
+            if start >= 0 and text[start:start + 3] == char * 3:
+                return Diagnostic(SourcePos(file, exc.line, exc.column - 2),
+                                  f"unterminated {char * 3}string{char * 3}",
+                                  f"close it with {char * 3}")
+            return Diagnostic(SourcePos(file, exc.line, exc.column), "unterminated string",
                               'close it on the same line, or use """...""" for several lines')
-        return Diagnostic(pos, f"unexpected character {char!r}", _hint_for(expected))
+    unclosed = _unclosed_bracket(text, _offset(exc, text), file)
+    if unclosed is not None:
+        return unclosed
+    if isinstance(exc, UnexpectedCharacters):
+        return Diagnostic(SourcePos(file, exc.line, exc.column),
+                          f"unexpected character {char!r}", _hint_for(expected))
     if isinstance(exc, UnexpectedToken):
         token = exc.token
         line, column = token.line, token.column
@@ -93,16 +106,20 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic
             if token.type == "_INDENT":
                 line, column = token.end_line or line, (token.end_column or column)
                 return Diagnostic(SourcePos(file, line, column), "unexpected indentation",
-                                  "only the lines of a step or stage block are indented")
+                                  "indent it like the line above; only the lines below a "
+                                  "line ending in ':' are indented deeper")
             return Diagnostic(SourcePos(file, line or 1, column or 1),
                               f"unexpected end of line; expected {_listing(expected)}",
                               _hint_for(expected))
         shown = str(token)
         message = f"unexpected {shown!r}; expected {_listing(expected)}"
         hint = _hint_for(expected)
-        if token.type in ("BARE", "STRING") and "COMMA" in expected:
+        if token.type in ("BARE", "ARG_BARE", "STRING") and "COMMA" in expected:
             hint = ("separate values with ',', and quote a value that contains spaces "
                     '(a command goes in "..." or """...""")')
+        words = text.split("\n")[line - 1].split()  # lines as lark counts them
+        if column > 1 and words and words[0] not in KEYWORDS:  # `stpe a:`: a misspelt keyword
+            hint = suggest_hint(words[0], KEYWORDS) or hint
         return Diagnostic(SourcePos(file, line, column), message, hint)
     if isinstance(exc, UnexpectedEOF):
         lines = text.splitlines() or [""]
@@ -112,8 +129,61 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic
                       "syntax error")
 
 
+def _offset(exc: UnexpectedInput, text: str) -> int:
+    """Where in the text the parser gave up."""
+    if isinstance(exc, UnexpectedToken):
+        found = exc.token.start_pos
+    else:
+        found = getattr(exc, "pos_in_stream", None)
+    return len(text) if found is None else found
+
+
+def _unclosed_bracket(text: str, end: int, file: str) -> Diagnostic | None:
+    """A '[' or '(' opened on an earlier line than `end` and still open there.
+
+    Newlines inside brackets are whitespace, so a missing ']' surfaces as an error
+    lines later, at a token that is fine in itself; the bracket is the real culprit.
+    Strings and comments are skipped."""
+    stack: list[int] = []
+    i = 0
+    while i < end:
+        char = text[i]
+        if text.startswith(('"""', "'''"), i):
+            close = text.find(text[i:i + 3], i + 3)
+            i = len(text) if close == -1 else close + 3
+            continue
+        if char in "\"'":
+            i += 1
+            while i < len(text) and text[i] not in (char, "\n"):
+                i += 2 if text[i] == "\\" else 1
+        elif char == "#":
+            i = text.find("\n", i)
+            if i == -1:
+                break
+        elif char in "[(":
+            stack.append(i)
+        elif char in ")]" and stack:
+            stack.pop()
+        i += 1
+    if not stack or "\n" not in text[stack[-1]:end]:
+        return None
+    start = stack[-1]
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    kind = "list" if text[start] == "[" else "call"
+    return Diagnostic(SourcePos(file, line, column), f"'{text[start]}' is never closed",
+                      f"close the {kind} with '{']' if kind == 'list' else ')'}'")
+
+
 def _expected(exc: UnexpectedInput) -> set[str]:
-    found = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or set()
+    """The tokens that could have come next. The exception's own set is the LALR state's,
+    which merges lookaheads of other contexts (a ':' after a param value); the
+    interactive parser tries each token and keeps those that really fit."""
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is not None:
+        found = interactive.accepts()
+    else:
+        found = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or set()
     return {name for name in found if not name.startswith("__")}
 
 
@@ -129,6 +199,8 @@ def _listing(expected: set[str]) -> str:
 def _hint_for(expected: set[str]) -> str | None:
     if expected == {"COLON"} or expected == {"COLON", "FOR"}:
         return "a step, stage or setting line ends with ':'"
+    if expected == {"_INDENT"}:
+        return "the lines of a block are indented below the line that ends with ':'"
     return None
 
 

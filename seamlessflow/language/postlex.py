@@ -37,6 +37,10 @@ class Postlex(PostLex):
         previous: Token | None = None
         last: Token | None = None
         for token in stream:
+            if last is None and token.type != "_NL" and (token.column or 1) > 1:
+                # Indentation after a newline is checked below; the first line has none before it.
+                raise IndentationProblem(token.line or 1, 1, "unexpected indentation",
+                                         "top-level lines start in the first column")
             last = token
             if token.type == "_NL":
                 if depth > 0 or (previous is not None and previous.type == "COMMA"):
@@ -66,11 +70,13 @@ def _indentation(newline: Token, levels: list[int]) -> Iterator[Token]:
         levels.append(width)
         yield Token.new_borrow_pos("_INDENT", indent, newline)
         return
+    closed = width
     while width < levels[-1]:
-        levels.pop()
+        closed = levels.pop()
         yield Token.new_borrow_pos("_DEDENT", indent, newline)
     if width != levels[-1]:
         raise IndentationProblem(
             line, width + 1,
             f"this line is indented by {width} spaces, which matches no enclosing block",
-            f"indent it by {levels[-1]} spaces like the block it belongs to")
+            f"indent it by {closed} spaces to continue the block above, or by {levels[-1]} "
+            "to end it")
