@@ -20,6 +20,7 @@ _INT = re.compile(r"[-+]?[0-9]+\Z")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SIDECAR = ".CHECKSUM"
+MAX_RANGE = 1_000_000  # a typo in a bound must give an error, not exhaust memory
 
 
 class _Error:
@@ -147,7 +148,12 @@ class Evaluator:
                                         "range(START, STOP[, STEP])")
         if len(args) == 3 and args[2] == 0:
             return self.error(call.pos, "range step must not be 0")
-        return list(range(*args))
+        values = range(*args)
+        if len(values) > MAX_RANGE:
+            return self.error(call.pos, f"range gives {len(values):,} values, more than the "
+                                        f"{MAX_RANGE:,} a sweep may have",
+                              "check the bounds; a workflow that big should be split")
+        return list(values)
 
     def _glob(self, call: ast.Call, args: list[Any]) -> Any:
         if len(args) != 1 or not isinstance(args[0], str):

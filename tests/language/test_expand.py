@@ -333,3 +333,16 @@ def test_the_bundled_examples_expand():
     tour = load_workflow(repo / "Seamlessfile.example")
     assert "transform[s=alpha,m=upper]" in tour.instances
     assert "greet" in tour.instances  # from the included file
+
+
+def test_a_huge_range_is_an_error_not_an_allocation(project):
+    project.write("Seamlessfile", """
+        let ids = range(0, 1000000000)
+
+        step a for i in ids:
+            shell: "echo a > a.txt"
+            captures: a.txt -> a-{i}.txt
+        """)
+    [error] = project.errors()
+    assert (error.pos.line, error.pos.column) == (1, 11)
+    assert "range gives 1,000,000,000 values" in error.message
