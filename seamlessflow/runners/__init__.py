@@ -9,9 +9,11 @@ from seamlessflow.runners.base import Runner
 from seamlessflow.storage.interfaces import BufferStore
 
 
-def make_runner(kind: str, store: BufferStore, workers: int | None = None) -> Runner:
-    """The runner for a stage's `execution` setting. Each runner module is imported only
-    when chosen, so a run that never spawns workers never pays for multiprocessing."""
+def make_runner(kind: str, store: BufferStore, workers: int | None = None,
+                url: str | None = None) -> Runner:
+    """The runner for a stage's `execution` (or `remote`) setting; `url` is the remote
+    service's. Each runner module is imported only when chosen, so a run that never
+    spawns workers never pays for multiprocessing, nor a local run for aiohttp."""
     if kind == "process":
         from seamlessflow.runners.process import ProcessRunner
 
@@ -20,4 +22,9 @@ def make_runner(kind: str, store: BufferStore, workers: int | None = None) -> Ru
         from seamlessflow.runners.spawn import SpawnRunner
 
         return SpawnRunner(store, workers or os.cpu_count() or 1)
-    raise UsageError(f"unknown execution '{kind}' (this version runs 'process' and 'spawn')")
+    if kind == "jobserver" and url is not None:
+        from seamlessflow.runners.jobserver import JobserverRunner
+
+        return JobserverRunner(url)
+    raise UsageError(f"no runner for '{kind}' here (this version runs process, spawn and "
+                     "jobserver stages)")

@@ -1,0 +1,111 @@
+"""The `jobserver` runner: each Job is sent to a jobserver and runs there.
+
+The request stays open while the job runs (the server sends whitespace meanwhile).
+Cancelling `run` closes the connection, and the server then kills the job's command.
+A jobserver that cannot be reached, answers 5xx or drops the connection is retried with
+backoff: running a Job twice is harmless (same transformation, same result). When it
+stays unreachable the job fails with a message naming the URL; like every runner, `run`
+returns a failed outcome rather than raising.
+
+The job's inputs must already be in the jobserver's buffer store, and its result buffers
+end up there; recording the result is the caller's business, as with any runner. This is
+the one module of the client side that imports aiohttp (the runner is async).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import orjson
+
+from seamlessflow.errors import StoreError
+from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.storage.atomic import atomic_write_bytes
+from seamlessflow.storage.http_client import (
+    DEFAULT_RETRIES,
+    ServerError,
+    backoff,
+    check_url,
+    connect_timeout,
+    describe_error,
+    describe_status,
+    read_timeout,
+    token_from_env,
+)
+from seamlessflow.storage.wire import JOB_PATH
+
+
+class JobserverRunner:
+    name = "jobserver"
+
+    def __init__(self, url: str, token: str | None = None, *, retries: int = DEFAULT_RETRIES):
+        check_url(url, "jobserver")
+        self.url = url.rstrip("/")
+        self.token = token_from_env(token)
+        self.retries = retries
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"JobserverRunner({self.url!r})"
+
+    async def run(self, job: Job) -> JobOutcome:
+        payload = orjson.dumps(job.to_json())
+        for tries, delay in enumerate(backoff(self.retries), start=1):
+            try:
+                return await self._attempt(job, payload)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ServerError) as exc:
+                if delay is None:
+                    cause = getattr(exc, "os_error", exc)  # aiohttp wraps the socket's error
+                    return JobOutcome(ok=False, error=f"jobserver {self.url}: "
+                                      f"{describe_error(cause)} (gave up after {tries} attempts)")
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable: backoff ends with None")
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _attempt(self, job: Job, payload: bytes) -> JobOutcome:
+        async with self._client().post(self.url + JOB_PATH, data=payload,
+                                       headers={"Content-Type": "application/json"}) as response:
+            body = await response.read()
+        if response.status != 200:
+            text = body.decode("utf-8", "replace")
+            why = describe_status(response.status, response.reason or "", text)
+            if response.status >= 500:
+                raise ServerError(why)
+            return JobOutcome(ok=False, error=f"jobserver {self.url} refused the job: {why}")
+        try:
+            answer = orjson.loads(body)
+            outcome = JobOutcome.from_json(answer["outcome"])
+            log = answer.get("log")
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return JobOutcome(ok=False, error=f"jobserver {self.url} sent a malformed answer")
+        if isinstance(log, str) and job.log_path:
+            outcome.log_path = await asyncio.to_thread(_publish_log, job.log_path, log)
+        return outcome
+
+    def _client(self) -> aiohttp.ClientSession:
+        """Made on first use, inside the running loop, as aiohttp requires."""
+        if self._session is None:
+            headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+            # sock_read applies between reads; the server's heartbeats keep a long job alive
+            timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout(),
+                                            sock_read=read_timeout())
+            self._session = aiohttp.ClientSession(
+                headers=headers, timeout=timeout, connector=aiohttp.TCPConnector(limit=0))
+        return self._session
+
+
+def _publish_log(log_path: str, text: str) -> str | None:
+    """Where the job's log now is, or None: an unwritable log folder must not turn a
+    success into a failure (as for local runners)."""
+    try:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(Path(log_path), text.encode())
+    except (OSError, StoreError):
+        return None
+    return log_path

@@ -1,0 +1,164 @@
+"""The database service: a SqliteResultDatabase over HTTP, in seamless-database's format.
+
+Every request is `GET /` or `PUT /` with a JSON body `{"type": ..., "checksum": ...}`;
+the URL path is ignored, the body decides. Seamless's `transformation` and
+`rev_transformations` answer as seamless-database answers them (a result as plain text,
+a list as JSON, 404 for an unknown key), so Seamless can use this service; seamlessflow's
+own types (see storage/wire.py) carry what `ResultDatabase` needs besides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from seamlessflow.errors import StoreError, UsageError
+from seamlessflow.services.common import JSON_MAX, healthcheck, parse_checksum
+from seamlessflow.storage import wire
+from seamlessflow.storage.sqlite_db import SqliteResultDatabase
+
+SEAMLESS_PROTOCOL_VERSION = ["seamless", "database", "1.0"]
+
+
+class ServedDatabase(SqliteResultDatabase):
+    """Adds the one query Seamless asks and seamlessflow does not: transformations by
+    result only (seamlessflow's reverse index also follows capture checksums)."""
+
+    def open(self) -> None:
+        """Open (and create, if need be) the file now: a bad --dir fails at start, not
+        at the first request."""
+        self._db()
+
+    def rev_transformations(self, result: str) -> list[str]:
+        rows = self._read("SELECT checksum FROM rev_transformation WHERE result = ? ORDER BY id",
+                          (result,))
+        return [tf for (tf,) in rows]
+
+
+class BadRequest(Exception):
+    """Answered 400 with "ERROR: " + the message, as seamless-database does."""
+
+
+Answer = str | list | dict | None  # None: 404 "Unknown key"
+Handler = Callable[[dict[str, Any]], Answer]
+
+
+def make_app(path: Path, writable: bool) -> web.Application:
+    path = Path(path)
+    if not writable and not path.is_file():
+        raise UsageError(f"database file {path} does not exist (a read-only database service "
+                         "does not create it; add --writable)")
+    db = ServedDatabase(path)
+    db.open()
+    service = DatabaseService(db, writable)
+    app = web.Application(client_max_size=JSON_MAX)
+    app.add_routes([
+        web.get("/healthcheck", healthcheck),
+        web.get("/{tail:.*}", service.get),
+        web.put("/{tail:.*}", service.put),
+    ])
+    app.on_cleanup.append(service.close)
+    return app
+
+
+class DatabaseService:
+    def __init__(self, db: ServedDatabase, writable: bool):
+        self.db = db
+        self.writable = writable
+        self.gets: dict[str, Handler] = {
+            wire.SEAMLESS_PROTOCOL: lambda rq: SEAMLESS_PROTOCOL_VERSION,
+            wire.SEAMLESS_TRANSFORMATION: self._get_transformation,
+            wire.SEAMLESS_REV_TRANSFORMATIONS:
+                lambda rq: self.db.rev_transformations(_checksum(rq)) or None,
+            wire.GET_RESULTS: lambda rq: self.db.get_results(_checksums(rq, "checksums")),
+            wire.TRANSFORMATIONS_FOR: lambda rq: self.db.transformations_for(_checksum(rq)),
+            wire.GET_RECORD: lambda rq: self.db.get_record(_checksum(rq)),
+        }
+        self.puts: dict[str, Handler] = {
+            wire.SEAMLESS_TRANSFORMATION: self._put_transformation,
+            wire.SET_RESULT: self._set_result,
+            wire.FORGET: lambda rq: self.db.forget(_checksum(rq)),
+        }
+
+    async def close(self, _app: web.Application) -> None:
+        self.db.close()
+
+    async def get(self, request: web.Request) -> web.Response:
+        return await self._answer(request, self.gets)
+
+    async def put(self, request: web.Request) -> web.Response:
+        if not self.writable:
+            return web.Response(status=405, text="ERROR: Database server is read-only "
+                                "(started without --writable)")
+        return await self._answer(request, self.puts, put=True)
+
+    async def _answer(self, request: web.Request, handlers: dict[str, Handler],
+                      put: bool = False) -> web.Response:
+        try:
+            rq = _parse(await request.read())
+            handler = handlers.get(rq["type"])
+            if handler is None:
+                raise BadRequest(f"Unknown request type {rq['type']!r}")
+            # SQLite blocks: in a thread, so one slow write does not stall every request.
+            answer = await asyncio.to_thread(handler, rq)
+        except BadRequest as exc:
+            return web.Response(status=400, text=f"ERROR: {exc}")
+        except StoreError as exc:
+            return web.Response(status=500, text=f"ERROR: {exc}")
+        if put:
+            return web.Response(text="OK")
+        if answer is None:
+            return web.Response(status=404, text="ERROR: Unknown key")
+        if isinstance(answer, str):
+            return web.Response(text=answer)
+        return web.Response(body=orjson.dumps(answer), content_type="application/json")
+
+    def _get_transformation(self, rq: dict[str, Any]) -> str | None:
+        checksum = _checksum(rq)
+        return self.db.get_results([checksum]).get(checksum)
+
+    def _put_transformation(self, rq: dict[str, Any]) -> None:
+        self.db.set_result(_checksum(rq), _checksum(rq, "value"))
+
+    def _set_result(self, rq: dict[str, Any]) -> None:
+        captures = rq.get("captures")
+        if captures is not None and not (
+            isinstance(captures, dict)
+            and all(isinstance(p, str) and parse_checksum(c) == c
+                    for p, c in captures.items())):
+            raise BadRequest("Malformed request: captures must map paths to checksums")
+        record = rq.get("record")
+        if record is not None and not isinstance(record, dict):
+            raise BadRequest("Malformed request: record must be a JSON object")
+        self.db.set_result(_checksum(rq), _checksum(rq, "value"), captures, record)
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        rq = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadRequest("Malformed request: not JSON") from None
+    if not isinstance(rq, dict) or not isinstance(rq.get("type"), str):
+        raise BadRequest("Malformed request: expected a JSON object with a \"type\"")
+    return rq
+
+
+def _checksum(rq: dict[str, Any], key: str = "checksum") -> str:
+    checksum = parse_checksum(rq.get(key))
+    if checksum is None:
+        raise BadRequest(f"Malformed request: {key!r} must be a checksum")
+    return checksum
+
+
+def _checksums(rq: dict[str, Any], key: str) -> list[str]:
+    values = rq.get(key)
+    checksums = [parse_checksum(v) for v in values] if isinstance(values, list) else [None]
+    if None in checksums:
+        raise BadRequest(f"Malformed request: {key!r} must be a list of checksums")
+    return checksums  # type: ignore[return-value]
+

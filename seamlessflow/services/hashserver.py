@@ -1,0 +1,302 @@
+"""The hashserver: a buffer folder over HTTP, wire-compatible with Seamless's hashserver.
+
+The folder is in the prefix layout LocalBufferStore uses, so the same folder can be
+served by several servers (ours or Seamless's) and read by local processes at once.
+An upload streams into a temporary file beside its target while it is hashed, and is
+renamed into place only if it hashes to the checksum in its URL: a wrong or truncated
+upload never becomes a buffer. A download is hashed while it is sent and its last chunk
+is held back until the hash is known, so corrupt bytes are never delivered whole (the
+client sees the answer cut off, and the corrupt file is dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+import orjson
+from aiohttp import web
+
+from seamlessflow.errors import UsageError
+from seamlessflow.identity.checksum import CHUNK
+from seamlessflow.services.common import JSON_MAX, healthcheck, parse_checksum
+from seamlessflow.storage.atomic import atomic_write_bytes, os_error, temp_in
+from seamlessflow.storage.local_store import MARKER, READ_ONLY, LocalBufferStore
+
+log = logging.getLogger("seamlessflow.services")
+T = TypeVar("T")
+Hash = Any  # hashlib's hash objects have no public type
+
+DEFAULT_MAX_BODY = 64 << 30  # largest accepted upload; generous, but a bound
+_INLINE = 256 << 10  # files up to this size are sent whole from the event loop; larger stream
+
+
+def make_app(root: Path, writable: bool, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
+    server = Hashserver(Path(root), writable, max_body)
+    app = web.Application(client_max_size=JSON_MAX)
+    app.add_routes([
+        web.get("/healthcheck", healthcheck),
+        web.get("/has", server.has),
+        web.get("/buffer-length", server.buffer_length),
+        web.get("/{checksum}", server.get),
+        web.put("/{checksum}", server.put),
+    ])
+    return app
+
+
+class Hashserver:
+    def __init__(self, root: Path, writable: bool, max_body: int):
+        self.store = LocalBufferStore(root)
+        self.writable = writable
+        self.max_body = max_body
+        self.uploads: dict[str, asyncio.Event] = {}  # checksum -> set when its upload ends
+        if writable:
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+                if not (root / MARKER).exists():
+                    atomic_write_bytes(root / MARKER, b"1\n")
+            except OSError as exc:
+                raise os_error(exc, root, "create the buffer folder") from None
+        elif not root.is_dir():
+            raise UsageError(f"buffer folder {root} does not exist (a read-only hashserver "
+                             "does not create it; add --writable)")
+
+    # ---- queries -------------------------------------------------------------
+
+    async def has(self, request: web.Request) -> web.Response:
+        checksums = await _checksum_list(request)
+        if isinstance(checksums, web.Response):
+            return checksums
+        present = await _maybe_in_thread(len(checksums) > 64, self.store.has, checksums)
+        # An upload in progress counts, as in Seamless's hashserver: its bytes are coming.
+        answer = [ok or cs in self.uploads for cs, ok in zip(checksums, present, strict=True)]
+        return _json(answer)
+
+    async def buffer_length(self, request: web.Request) -> web.Response:
+        checksums = await _checksum_list(request)
+        if isinstance(checksums, web.Response):
+            return checksums
+        for cs in checksums:
+            await self._settled(cs)
+        return _json(await _maybe_in_thread(len(checksums) > 64, self.store.lengths, checksums))
+
+    # ---- downloads -----------------------------------------------------------
+
+    async def get(self, request: web.Request) -> web.StreamResponse:
+        checksum = parse_checksum(request.match_info["checksum"])
+        if checksum is None:
+            return web.Response(status=400, text="Invalid checksum")
+        await self._settled(checksum)
+        path = self.store.path_of(checksum)
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed below, across awaits
+        except FileNotFoundError:
+            return web.Response(status=404, text="Not found")
+        except OSError as exc:
+            return web.Response(status=500, text=str(os_error(exc, path, "read")))
+        with f:
+            return await self._send(request, f, checksum)
+
+    async def _send(self, request: web.Request, f: BinaryIO, checksum: str) -> web.StreamResponse:
+        hasher = hashlib.sha256()
+        size = os.fstat(f.fileno()).st_size
+        if size <= _INLINE:  # small: all in hand, so 400 if corrupt
+            data = f.read()
+            hasher.update(data)
+            if hasher.hexdigest() != checksum:
+                self._drop_corrupt(checksum, f)
+                return web.Response(status=400, text=f"File corruption: {checksum}")
+            return web.Response(body=data, content_type="application/octet-stream")
+        response = web.StreamResponse()
+        response.content_type = "application/octet-stream"
+        response.content_length = size
+        await response.prepare(request)
+        reader = _Ahead()
+        try:
+            pending = await asyncio.to_thread(_read_hashing, f, hasher)
+            following = await asyncio.to_thread(_read_hashing, f, hasher)
+            while following:  # the last chunk stays held back until the hash is known
+                reader.start(_read_hashing, f, hasher)  # read one more while this one goes out
+                await response.write(pending)
+                pending, following = following, await reader.result()
+        finally:
+            await reader.settle()
+        if hasher.hexdigest() != checksum:
+            self._drop_corrupt(checksum, f)
+            request.transport.close()  # the client gets fewer bytes than announced
+            return response
+        await response.write(pending)
+        await response.write_eof()
+        return response
+
+    # ---- uploads -------------------------------------------------------------
+
+    async def put(self, request: web.Request) -> web.Response:
+        if not self.writable:
+            return web.Response(status=405, text="this hashserver is read-only "
+                                "(started without --writable)")
+        checksum = parse_checksum(request.match_info["checksum"])
+        if checksum is None:
+            return web.Response(status=400, text="Invalid checksum")
+        declared = request.content_length
+        if declared is not None and declared > self.max_body:
+            return _too_large(self.max_body)
+        if self._present(checksum, declared):
+            return web.Response(status=201)
+        if checksum in self.uploads:
+            return web.Response(status=202)
+        done = self.uploads[checksum] = asyncio.Event()
+        try:
+            return await self._receive(request, checksum)
+        finally:
+            del self.uploads[checksum]
+            done.set()
+
+    async def _receive(self, request: web.Request, checksum: str) -> web.Response:
+        target = self.store.path_of(checksum)
+        hasher = hashlib.sha256()
+        try:
+            with temp_in(target.parent) as (out, tmp):
+                if not await _receive_body(request, out, hasher, self.max_body):
+                    tmp.unlink()
+                    return _too_large(self.max_body)
+                if hasher.hexdigest() != checksum:
+                    tmp.unlink()
+                    return web.Response(status=400, text="Incorrect checksum")
+                out.flush()
+                os.fchmod(out.fileno(), READ_ONLY)
+                os.replace(tmp, target)
+        except OSError as exc:
+            error = os_error(exc, target, "store")
+            log.error("error: %s", error)
+            return web.Response(status=500, text=str(error))
+        return web.Response(text="OK")
+
+    # ---- internals -----------------------------------------------------------
+
+    async def _settled(self, checksum: str) -> None:
+        """Wait for an upload of `checksum` in progress here, as Seamless's does."""
+        event = self.uploads.get(checksum)
+        if event is not None:
+            await event.wait()
+
+    def _present(self, checksum: str, length: int | None) -> bool:
+        """Present and, when the upload says how long it is, of that length: a stored
+        file of another length is damaged, and this upload repairs it."""
+        try:
+            size = self.store.path_of(checksum).stat().st_size
+        except FileNotFoundError:
+            return False
+        return length is None or size == length
+
+    def _drop_corrupt(self, checksum: str, f: BinaryIO) -> None:
+        """Remove the corrupt file just read, unless another writer sharing the folder
+        has meanwhile renamed a good copy into its place."""
+        log.warning("warning: buffer %s in %s is corrupt (its bytes do not hash to its name); "
+                    "removed", checksum, self.store.root)
+        path = self.store.path_of(checksum)
+        read = os.fstat(f.fileno())
+        try:
+            now = path.stat()
+            if (now.st_dev, now.st_ino) == (read.st_dev, read.st_ino):
+                path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("warning: cannot remove corrupt buffer %s: %s", path, exc.strerror)
+
+
+async def _checksum_list(request: web.Request) -> list[str] | web.Response:
+    """The JSON list of checksums in the body. Seamless's server insists on the JSON
+    content type; this one also takes a body sent without it."""
+    try:
+        data = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        return web.Response(status=400, text="Invalid data: the body must be a JSON list")
+    if not isinstance(data, list):
+        return web.Response(status=400, text="Invalid data: the body must be a JSON list")
+    checksums = [parse_checksum(cs) for cs in data]
+    if None in checksums:
+        return web.Response(status=400, text="Invalid data: not a list of checksums")
+    return checksums  # type: ignore[return-value]
+
+
+def _json(value: object) -> web.Response:
+    return web.Response(body=orjson.dumps(value), content_type="application/json")
+
+
+def _too_large(limit: int) -> web.Response:
+    return web.Response(status=413, text=f"the buffer is larger than this hashserver's limit "
+                        f"of {limit} bytes (--max-body)")
+
+
+async def _receive_body(request: web.Request, out: BinaryIO, hasher: Hash, limit: int) -> bool:
+    """Write and hash the body into `out`; False as soon as it exceeds `limit` bytes.
+    Batches of CHUNK are written in a thread while the next batch arrives."""
+    writer = _Ahead()
+    pending = bytearray()
+    total = 0
+    try:
+        async for chunk in request.content.iter_any():
+            total += len(chunk)
+            if total > limit:
+                return False
+            pending += chunk
+            if len(pending) >= CHUNK:
+                await writer.result()  # in order: the hash must see the bytes in order
+                writer.start(_write_hashing, out, hasher, pending)
+                pending = bytearray()
+        await writer.result()
+    finally:
+        await writer.settle()
+    _write_hashing(out, hasher, pending)
+    return True
+
+
+class _Ahead:
+    """One call at a time in a worker thread, started before its result is needed, so
+    file work (and hashing) overlaps the network transfer."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Future | None = None
+
+    def start(self, func: Callable[..., Any], *args: Any) -> None:
+        self._task = asyncio.ensure_future(asyncio.to_thread(func, *args))
+
+    async def result(self) -> Any:
+        if self._task is None:
+            return None
+        value = await asyncio.shield(self._task)  # a cancelled caller leaves it to settle()
+        self._task = None
+        return value
+
+    async def settle(self) -> None:
+        """Wait out a call still running (after an error or a cancellation), so that
+        nothing touches the file once its owner has closed it."""
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.wait({task})
+            if not task.cancelled():
+                task.exception()  # retrieved: the error that matters is already raised
+
+
+async def _maybe_in_thread(offload: bool, func: Callable[..., T], *args: Any) -> T:
+    """Big work in a thread keeps the loop serving others; small work is cheaper done on
+    the spot than handed to a thread."""
+    return await asyncio.to_thread(func, *args) if offload else func(*args)
+
+
+def _read_hashing(f: BinaryIO, hasher: Hash) -> bytes:
+    data = f.read(CHUNK)
+    hasher.update(data)
+    return data
+
+
+def _write_hashing(out: BinaryIO, hasher: Hash, data: bytearray) -> None:
+    hasher.update(data)
+    out.write(data)

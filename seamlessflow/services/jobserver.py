@@ -1,0 +1,134 @@
+"""The jobserver: runs Jobs sent over HTTP in a pool of local worker processes.
+
+A client POSTs a Job (`Job.to_json()`) to /job and holds the request open; the answer is
+`{"outcome": JobOutcome JSON, "log": the full stderr or null}`. Jobs run in the spawn
+runner's pool (the same workspace code as every runner) against the buffer store this
+server was given, where the inputs must already be and the result buffers go. Results
+are recorded by the client, which owns the result database.
+
+While a job runs, a space is sent every HEARTBEAT_S: JSON ignores leading whitespace, it
+keeps read timeouts and proxies from cutting a long job off, and a failed write shows a
+client that is gone. A client that hangs up cancels its job: the worker kills the
+command's process group.
+
+Paths in the Job that name the client's file system (log file, work folder) are replaced
+by this server's own; the log comes back in the answer instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import orjson
+from aiohttp import web
+
+from seamlessflow.errors import SeamlessflowError
+from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.identity.checksum import checksum_bytes, checksum_value, is_checksum
+from seamlessflow.runners.spawn import SpawnRunner
+from seamlessflow.services.common import JSON_MAX, healthcheck
+from seamlessflow.storage.interfaces import BufferStore
+from seamlessflow.storage.wire import JOB_PATH
+
+HEARTBEAT_S = 15.0
+LOG_MAX = 4 << 20  # the tail of a longer stderr log is sent back
+
+
+def make_app(store: BufferStore, workers: int, workdir: Path | None = None) -> web.Application:
+    service = Jobserver(store, workers, workdir)
+    app = web.Application(client_max_size=JSON_MAX)
+    app.add_routes([web.get("/healthcheck", healthcheck), web.post(JOB_PATH, service.job)])
+    app.on_cleanup.append(service.close)
+    return app
+
+
+class BadJob(Exception):
+    """A request that is not a runnable Job: answered 400."""
+
+
+class Jobserver:
+    def __init__(self, store: BufferStore, workers: int, workdir: Path | None):
+        self.runner = SpawnRunner(store, workers)
+        self.workdir = None if workdir is None else str(workdir)
+        self.logs = Path(tempfile.mkdtemp(prefix="seamlessflow-jobserver-logs-"))
+
+    async def close(self, _app: web.Application) -> None:
+        await self.runner.close()  # kills the commands of jobs still running
+        shutil.rmtree(self.logs, ignore_errors=True)
+
+    async def job(self, request: web.Request) -> web.StreamResponse:
+        try:
+            job = parse_job(await request.read())
+        except BadJob as exc:
+            return web.Response(status=400, text=str(exc))
+        job.workdir = self.workdir
+        job.log_path = str(self.logs / f"{uuid.uuid4().hex}.log")
+        response = web.StreamResponse()
+        response.content_type = "application/json"
+        await response.prepare(request)
+        try:
+            outcome = await self._run(job, response)
+            log = await asyncio.to_thread(_read_log, job.log_path)
+        finally:
+            Path(job.log_path).unlink(missing_ok=True)
+        outcome.log_path = None
+        await response.write(orjson.dumps({"outcome": outcome.to_json(), "log": log}))
+        await response.write_eof()
+        return response
+
+    async def _run(self, job: Job, response: web.StreamResponse) -> JobOutcome:
+        task = asyncio.ensure_future(self.runner.run(job))
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=HEARTBEAT_S)
+                if not task.done():
+                    await response.write(b" ")  # raises if the client is gone
+        except BaseException:
+            task.cancel()
+            await asyncio.wait({task})  # the command is dead before this handler ends
+            raise
+        try:
+            return task.result()
+        except Exception as exc:  # e.g. no worker could be started: the job failed
+            return JobOutcome(ok=False, error=f"jobserver could not run the job: {exc}")
+
+
+def parse_job(body: bytes) -> Job:
+    """A Job whose transformation and code are what its checksums say, so results are
+    never stored for something other than what the client believes it sent."""
+    try:
+        data = orjson.loads(body)
+        job = Job.from_json(data)
+    except (orjson.JSONDecodeError, TypeError) as exc:
+        raise BadJob(f"not a Job: {exc}") from None
+    if not (isinstance(job.checksum, str) and is_checksum(job.checksum)
+            and isinstance(job.transformation, dict) and isinstance(job.code, str)):
+        raise BadJob("not a Job: checksum, transformation or code malformed")
+    try:
+        if checksum_value(job.transformation) != job.checksum:
+            raise BadJob(f"the transformation does not hash to {job.checksum}")
+    except SeamlessflowError as exc:
+        raise BadJob(str(exc)) from None
+    if checksum_bytes(job.code.encode()) != job.transformation.get("code"):
+        raise BadJob("the code does not hash to the transformation's \"code\"")
+    return job
+
+
+def _read_log(path: str) -> str | None:
+    """The job's stderr (its tail past LOG_MAX), or None if it left none."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            f.seek(max(0, size - LOG_MAX))
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    text = data.decode("utf-8", "replace")
+    if size > LOG_MAX:
+        text = f"[{size - LOG_MAX} earlier bytes omitted]\n" + text
+    return text

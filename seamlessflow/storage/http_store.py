@@ -1,0 +1,242 @@
+"""A buffer store behind a hashserver (seamlessflow's or Seamless's, same wire format).
+
+Large buffers stream both ways through fixed-size chunks, so memory stays flat whatever
+their size. Bytes are trusted only once hashed: the server verifies every upload against
+the checksum in its URL, and this client hashes every download (`get`, `write_to`, and
+the stream `open` returns), so nothing corrupt is ever returned as a buffer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import io
+import logging
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from seamlessflow.errors import StoreError
+from seamlessflow.identity.checksum import CHUNK, checksum_bytes, checksum_file
+from seamlessflow.storage.atomic import FILE_MODE, copy_hashing, os_error, temp_in
+from seamlessflow.storage.http_client import (
+    DEFAULT_RETRIES,
+    HttpClient,
+    describe_error,
+    require_checksum,
+)
+
+log = logging.getLogger("seamlessflow.storage")
+
+BATCH = 5000  # checksums per /has or /buffer-length request (about 330 KB of JSON)
+ASK_FIRST = 1 << 20  # files at least this large are uploaded only if /has says they are missing
+_STORED = (200, 201, 202)  # stored; already there; the same upload is in progress
+
+
+class HttpBufferStore:
+    """Plain attributes only (the client pickles its configuration, not its sockets):
+    spawn workers receive the store and reconnect on first use."""
+
+    def __init__(self, url: str, token: str | None = None, *, retries: int = DEFAULT_RETRIES):
+        self.client = HttpClient(url, "hashserver", token, retries=retries)
+
+    @property
+    def url(self) -> str:
+        return self.client.url
+
+    def __repr__(self) -> str:
+        return f"HttpBufferStore({self.url!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HttpBufferStore) and other.url == self.url
+
+    def __hash__(self) -> int:
+        return hash(self.url)
+
+    def healthy(self) -> bool:
+        return self.client.healthy()
+
+    # ---- queries -------------------------------------------------------------
+
+    def has(self, checksums: Iterable[str]) -> list[bool]:
+        return [bool(x) for x in self._batched("/has", checksums, "ask which buffers it has")]
+
+    def lengths(self, checksums: Iterable[str]) -> list[int]:
+        return [int(x) for x in self._batched("/buffer-length", checksums, "ask buffer lengths")]
+
+    def _batched(self, path: str, checksums: Iterable[str], what: str) -> list:
+        wanted = [require_checksum(cs) for cs in checksums]
+        answers: list = []
+        for start in range(0, len(wanted), BATCH):
+            chunk = wanted[start:start + BATCH]
+            answer = self.client.request("GET", path, what, self._json_answer(what), json=chunk)
+            if not isinstance(answer, list) or len(answer) != len(chunk):
+                raise StoreError(f"hashserver {self.url}: cannot {what}: malformed answer")
+            answers.extend(answer)
+        return answers
+
+    def _json_answer(self, what: str) -> Callable[[http.client.HTTPResponse], object]:
+        def handle(response: http.client.HTTPResponse) -> object:
+            if response.status != 200:
+                raise self.client.failure(response, what)
+            try:
+                return orjson.loads(response.read())
+            except orjson.JSONDecodeError:
+                raise StoreError(f"hashserver {self.url}: cannot {what}: not JSON") from None
+
+        return handle
+
+    # ---- reads ---------------------------------------------------------------
+
+    def get(self, checksum: str) -> bytes | None:
+        what = f"get buffer {require_checksum(checksum)}"
+
+        def handle(response: http.client.HTTPResponse) -> bytes | None:
+            if response.status in (400, 404):  # 400: the server found its copy corrupt
+                response.read()
+                return None
+            if response.status != 200:
+                raise self.client.failure(response, what)
+            data = response.read()
+            if checksum_bytes(data) != checksum:
+                self._warn_corrupt(checksum)
+                return None
+            return data
+
+        return self.client.request("GET", f"/{checksum}", what, handle)
+
+    def open(self, checksum: str) -> BinaryIO | None:
+        """A stream that hashes what it hands out and raises StoreError at the end if
+        the bytes were not the buffer's, so even a streamed read is never silently wrong."""
+        what = f"get buffer {require_checksum(checksum)}"
+        opened = self.client.stream(f"/{checksum}", what)
+        if opened is None:
+            return None
+        response, close = opened
+        return io.BufferedReader(_VerifiedStream(response, close, checksum, self.url), CHUNK)
+
+    def write_to(self, checksum: str, dest: Path) -> bool:
+        dest = Path(dest)
+        what = f"get buffer {require_checksum(checksum)}"
+
+        def handle(response: http.client.HTTPResponse) -> bool:
+            if response.status in (400, 404):
+                response.read()
+                return False
+            if response.status != 200:
+                raise self.client.failure(response, what)
+            try:
+                with temp_in(dest.parent) as (out, tmp):
+                    got, _ = copy_hashing(_NetworkReader(response), out)
+                    if got != checksum:
+                        tmp.unlink()
+                        self._warn_corrupt(checksum)
+                        return False
+                    out.flush()
+                    os.fchmod(out.fileno(), FILE_MODE)
+                    os.replace(tmp, dest)
+            except _NetworkError as exc:
+                raise exc.cause from None  # for the retry loop: download again
+            except OSError as exc:
+                raise os_error(exc, dest, "write") from None  # a full disk: no retry
+            return True
+
+        return self.client.request("GET", f"/{checksum}", what, handle)
+
+    # ---- writes --------------------------------------------------------------
+
+    def put(self, data: bytes) -> str:
+        checksum = checksum_bytes(data)
+        self._upload(checksum, data, len(data), f"store buffer {checksum}", None)
+        return checksum
+
+    def put_file(self, path: Path, checksum: str | None = None, hardlink: bool = False) -> str:
+        """`hardlink` has no meaning across HTTP and is ignored. With `checksum` given the
+        file is read once: the server hashes what it receives and refuses bytes that do
+        not match, which is the check LocalBufferStore makes by hashing while copying."""
+        path = Path(path)
+        try:
+            size = path.stat().st_size
+            if checksum is None:
+                checksum = checksum_file(path)
+            if size >= ASK_FIRST and self.has([checksum])[0]:
+                return checksum
+            with open(path, "rb") as f:
+                self._upload(checksum, f, size, f"store {path}", path)
+        except OSError as exc:
+            raise os_error(exc, path, "store") from None
+        return checksum
+
+    def _upload(self, checksum: str, body: bytes | BinaryIO, size: int, what: str,
+                path: Path | None) -> None:
+        def handle(response: http.client.HTTPResponse) -> None:
+            if response.status in _STORED:
+                response.read()
+                return
+            if response.status == 400 and path is not None:
+                response.read()
+                raise StoreError(f"{path} changed while it was being stored: the hashserver "
+                                 f"{self.url} received bytes that do not hash to {checksum}")
+            raise self.client.failure(response, what)
+
+        self.client.request("PUT", f"/{checksum}", what, handle, body=body, length=size)
+
+    def _warn_corrupt(self, checksum: str) -> None:
+        log.warning("warning: hashserver %s sent bytes for %s that do not hash to it; "
+                    "treating the buffer as missing", self.url, checksum)
+
+
+class _NetworkError(Exception):
+    """Carries a failed read of the answer past the local file handling, which turns
+    OSError into StoreError: only network failures are worth retrying."""
+
+    def __init__(self, cause: OSError | http.client.HTTPException):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _NetworkReader:
+    def __init__(self, response: http.client.HTTPResponse):
+        self.response = response
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        try:
+            return self.response.readinto(buffer)
+        except (OSError, http.client.HTTPException) as exc:
+            raise _NetworkError(exc) from None
+
+
+class _VerifiedStream(io.RawIOBase):
+    """The body of a GET, hashed as it is read; owns the connection it reads from."""
+
+    def __init__(self, response: http.client.HTTPResponse, close: Callable[[], None],
+                 checksum: str, url: str):
+        self._response = response
+        self._close = close
+        self._checksum = checksum
+        self._url = url
+        self._hash = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            n = self._response.readinto(buffer)
+        except (OSError, http.client.HTTPException) as exc:
+            raise StoreError(f"hashserver {self._url}: cannot get buffer {self._checksum}: "
+                             f"{describe_error(exc)}") from None
+        if n:
+            self._hash.update(memoryview(buffer)[:n])
+        elif self._hash.hexdigest() != self._checksum:
+            raise StoreError(f"hashserver {self._url} sent bytes for {self._checksum} "
+                             "that do not hash to it")
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            self._close()
+        super().close()

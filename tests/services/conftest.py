@@ -1,0 +1,172 @@
+"""Real services, started as `python -m seamlessflow serve ...` subprocesses on free
+loopback ports (read from their `serving NAME on URL` line) and stopped after the test.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seamlessflow.execution.job import Job
+from seamlessflow.identity.checksum import checksum_bytes, checksum_value, plain_serialize
+from seamlessflow.storage.interfaces import BufferStore
+
+PORT_RANGE = "42100-42999"
+START_TIMEOUT_S = 30.0
+_URL = re.compile(r"^serving (\S+) on (http://\S+)$")
+
+
+@dataclass
+class Service:
+    name: str
+    url: str
+    proc: subprocess.Popen
+    stderr: Path
+    args: list[str] = field(default_factory=list)  # as started, less the port flags
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def peak_rss_kib(self) -> int:
+        """VmHWM: the most memory the process has ever had resident."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def launch(name: str, args: list[str], env: dict[str, str], stderr: Path) -> subprocess.Popen:
+    """stderr goes to a file: a pipe nobody reads could fill up and block the server."""
+    with open(stderr, "a") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "seamlessflow", "serve", name, *args],
+            stdout=subprocess.PIPE, stderr=err, env=env, text=True,
+        )
+
+
+def wait_serving(name: str, proc: subprocess.Popen, args: list[str], stderr: Path) -> Service:
+    """The Service once its announcement line is out; fails with its stderr if it died."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.1)
+        if ready:
+            line = proc.stdout.readline()
+            match = _URL.match(line.strip())
+            if match:
+                assert match.group(1) == name
+                return Service(name, match.group(2), proc, stderr, args)
+            if not line:  # EOF: the process ended
+                break
+    proc.kill()
+    proc.wait()
+    raise AssertionError(f"{name} did not start: {stderr.read_text()}")
+
+
+def raw_request(url: str, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """One request exactly as given (the way a Seamless client sends it): (status, body)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def raw():
+    return raw_request
+
+
+@pytest.fixture
+def service_env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SEAMLESSFLOW_CACHE"] = str(tmp_path / "cache")
+    env.pop("SEAMLESSFLOW_TOKEN", None)
+    return env
+
+
+@pytest.fixture
+def start_service(service_env: dict[str, str], tmp_path: Path) -> Iterator:
+    """start_service(NAME, *args, env_extra=None, port=None) -> a running Service."""
+    started: list[Service] = []
+
+    def start(name: str, *args: str, env_extra: dict[str, str] | None = None,
+              port: int | None = None) -> Service:
+        where = ["--port", str(port)] if port is not None else ["--port-range", PORT_RANGE]
+        stderr = tmp_path / f"{name}-{len(started)}.stderr"
+        proc = launch(name, [*args, *where], {**service_env, **(env_extra or {})}, stderr)
+        service = wait_serving(name, proc, list(args), stderr)
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture
+def hashserver(start_service, tmp_path: Path) -> Service:
+    """A writable hashserver on tmp_path/buffers."""
+    return start_service("hashserver", "--writable", "--dir", str(tmp_path / "buffers"))
+
+
+@pytest.fixture
+def make_job(tmp_path: Path):
+    """make_job(store, code, inputs={path: bytes}, captures=[...], ...) -> Job, with the
+    transformation built as PROTOCOL.md defines it and its buffers put into `store`."""
+
+    def make(store: BufferStore, code: str, *, inputs: dict[str, bytes] | None = None,
+             captures: list[str] | None = None, params: dict[str, Any] | None = None,
+             stdout: bool = False, language: str = "bash", name: str = "step") -> Job:
+        transformation = {
+            "__language__": language,
+            "__format__": "seamlessflow/1",
+            "code": checksum_bytes(code.encode()),
+            "inputs": {p: store.put(data) for p, data in (inputs or {}).items()},
+            "params": params or {},
+            "captures": sorted(captures or []),
+            "stdout": stdout,
+        }
+        store.put(code.encode())
+        store.put(plain_serialize(transformation))
+        return Job(name=name, checksum=checksum_value(transformation),
+                   transformation=transformation, code=code,
+                   log_path=str(tmp_path / "logs" / f"{name}.log"),
+                   workdir=str(tmp_path / "work"))
+
+    return make

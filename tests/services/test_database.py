@@ -1,0 +1,85 @@
+"""The database service and HttpResultDatabase: seamless-database's wire format over
+SQLite, plus what ResultDatabase needs."""
+
+from __future__ import annotations
+
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import orjson
+import pytest
+
+from seamlessflow.errors import StoreError
+from seamlessflow.identity.checksum import checksum_bytes
+from seamlessflow.storage.http_database import HttpResultDatabase
+from seamlessflow.storage.sqlite_db import SqliteResultDatabase
+
+TF1, TF2, TF3 = (checksum_bytes(f"tf{i}".encode()) for i in range(1, 4))
+RESULT, CAPTURE, OTHER = (checksum_bytes(x) for x in (b"result", b"capture", b"other"))
+
+
+@pytest.fixture
+def database(start_service, tmp_path):
+    return start_service("database", "--writable", "--dir", str(tmp_path / "db"))
+
+
+def test_result_database_round_trip(database, tmp_path):
+    db = HttpResultDatabase(database.url)
+    db.set_result(TF1, RESULT, captures={"out.txt": CAPTURE}, record={"runner": "jobserver"})
+    db.set_result(TF2, RESULT)
+
+    assert db.get_results([TF1, TF2, TF3]) == {TF1: RESULT, TF2: RESULT}
+    assert set(db.transformations_for(RESULT)) == {TF1, TF2}
+    assert db.transformations_for(CAPTURE) == [TF1]
+    assert db.transformations_for(OTHER) == []
+    assert db.get_record(TF1) == {"runner": "jobserver"}
+    assert db.get_record(TF2) is None
+    db.forget(TF1)
+    assert db.get_results([TF1, TF2]) == {TF2: RESULT}
+    assert db.transformations_for(CAPTURE) == []
+    # what the service wrote is an ordinary seamless.db in the folder it was given
+    local = SqliteResultDatabase(tmp_path / "db" / "seamless.db")
+    assert local.get_results([TF2]) == {TF2: RESULT}
+
+
+def test_many_threads_and_a_pickled_copy_share_the_service(database):
+    db = HttpResultDatabase(database.url)
+    tfs = [checksum_bytes(f"job {i}".encode()) for i in range(200)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda tf: db.set_result(tf, RESULT), tfs))
+    copy = pickle.loads(pickle.dumps(db))
+    assert copy.get_results(tfs + [OTHER]) == dict.fromkeys(tfs, RESULT)
+
+
+def test_seamless_request_types_answer_as_seamless_database_does(raw, database):
+    url = database.url
+
+    def ask(method: str, request: dict) -> tuple[int, bytes]:
+        return raw(url, method, "/", orjson.dumps(request))
+
+    assert raw(url, "GET", "/healthcheck") == (200, b"OK")
+    assert ask("PUT", {"type": "transformation", "checksum": TF1, "value": RESULT}) == (200, b"OK")
+    assert ask("GET", {"type": "transformation", "checksum": TF1}) == (200, RESULT.encode())
+    assert ask("GET", {"type": "transformation", "checksum": TF2})[0] == 404
+    # the URL path is ignored; the body decides
+    assert raw(url, "GET", "/anything", orjson.dumps({"type": "transformation",
+                                                      "checksum": TF1}))[1] == RESULT.encode()
+    HttpResultDatabase(url).set_result(TF3, RESULT, captures={"x": CAPTURE})
+    status, body = ask("GET", {"type": "rev_transformations", "checksum": RESULT})
+    assert status == 200 and orjson.loads(body) == [TF1, TF3]
+    # a capture checksum is not a result: Seamless must not see TF3 as producing it
+    assert ask("GET", {"type": "rev_transformations", "checksum": CAPTURE})[0] == 404
+    assert ask("GET", {"type": "transformation", "checksum": "abc"})[0] == 400
+    assert ask("GET", {"type": "no such type", "checksum": TF1})[0] == 400
+    assert raw(url, "GET", "/", b"not json")[0] == 400
+
+
+def test_read_only_database_serves_but_refuses_writes(raw, start_service, tmp_path):
+    SqliteResultDatabase(tmp_path / "db" / "seamless.db").set_result(TF1, RESULT)
+    service = start_service("database", "--dir", str(tmp_path / "db"))
+    db = HttpResultDatabase(service.url)
+    assert db.get_results([TF1]) == {TF1: RESULT}
+    with pytest.raises(StoreError, match=f"database {service.url}: .*read-only"):
+        db.set_result(TF2, RESULT)
+    assert raw(service.url, "PUT", "/", orjson.dumps(
+        {"type": "transformation", "checksum": TF2, "value": RESULT}))[0] == 405
