@@ -8,7 +8,6 @@ command, cached or not, comes through here.
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 
@@ -90,6 +89,8 @@ class _Suggester:
             return f"{path} is a directory: write {path}/"
         wanted = shown_path(path, is_dir)
         candidates = self._nearby(path) + self.captured
+        import difflib  # only when an input is missing
+
         close = difflib.get_close_matches(wanted, candidates, n=3, cutoff=0.6)
         if not close:
             return None

@@ -26,9 +26,11 @@ class ProjectSettings:
 
 def load_project_file(path: Path) -> ProjectSettings:
     """The settings of one file; an absent file sets nothing."""
+    settings = ProjectSettings()
+    if not path.is_file():
+        return settings  # the common case: no file, and no YAML import on the run's path
     import yaml
 
-    settings = ProjectSettings()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

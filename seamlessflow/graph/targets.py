@@ -6,8 +6,6 @@ or a file the workflow produces. Everything those need upstream comes along.
 
 from __future__ import annotations
 
-import difflib
-
 from seamlessflow.errors import UsageError
 from seamlessflow.graph.dag import Dag
 from seamlessflow.graph.link import CaptureIndex
@@ -63,6 +61,8 @@ class _Resolver:
 
     def explain_unknown(self, target: str) -> str:
         candidates = list(dict.fromkeys([*self.by_step, *self.instances, *self.captures.paths]))
+        import difflib  # only when a target is unknown
+
         close = difflib.get_close_matches(target, candidates, n=1, cutoff=0.6)
         message = (f"unknown target '{target}': not a step, an instance or a path that a "
                    "step captures")

@@ -14,6 +14,8 @@ from seamlessflow.errors import Diagnostic, SourcePos, UsageError
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
     """`["a.b=3", "name=x"]` -> `{"a": {"b": 3}, "name": "x"}`."""
+    if not items:
+        return {}
     import yaml
 
     result: dict[str, Any] = {}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def closest(name: str, candidates: Iterable[str]) -> str | None:
     """The candidate a typo most likely meant, if any is close enough."""
+    import difflib  # only when there is a typo to explain
+
     matches = difflib.get_close_matches(name, list(dict.fromkeys(candidates)), n=1, cutoff=0.6)
     return matches[0] if matches else None
 
