@@ -12,7 +12,7 @@ from pathlib import Path
 
 from seamlessflow.errors import UsageError
 
-SERVICES = ("hashserver", "database", "jobserver")
+SERVICES = ("hashserver", "database", "jobserver", "daskserver")
 _SIZE = re.compile(r"(\d+)([KMGT]?)I?B?", re.IGNORECASE)
 
 
@@ -40,6 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="jobserver: jobs run at once (default: the number of cores)")
     p.add_argument("--workdir", metavar="DIR",
                    help="jobserver: where job workspaces are made (default: the temp folder)")
+    from seamlessflow.services.daskserver import add_arguments as add_dask_arguments
+
+    add_dask_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
     from seamlessflow.services.auth import load_token
 
     _reject_foreign_flags(args)
+    if args.service == "daskserver":
+        from seamlessflow.services.daskserver import serve_daskserver
+
+        return serve_daskserver(args)
     if args.port is not None:
         if not 0 <= args.port <= 65535:
             raise UsageError(f"--port {args.port}: expected 0 to 65535")
@@ -95,8 +102,10 @@ def _reject_foreign_flags(args: argparse.Namespace) -> None:
     only = {"--writable": (args.writable, ("hashserver", "database")),
             "--max-body": (args.max_body, ("hashserver",)),
             "--hashserver": (args.hashserver, ("jobserver",)),
-            "--workers": (args.workers, ("jobserver",)),
-            "--workdir": (args.workdir, ("jobserver",))}
+            "--workers": (args.workers, ("jobserver", "daskserver")),
+            "--workdir": (args.workdir, ("jobserver",)),
+            "--threads": (args.threads, ("daskserver",)),
+            "--dashboard-port": (args.dashboard_port, ("daskserver",))}
     for flag, (value, services) in only.items():
         if value not in (None, False) and args.service not in services:
             raise UsageError(f"{flag} applies to the {' and '.join(services)} only")

@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "download": ("seamlessflow.cli.cmd_download", "write files from their .CHECKSUM sidecars"),
     "resolve": ("seamlessflow.cli.cmd_resolve", "write the buffer of a checksum"),
     "fingertip": ("seamlessflow.cli.cmd_fingertip", "as resolve, recomputing missing bytes"),
-    "serve": ("seamlessflow.cli.cmd_serve", "run a hashserver, database or jobserver"),
+    "serve": ("seamlessflow.cli.cmd_serve", "run a hashserver, database, jobserver or daskserver"),
 }
 
 

@@ -54,10 +54,14 @@ class RunSession:
         choice = self.plan.choices[stage]
         key = (choice.kind, choice.workers)
         if key not in self._runners:
-            url = None
-            if self.plan.cluster is not None and choice.kind in self.plan.cluster.services:
+            url = dask_entry = None
+            services = self.plan.cluster.services if self.plan.cluster is not None else {}
+            if choice.kind == "daskserver":
+                dask_entry = services["daskserver"].raw
+            elif choice.kind in services:
                 url = service_url(self.plan.cluster, choice.kind)
-            self._runners[key] = make_runner(choice.kind, self.store, choice.workers, url)
+            self._runners[key] = make_runner(choice.kind, self.store, choice.workers, url,
+                                             dask_entry)
         return self._runners[key]
 
     async def execute(self) -> RunSummary:

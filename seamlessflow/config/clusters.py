@@ -16,8 +16,7 @@ from seamlessflow.language.suggest import did_you_mean
 
 SERVICES = ("hashserver", "database", "jobserver", "daskserver")
 _SERVICE_KEYS = ("url", "network_interface", "port_start", "port_end", "bufferdir",
-                 "database_dir", "conda", "workers", "threads_per_worker", "scheduler_address",
-                 "jobqueue", "cluster_class", "cluster_kwargs")
+                 "database_dir", "conda")
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class ServiceEntry:
     port_start: int | None = None
     port_end: int | None = None
     directory: str | None = None  # bufferdir (hashserver) or database_dir (database)
-    options: dict[str, Any] = field(default_factory=dict)  # the rest (daskserver settings)
+    raw: dict[str, Any] = field(default_factory=dict)  # as written (daskserver: open_dask)
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ def _service(at: str, service: str, body: Any) -> ServiceEntry:
     if not isinstance(body, dict):
         raise UsageError(f"{at}: expected a mapping (url: or network_interface/port_start/...)")
     for key in body:
-        if key not in _SERVICE_KEYS:
+        if key not in _SERVICE_KEYS and service != "daskserver":  # open_dask checks its own
             raise UsageError(f"{at}.{key}: unknown key{did_you_mean(str(key), _SERVICE_KEYS)}")
     ports = []
     for key in ("port_start", "port_end"):
@@ -114,16 +113,14 @@ def _service(at: str, service: str, body: Any) -> ServiceEntry:
             raise UsageError(f"{at}.{key}: expected a port number, not {value!r}")
         ports.append(value)
     url = body.get("url")
-    if url is not None and not str(url).startswith(("http://", "https://", "tcp://")):
+    if url is not None and not str(url).startswith(("http://", "https://", "tcp://", "tls://")):
         raise UsageError(f"{at}.url: expected http://HOST:PORT (tcp:// for a daskserver), "
                          f"not {url!r}")
-    known = {"url", "network_interface", "port_start", "port_end", "bufferdir", "database_dir",
-             "conda"}
     return ServiceEntry(
         service=service,
         url=str(url).rstrip("/") if url else None,
         network_interface=str(body.get("network_interface", "127.0.0.1")),
         port_start=ports[0], port_end=ports[1],
         directory=body.get("bufferdir") or body.get("database_dir"),
-        options={k: v for k, v in body.items() if k not in known},
+        raw=dict(body),
     )

@@ -10,7 +10,7 @@ from seamlessflow.storage.interfaces import BufferStore
 
 
 def make_runner(kind: str, store: BufferStore, workers: int | None = None,
-                url: str | None = None) -> Runner:
+                url: str | None = None, dask_entry: dict | None = None) -> Runner:
     """The runner for a stage's `execution` (or `remote`) setting; `url` is the remote
     service's. Each runner module is imported only when chosen, so a run that never
     spawns workers never pays for multiprocessing, nor a local run for aiohttp."""
@@ -26,5 +26,12 @@ def make_runner(kind: str, store: BufferStore, workers: int | None = None,
         from seamlessflow.runners.jobserver import JobserverRunner
 
         return JobserverRunner(url)
-    raise UsageError(f"no runner for '{kind}' here (this version runs process, spawn and "
-                     "jobserver stages)")
+    if kind == "daskserver" and dask_entry is not None:
+        import functools
+
+        from seamlessflow.runners.dask import DaskRunner
+        from seamlessflow.services.daskserver import open_dask
+
+        return DaskRunner(functools.partial(open_dask, dask_entry), store)
+    raise UsageError(f"no runner for '{kind}' here (this version runs process, spawn, "
+                     "jobserver and daskserver stages)")

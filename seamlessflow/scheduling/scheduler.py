@@ -359,6 +359,7 @@ class Scheduler:
             dir_inputs=prep.dir_inputs,
             metavars=dict(inst.metavars),
             timeout=inst.timeout,
+            cores=inst.cores,
             log_path=log_path,
             keep_workspace=self.options.keep_workspace,
         )

@@ -39,7 +39,7 @@ def database_path() -> Path:
 def open_default_store(cluster: Cluster | None = None) -> BufferStore:
     """The hashserver named by the environment, else the cluster's, else the local
     buffer folder."""
-    url = remote_url("buffer") or (service_url(cluster, "hashserver") if cluster else None)
+    url = remote_url("buffer") or _cluster_url(cluster, "hashserver")
     if url is not None:
         from seamlessflow.storage.http_store import HttpBufferStore
 
@@ -50,12 +50,20 @@ def open_default_store(cluster: Cluster | None = None) -> BufferStore:
 def open_default_database(cluster: Cluster | None = None) -> ResultDatabase:
     """The database service named by the environment, else the cluster's, else the
     local SQLite file."""
-    url = remote_url("database") or (service_url(cluster, "database") if cluster else None)
+    url = remote_url("database") or _cluster_url(cluster, "database")
     if url is not None:
         from seamlessflow.storage.http_database import HttpResultDatabase
 
         return HttpResultDatabase(url, token=os.environ.get("SEAMLESSFLOW_TOKEN"))
     return SqliteResultDatabase(database_path())
+
+
+def _cluster_url(cluster: Cluster | None, service: str) -> str | None:
+    """A cluster without a hashserver (database) keeps the local cache: enough for a Dask
+    cluster whose workers share this machine's file system."""
+    if cluster is None or service not in cluster.services:
+        return None
+    return service_url(cluster, service)
 
 
 def service_url(cluster: Cluster, service: str) -> str:

@@ -1,0 +1,277 @@
+"""The `dask` runner: each Job becomes one task on a Dask cluster.
+
+The task key is derived from the transformation checksum, so Dask itself runs identical
+work once: a second submission of a key that is still pending or held joins the first,
+within one run and across clients of the same scheduler. Only the Job (checksums, code,
+small dicts) goes to the worker and only the JobOutcome (checksums) comes back; buffers
+travel through the buffer store, which the worker rebuilds from a spec that is just a
+folder path (workers on this machine, or on a shared file system) or a hashserver URL.
+
+On the worker the Job runs with the same code as every other runner (execute_job_async,
+on the worker's event loop). Paths in the Job name the client's file system, so, as on a
+jobserver, the worker makes its workspace in its own temp folder (or the runner's
+`workdir`) and sends the stderr log back; the runner writes it to the Job's log path.
+
+Failures: a failing command is a failed outcome like anywhere else. A worker that dies
+mid-task is replaced by Dask, which reruns the task elsewhere (up to the scheduler's
+`allowed-failures`); an exception inside the task is retried `retries` times. Cancelling
+`run` cancels the Dask future, and the worker, which checks every CANCEL_POLL_S whether
+its task is still wanted, kills the command's process group.
+
+This module (and services/daskserver.py) is the only one that imports distributed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import importlib.util
+import os
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import distributed
+
+from seamlessflow.errors import ExecutionError, StoreError, UsageError
+from seamlessflow.execution.execute import execute_job_async
+from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.storage.atomic import atomic_write_bytes
+from seamlessflow.storage.http_client import connect_timeout
+from seamlessflow.storage.http_store import HttpBufferStore
+from seamlessflow.storage.interfaces import BufferStore
+from seamlessflow.storage.local_store import LocalBufferStore
+
+KEY_PREFIX = "seamlessflow-"  # the dashboard groups tasks by the part before the checksum
+DEFAULT_RETRIES = 2
+CANCEL_POLL_S = 0.2
+LOG_MAX = 1 << 20  # a longer stderr log comes back as its last LOG_MAX bytes
+
+StoreSpec = str  # an absolute buffer folder, or an http(s):// hashserver URL
+
+
+def task_key(checksum: str) -> str:
+    return KEY_PREFIX + checksum
+
+
+def store_spec(store: str | os.PathLike[str] | BufferStore) -> StoreSpec:
+    """What a worker needs to rebuild the buffer store: picklable, a few bytes long."""
+    if isinstance(store, HttpBufferStore):
+        return store.url
+    if isinstance(store, LocalBufferStore):
+        return str(store.root.resolve())
+    if isinstance(store, (str, os.PathLike)):
+        text = os.fspath(store)
+        if text.startswith(("http://", "https://")):
+            return HttpBufferStore(text).url  # validates the URL here, not on a worker
+        return str(Path(text).expanduser().resolve())
+    raise UsageError(f"the dask runner needs a buffer folder or a hashserver, not {store!r}")
+
+
+@functools.cache
+def open_store(spec: StoreSpec) -> BufferStore:
+    """One store per spec per worker process, kept: an HTTP store keeps its connections.
+    A hashserver token comes from the worker's own $SEAMLESSFLOW_TOKEN, never from Dask."""
+    if spec.startswith(("http://", "https://")):
+        return HttpBufferStore(spec)
+    return LocalBufferStore(Path(spec))
+
+
+Opener = Callable[[], tuple[str, Callable[[], None]]]
+
+
+class DaskRunner:
+    name = "dask"
+
+    def __init__(self, address_or_client: str | distributed.Client | Opener,
+                 store: str | os.PathLike[str] | BufferStore, *,
+                 retries: int = DEFAULT_RETRIES, workdir: str | None = None):
+        """`address_or_client`: a scheduler address, a Client whose scheduler to use
+        (the runner opens its own asynchronous client on the loop that calls `run`), or
+        an opener, called (in a thread) on first use, that returns the address and what
+        to call after the run: so a run whose steps are all cached starts no cluster.
+        `workdir`: where workers make workspaces, a path valid on the workers; None is
+        each worker's temp folder."""
+        self._opener: Opener | None = None
+        self._closer: Callable[[], None] | None = None
+        if isinstance(address_or_client, distributed.Client):
+            self.address = address_or_client.scheduler.address
+        elif callable(address_or_client):
+            self.address = "(not started yet)"
+            self._opener = address_or_client
+        else:
+            self.address = address_or_client
+        self.store_spec = store_spec(store)
+        self.retries = retries
+        self.workdir = workdir
+        self.dashboard_link: str | None = None  # known once connected; None: no dashboard
+        self._max_cores = 0  # the most "cores" resource one worker advertises; 0: none does
+        self._connecting: asyncio.Future[distributed.Client] | None = None
+        self._waiting: Counter[str] = Counter()  # key -> `run` calls awaiting it
+
+    def __repr__(self) -> str:
+        return f"DaskRunner({self.address!r}, {self.store_spec!r})"
+
+    async def connect(self) -> None:
+        """Connect now (run does it on first use): the CLI calls this to print the
+        dashboard link and to fail early, with ExecutionError, if the scheduler is
+        unreachable."""
+        await self._client()
+
+    async def run(self, job: Job) -> JobOutcome:
+        """`job.cores` becomes a Dask resource restriction when the workers advertise a
+        "cores" resource (capped at the most one worker has, so the job still runs)."""
+        cores = job.cores
+        try:
+            client = await self._client()
+        except ExecutionError as exc:
+            return JobOutcome(ok=False, error=str(exc))
+        key = task_key(job.checksum)
+        resources = {"cores": min(cores, self._max_cores)} if self._max_cores else None
+        future = client.submit(run_on_worker, job.to_json(), self.store_spec, self.workdir,
+                               key=key, retries=self.retries, resources=resources)
+        self._waiting[key] += 1
+        try:
+            answer = await future
+        except asyncio.CancelledError:
+            if self._waiting[key] == 1:  # nobody else waits for this key: stop the work
+                await asyncio.shield(client.cancel([future]))
+            raise
+        except Exception as exc:  # the task failed: KilledWorker, retries spent, cancelled...
+            return JobOutcome(ok=False, error=_describe(exc))
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+            future.release()
+        if job.log_path is None:
+            return _outcome(answer, None)
+        return await asyncio.to_thread(_outcome, answer, job.log_path)
+
+    async def close(self) -> None:
+        """Close the client; the cluster belongs to whoever started it (the opener's
+        closer stops one that this runner's opener started)."""
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None:
+            if not connecting.done():
+                connecting.cancel()
+            elif connecting.exception() is None:
+                await connecting.result().close()
+        closer, self._closer = self._closer, None
+        if closer is not None:
+            await asyncio.to_thread(closer)
+
+    async def _client(self) -> distributed.Client:
+        if self._connecting is None:
+            # one shared attempt: every job waiting for it resumes in the same loop
+            # iteration, so a burst of jobs is submitted together
+            self._connecting = asyncio.ensure_future(self._connect())
+        return await asyncio.shield(self._connecting)
+
+    async def _connect(self) -> distributed.Client:
+        if self._opener is not None:
+            opener, self._opener = self._opener, None
+            self.address, self._closer = await asyncio.to_thread(opener)
+        try:
+            client = await distributed.Client(self.address, asynchronous=True,
+                                              timeout=connect_timeout(), set_as_default=False)
+        except (OSError, asyncio.TimeoutError, ValueError) as exc:
+            raise ExecutionError(f"cannot reach the Dask scheduler at {self.address}: "
+                                 f"{exc or type(exc).__name__}") from None
+        identity = await client.scheduler.identity(n_workers=-1)
+        self._max_cores = max((int(w.get("resources", {}).get("cores", 0))
+                               for w in identity.get("workers", {}).values()), default=0)
+        if "dashboard" in identity.get("services", {}) and await client.run_on_scheduler(
+                has_dashboard):
+            self.dashboard_link = client.dashboard_link
+        return client
+
+
+def has_dashboard() -> bool:
+    """Whether a Dask scheduler in this environment can show its dashboard (its HTTP
+    server shows one only with bokeh installed); run on the scheduler to ask it."""
+    return importlib.util.find_spec("bokeh") is not None
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, distributed.KilledWorker):
+        return f"dask: the workers running it died too often ({exc})"
+    if isinstance(exc, concurrent.futures.CancelledError):
+        return f"dask: the task was cancelled on the cluster ({exc})"
+    return f"dask worker error: {type(exc).__name__}: {exc}"
+
+
+def _outcome(answer: dict[str, Any], log_path: str | None) -> JobOutcome:
+    outcome = JobOutcome.from_json(answer["outcome"])
+    log = answer["log"]
+    if log_path is not None and log is not None:
+        try:
+            Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(Path(log_path), log.encode())
+            outcome.log_path = log_path
+        except (OSError, StoreError):
+            pass  # an unwritable log folder must not turn a success into a failure
+    return outcome
+
+
+# ---- on the worker -------------------------------------------------------------------
+
+
+class Abandoned(Exception):
+    """The task was cancelled while it ran; its command was killed. Dask discards what a
+    cancelled task returns, so this is only seen if the key was asked for again at once,
+    and then `retries` runs it afresh."""
+
+
+async def run_on_worker(job_data: dict[str, Any], spec: StoreSpec,
+                        workdir: str | None) -> dict[str, Any]:
+    """The Dask task: {"outcome": JobOutcome JSON, "log": the stderr log or None}."""
+    job = Job.from_json(job_data)
+    job.workdir = workdir
+    job.log_path = os.path.join(tempfile.gettempdir(), f"seamlessflow-dask-{uuid.uuid4().hex}.log")
+    try:
+        outcome = await _while_wanted(execute_job_async(job, open_store(spec)),
+                                      task_key(job.checksum))
+        log = await asyncio.to_thread(_read_log, job.log_path)
+    finally:
+        Path(job.log_path).unlink(missing_ok=True)
+    outcome.log_path = None
+    return {"outcome": outcome.to_json(), "log": log}
+
+
+async def _while_wanted(work: Coroutine[Any, Any, JobOutcome], key: str) -> JobOutcome:
+    """Await `work`, cancelling it (which kills the command) once the scheduler has
+    released the key: Dask cannot interrupt a running task, only mark it cancelled."""
+    worker = distributed.get_worker()
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=CANCEL_POLL_S)
+            if done:
+                return task.result()
+            state = worker.state.tasks.get(key)
+            if state is None or state.state == "cancelled":
+                raise Abandoned(f"{key} was cancelled")
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+
+
+def _read_log(path: str) -> str | None:
+    """The job's stderr (its last LOG_MAX bytes), or None if it left none."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            f.seek(max(0, size - LOG_MAX))
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    text = data.decode("utf-8", "replace")
+    if size > LOG_MAX:
+        text = f"[{size - LOG_MAX} earlier bytes omitted]\n" + text
+    return text

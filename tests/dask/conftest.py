@@ -1,0 +1,124 @@
+"""A real Dask LocalCluster (worker processes), real buffer stores, Jobs built with the
+identity layer, and helpers to watch what commands did from outside their workspaces."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import distributed
+import pytest
+
+from seamlessflow.execution.job import Job
+from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
+from seamlessflow.identity.transformation import build_transformation, transformation_checksum
+from seamlessflow.storage.local_store import LocalBufferStore
+from seamlessflow.storage.trees import put_tree
+
+
+@dataclass
+class JobFactory:
+    store: Any  # a LocalBufferStore or an HttpBufferStore
+    tmp: Path
+
+    def __call__(self, code: str, *, language: str = "bash",
+                 inputs: dict[str, bytes] | None = None,
+                 dir_inputs: dict[str, dict[str, bytes]] | None = None,
+                 params: dict[str, Any] | None = None, captures: list[str] | None = None,
+                 stdout: bool = False, metavars: dict[str, Any] | None = None,
+                 name: str = "step") -> Job:
+        checksums = {path: self.store.put(data) for path, data in (inputs or {}).items()}
+        for path, files in (dir_inputs or {}).items():
+            root = self.tmp / "dirs" / f"{path}-{time.monotonic_ns()}"
+            for rel, data in files.items():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (root / rel).write_bytes(data)
+            checksums[path], _index = put_tree(self.store, root)
+        tf = build_transformation(language, checksum_bytes(code.encode()), checksums,
+                                  params or {}, captures or [], stdout)
+        self.store.put(code.encode())
+        self.store.put(plain_serialize(tf))
+        return Job(name=name, checksum=transformation_checksum(tf), transformation=tf,
+                   code=code, dir_inputs=sorted(dir_inputs or {}), metavars=metavars or {},
+                   log_path=str(self.tmp / "logs" / f"{name}.log"))
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[distributed.LocalCluster]:
+    """Two worker processes of one thread each, advertising one "cores" resource each,
+    started once per module (a start costs about two seconds)."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  resources={"cores": 1}, dashboard_address=None) as started:
+        yield started
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalBufferStore:
+    return LocalBufferStore(tmp_path / "buffers")
+
+
+@pytest.fixture
+def make_job(store: LocalBufferStore, tmp_path: Path) -> JobFactory:
+    return JobFactory(store, tmp_path)
+
+
+def sample_jobs(make_job: JobFactory) -> list[Job]:
+    """A bash step with a file input and a param, a Python step capturing a directory
+    and stdout, and a step copying a directory input."""
+    return [
+        make_job('awk -v m="$n" \'length($0) >= m\' words > long.txt',
+                 inputs={"words": b"a\nabcd\nxyz\n"}, params={"n": 3}, captures=["long.txt"],
+                 name="bash"),
+        make_job("import os\nos.makedirs('d/e')\nopen('d/e/f', 'w').write(str(k * 2))\nprint(k)",
+                 language="python", params={"k": 21}, captures=["d/"], stdout=True, name="py"),
+        make_job("cp -r tree copy", dir_inputs={"tree": {"x": b"x", "y/z": b"z"}},
+                 captures=["copy/"], name="tree"),
+    ]
+
+
+async def await_file(path: Path, within: float = 30.0) -> str:
+    """The content of a file a running command writes, once it is complete (ends in \\n)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if path.exists():
+            text = path.read_text()
+            if text.endswith("\n"):
+                return text.strip()
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{path} was never written")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie awaiting its reaper counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+async def wait_gone(pid: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not process_alive(pid):
+            return True
+        await asyncio.sleep(0.05)
+    return not process_alive(pid)
+
+
+@pytest.fixture
+def helpers() -> Any:
+    """The module-level helpers, for test modules (which must not import conftest)."""
+    return _Helpers()
+
+
+class _Helpers:
+    JobFactory = JobFactory
+    sample_jobs = staticmethod(sample_jobs)
+    await_file = staticmethod(await_file)
+    wait_gone = staticmethod(wait_gone)

@@ -1,0 +1,67 @@
+"""`seamlessflow run` with a stage on a real Dask cluster beside a local stage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+WORDSTATS = REPO / "examples" / "workflows" / "wordstats"
+
+
+def _project(tmp_path: Path, name: str) -> Path:
+    root = tmp_path / name
+    shutil.copytree(WORDSTATS, root)
+    sf = root / "Seamlessfile"
+    text = sf.read_text().replace("step count for n in lengths:\n",
+                                  "step count for n in lengths:\n    stage: heavy\n")
+    sf.write_text("stage heavy:\n    execution: remote\n    remote: daskserver\n\n" + text)
+    (root / "seamless.yaml").write_text("- stage heavy:\n    - cluster: lab\n")
+    return root
+
+
+def _run(root: Path, env: dict, *args: str) -> dict:
+    report = root / "report.json"
+    done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run",
+                           "--report", str(report), *args],
+                          env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    return json.loads(report.read_text())
+
+
+def test_a_dask_stage_matches_local_and_a_second_run_needs_no_dask(cluster, tmp_path):
+    import os
+
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
+        lab:
+          type: local
+          frontends:
+            - hostname: localhost
+              daskserver: {{url: "{cluster.scheduler_address}"}}
+        """))
+    env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
+           "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+    root = _project(tmp_path, "dask")
+    first = _run(root, env)
+    runners = {i["name"]: i["runner"] for i in first["instances"]}
+    assert runners == {"tokenize": "process", "count[n=3]": "dask", "count[n=5]": "dask",
+                       "count[n=8]": "dask", "summary": "process"}
+
+    # the same workflow with --local and its own cache: the same results
+    local_env = {**env, "SEAMLESSFLOW_CACHE": str(tmp_path / "local-cache")}
+    local = _run(_project(tmp_path, "local"), local_env, "--local")
+    assert {i["name"]: i["result"] for i in local["instances"]} == \
+        {i["name"]: i["result"] for i in first["instances"]}
+
+    # fully cached, and Dask is not contacted: an unreachable scheduler changes nothing
+    (config / "clusters.yaml").write_text(
+        (config / "clusters.yaml").read_text().replace(cluster.scheduler_address,
+                                                       "tcp://127.0.0.1:9"))
+    second = _run(root, env)
+    assert {i["status"] for i in second["instances"]} == {"cached"}
