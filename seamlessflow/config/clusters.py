@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seamlessflow.config.yaml_file import ABSENT, read_yaml
 from seamlessflow.errors import UsageError
 from seamlessflow.language.suggest import did_you_mean
 
@@ -52,19 +53,10 @@ def clusters_file() -> Path:
 
 def load_clusters(path: Path | None = None) -> dict[str, Cluster]:
     """Every cluster of clusters.yaml; an absent file means no clusters."""
-    import yaml
-
     path = path or clusters_file()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    data = read_yaml(path)
+    if data is ABSENT:
         return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seamlessflow.config.yaml_file import ABSENT, read_yaml
 from seamlessflow.errors import UsageError
 from seamlessflow.graph.model import StageSettings
 from seamlessflow.language.fields import EXECUTIONS, REMOTES
@@ -27,20 +28,9 @@ class ProjectSettings:
 def load_project_file(path: Path) -> ProjectSettings:
     """The settings of one file; an absent file sets nothing."""
     settings = ProjectSettings()
-    if not path.is_file():
-        return settings  # the common case: no file, and no YAML import on the run's path
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    data = read_yaml(path)
+    if data is ABSENT:
         return settings
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
     for key, value, where in _commands(path, data, str(path)):
         if key.startswith("stage "):
             name = key[len("stage "):].strip()

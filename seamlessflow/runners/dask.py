@@ -40,6 +40,7 @@ import distributed
 from seamlessflow.errors import ExecutionError, StoreError, UsageError
 from seamlessflow.execution.execute import execute_job_async
 from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.execution.logs import read_log_tail
 from seamlessflow.storage.atomic import atomic_write_bytes
 from seamlessflow.storage.http_client import connect_timeout
 from seamlessflow.storage.http_store import HttpBufferStore
@@ -236,7 +237,7 @@ async def run_on_worker(job_data: dict[str, Any], spec: StoreSpec,
     try:
         outcome = await _while_wanted(execute_job_async(job, open_store(spec)),
                                       task_key(job.checksum))
-        log = await asyncio.to_thread(_read_log, job.log_path)
+        log = await asyncio.to_thread(read_log_tail, job.log_path, LOG_MAX)
     finally:
         Path(job.log_path).unlink(missing_ok=True)
     outcome.log_path = None
@@ -260,18 +261,3 @@ async def _while_wanted(work: Coroutine[Any, Any, JobOutcome], key: str) -> JobO
         if not task.done():
             task.cancel()
             await asyncio.wait({task})
-
-
-def _read_log(path: str) -> str | None:
-    """The job's stderr (its last LOG_MAX bytes), or None if it left none."""
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            f.seek(max(0, size - LOG_MAX))
-            data = f.read()
-    except FileNotFoundError:
-        return None
-    text = data.decode("utf-8", "replace")
-    if size > LOG_MAX:
-        text = f"[{size - LOG_MAX} earlier bytes omitted]\n" + text
-    return text

@@ -18,7 +18,6 @@ by this server's own; the log comes back in the answer instead.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import tempfile
 import uuid
@@ -29,6 +28,7 @@ from aiohttp import web
 
 from seamlessflow.errors import SeamlessflowError
 from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.execution.logs import read_log_tail
 from seamlessflow.identity.checksum import checksum_bytes, checksum_value, is_checksum
 from seamlessflow.runners.spawn import SpawnRunner
 from seamlessflow.services.common import JSON_MAX, healthcheck
@@ -73,7 +73,7 @@ class Jobserver:
         await response.prepare(request)
         try:
             outcome = await self._run(job, response)
-            log = await asyncio.to_thread(_read_log, job.log_path)
+            log = await asyncio.to_thread(read_log_tail, job.log_path, LOG_MAX)
         finally:
             Path(job.log_path).unlink(missing_ok=True)
         outcome.log_path = None
@@ -117,18 +117,3 @@ def parse_job(body: bytes) -> Job:
     if checksum_bytes(job.code.encode()) != job.transformation.get("code"):
         raise BadJob("the code does not hash to the transformation's \"code\"")
     return job
-
-
-def _read_log(path: str) -> str | None:
-    """The job's stderr (its tail past LOG_MAX), or None if it left none."""
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            f.seek(max(0, size - LOG_MAX))
-            data = f.read()
-    except FileNotFoundError:
-        return None
-    text = data.decode("utf-8", "replace")
-    if size > LOG_MAX:
-        text = f"[{size - LOG_MAX} earlier bytes omitted]\n" + text
-    return text
