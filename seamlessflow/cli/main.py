@@ -19,6 +19,7 @@ from seamlessflow.errors import EXIT_INTERRUPTED, EXIT_USAGE, SeamlessflowError,
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("seamlessflow.cli.cmd_run", "run the workflow (or the given targets)"),
+    "watch": ("seamlessflow.cli.cmd_watch", "run, then rerun what each change affects"),
     "check": ("seamlessflow.cli.cmd_check", "parse and validate the Seamlessfile"),
     "dag": ("seamlessflow.cli.cmd_dag", "print the instance graph (dot, mermaid or json)"),
     "explain": ("seamlessflow.cli.cmd_explain", "show where a project file comes from"),

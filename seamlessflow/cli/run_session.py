@@ -47,6 +47,10 @@ class RunSession:
             main = LineReporter(quiet=self.args.quiet, dry_run=self.args.dry_run)
         return Reporters([main, *self.extra_reporters])
 
+    def _announce(self, message: str) -> None:
+        if not self.args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
     def runner_for(self, stage: str) -> Runner:
         from seamlessflow.runners import make_runner
         from seamlessflow.storage.location import service_url
@@ -61,7 +65,7 @@ class RunSession:
             elif choice.kind in services:
                 url = service_url(self.plan.cluster, choice.kind)
             self._runners[key] = make_runner(choice.kind, self.store, choice.workers, url,
-                                             dask_entry)
+                                             dask_entry, announce=self._announce)
         return self._runners[key]
 
     async def execute(self) -> RunSummary:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from seamlessflow.errors import UsageError
 from seamlessflow.runners.base import Runner
@@ -10,7 +11,8 @@ from seamlessflow.storage.interfaces import BufferStore
 
 
 def make_runner(kind: str, store: BufferStore, workers: int | None = None,
-                url: str | None = None, dask_entry: dict | None = None) -> Runner:
+                url: str | None = None, dask_entry: dict | None = None,
+                announce: Callable[[str], None] | None = None) -> Runner:
     """The runner for a stage's `execution` (or `remote`) setting; `url` is the remote
     service's. Each runner module is imported only when chosen, so a run that never
     spawns workers never pays for multiprocessing, nor a local run for aiohttp."""
@@ -32,6 +34,6 @@ def make_runner(kind: str, store: BufferStore, workers: int | None = None,
         from seamlessflow.runners.dask import DaskRunner
         from seamlessflow.services.daskserver import open_dask
 
-        return DaskRunner(functools.partial(open_dask, dask_entry), store)
+        return DaskRunner(functools.partial(open_dask, dask_entry), store, announce=announce)
     raise UsageError(f"no runner for '{kind}' here (this version runs process, spawn, "
                      "jobserver and daskserver stages)")

@@ -90,13 +90,15 @@ class DaskRunner:
 
     def __init__(self, address_or_client: str | distributed.Client | Opener,
                  store: str | os.PathLike[str] | BufferStore, *,
-                 retries: int = DEFAULT_RETRIES, workdir: str | None = None):
+                 retries: int = DEFAULT_RETRIES, workdir: str | None = None,
+                 announce: Callable[[str], None] | None = None):
         """`address_or_client`: a scheduler address, a Client whose scheduler to use
         (the runner opens its own asynchronous client on the loop that calls `run`), or
         an opener, called (in a thread) on first use, that returns the address and what
         to call after the run: so a run whose steps are all cached starts no cluster.
         `workdir`: where workers make workspaces, a path valid on the workers; None is
         each worker's temp folder."""
+        self.announce = announce  # told the scheduler and dashboard once connected
         self._opener: Opener | None = None
         self._closer: Callable[[], None] | None = None
         if isinstance(address_or_client, distributed.Client):
@@ -189,6 +191,9 @@ class DaskRunner:
         if "dashboard" in identity.get("services", {}) and await client.run_on_scheduler(
                 has_dashboard):
             self.dashboard_link = client.dashboard_link
+        if self.announce is not None:
+            self.announce(f"dask: scheduler {self.address}, dashboard "
+                          f"{self.dashboard_link or 'not available (it needs bokeh)'}")
         return client
 
 

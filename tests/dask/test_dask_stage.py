@@ -24,13 +24,13 @@ def _project(tmp_path: Path, name: str) -> Path:
     return root
 
 
-def _run(root: Path, env: dict, *args: str) -> dict:
+def _run(root: Path, env: dict, *args: str) -> tuple[dict, str]:
     report = root / "report.json"
     done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run",
                            "--report", str(report), *args],
                           env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
-    return json.loads(report.read_text())
+    return json.loads(report.read_text()), done.stderr
 
 
 def test_a_dask_stage_matches_local_and_a_second_run_needs_no_dask(cluster, tmp_path):
@@ -48,14 +48,15 @@ def test_a_dask_stage_matches_local_and_a_second_run_needs_no_dask(cluster, tmp_
     env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
            "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
     root = _project(tmp_path, "dask")
-    first = _run(root, env)
+    first, stderr = _run(root, env)
+    assert f"dask: scheduler {cluster.scheduler_address}, dashboard" in stderr
     runners = {i["name"]: i["runner"] for i in first["instances"]}
     assert runners == {"tokenize": "process", "count[n=3]": "dask", "count[n=5]": "dask",
                        "count[n=8]": "dask", "summary": "process"}
 
     # the same workflow with --local and its own cache: the same results
     local_env = {**env, "SEAMLESSFLOW_CACHE": str(tmp_path / "local-cache")}
-    local = _run(_project(tmp_path, "local"), local_env, "--local")
+    local, _ = _run(_project(tmp_path, "local"), local_env, "--local")
     assert {i["name"]: i["result"] for i in local["instances"]} == \
         {i["name"]: i["result"] for i in first["instances"]}
 
@@ -63,5 +64,6 @@ def test_a_dask_stage_matches_local_and_a_second_run_needs_no_dask(cluster, tmp_
     (config / "clusters.yaml").write_text(
         (config / "clusters.yaml").read_text().replace(cluster.scheduler_address,
                                                        "tcp://127.0.0.1:9"))
-    second = _run(root, env)
+    second, stderr = _run(root, env)
     assert {i["status"] for i in second["instances"]} == {"cached"}
+    assert "dask:" not in stderr
