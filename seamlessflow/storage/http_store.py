@@ -13,6 +13,7 @@ import http.client
 import io
 import logging
 import os
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -100,7 +101,7 @@ class HttpBufferStore:
                 return None
             if response.status != 200:
                 raise self.client.failure(response, what)
-            data = response.read()
+            data = _decoded(response, self.url).read()
             if checksum_bytes(data) != checksum:
                 self._warn_corrupt(checksum)
                 return None
@@ -116,7 +117,12 @@ class HttpBufferStore:
         if opened is None:
             return None
         response, close = opened
-        return io.BufferedReader(_VerifiedStream(response, close, checksum, self.url), CHUNK)
+        try:
+            body = _decoded(response, self.url)
+        except StoreError:
+            close()
+            raise
+        return io.BufferedReader(_VerifiedStream(body, close, checksum, self.url), CHUNK)
 
     def write_to(self, checksum: str, dest: Path) -> bool:
         dest = Path(dest)
@@ -130,7 +136,7 @@ class HttpBufferStore:
                 raise self.client.failure(response, what)
             try:
                 with temp_in(dest.parent) as (out, tmp):
-                    got, _ = copy_hashing(_NetworkReader(response), out)
+                    got, _ = copy_hashing(_NetworkReader(_decoded(response, self.url)), out)
                     if got != checksum:
                         tmp.unlink()
                         self._warn_corrupt(checksum)
@@ -209,11 +215,59 @@ class _NetworkReader:
             raise _NetworkError(exc) from None
 
 
+def _decoded(response: http.client.HTTPResponse, url: str) -> BinaryIO:
+    """The body as the buffer's bytes. Seamless's hashserver keeps a buffer uploaded
+    with `Content-Encoding: gzip` compressed on disk and sends it back compressed,
+    whatever the client asked for; gzip is undone here, other encodings are refused."""
+    encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+    if encoding == "identity":
+        return response  # type: ignore[return-value]
+    if encoding == "gzip":
+        return io.BufferedReader(_Gunzip(response), CHUNK)  # type: ignore[return-value]
+    response.read()
+    raise StoreError(f"hashserver {url} sent a buffer in the '{encoding}' encoding, which "
+                     "seamlessflow cannot decode; upload it again without compression")
+
+
+class _Gunzip(io.RawIOBase):
+    """gzip decoding as a stream, in bounded pieces: memory stays flat however well the
+    buffer compresses."""
+
+    def __init__(self, raw: http.client.HTTPResponse):
+        self._raw = raw
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        size = len(buffer)
+        while not self._pending:
+            tail = self._inflate.unconsumed_tail
+            if tail:
+                self._pending = self._inflate.decompress(tail, size)
+                continue
+            chunk = self._raw.read(CHUNK)
+            if not chunk:
+                self._pending = self._inflate.flush()
+                if not self._pending:
+                    return 0
+                break
+            try:
+                self._pending = self._inflate.decompress(chunk, size)
+            except zlib.error as exc:
+                raise OSError(f"corrupt gzip data: {exc}") from None
+        n = min(size, len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
 class _VerifiedStream(io.RawIOBase):
     """The body of a GET, hashed as it is read; owns the connection it reads from."""
 
-    def __init__(self, response: http.client.HTTPResponse, close: Callable[[], None],
-                 checksum: str, url: str):
+    def __init__(self, response: BinaryIO, close: Callable[[], None], checksum: str, url: str):
         self._response = response
         self._close = close
         self._checksum = checksum

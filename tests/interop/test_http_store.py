@@ -66,3 +66,26 @@ def test_corrupt_buffer_on_the_server_is_missing_for_the_http_store(tmp_path, ha
     store = HttpBufferStore(hashserver(folder).base)
     assert store.get(checksum) is None
     assert not store.write_to(checksum, tmp_path / "out")
+
+
+def test_gzip_uploads_to_the_real_hashserver_are_read_back_decoded(tmp_path, hashserver):
+    """A Seamless client may upload with Content-Encoding: gzip; the real hashserver then
+    keeps CS.gz and answers with the compressed bytes: HttpBufferStore decodes them."""
+    import gzip
+    import urllib.request
+
+    http = hashserver(tmp_path / "buffers")
+    data = b"compressible line\n" * 50_000
+    checksum = sha(data)
+    request = urllib.request.Request(f"{http.base}/{checksum}", data=gzip.compress(data),
+                                     method="PUT", headers={"Content-Encoding": "gzip"})
+    with urllib.request.urlopen(request) as reply:
+        assert reply.status in (200, 201)
+    assert list((tmp_path / "buffers").rglob(f"{checksum}.gz"))  # kept compressed
+
+    store = HttpBufferStore(http.base)
+    assert store.get(checksum) == data
+    assert store.write_to(checksum, tmp_path / "out.bin")
+    assert (tmp_path / "out.bin").read_bytes() == data
+    with store.open(checksum) as stream:
+        assert stream.read() == data
