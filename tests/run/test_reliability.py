@@ -69,7 +69,10 @@ step hang:
 ''')
     project.write("a.txt", "a")
     proc = _start(project)
-    time.sleep(2.0)
+    deadline = time.monotonic() + 60
+    while subprocess.run(["pgrep", "-x", "-f", "sleep 37"], capture_output=True).returncode:
+        assert proc.poll() is None and time.monotonic() < deadline, "the step never started"
+        time.sleep(0.1)
     os.kill(proc.pid, signal.SIGINT)
     try:
         proc.wait(timeout=15)
