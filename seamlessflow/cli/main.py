@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "resolve": ("seamlessflow.cli.cmd_resolve", "write the buffer of a checksum"),
     "fingertip": ("seamlessflow.cli.cmd_fingertip", "as resolve, recomputing missing bytes"),
     "serve": ("seamlessflow.cli.cmd_serve", "run a hashserver, database, jobserver or daskserver"),
+    "services": ("seamlessflow.cli.cmd_services", "status or stop the services run started"),
 }
 
 

@@ -34,6 +34,10 @@ class RunSession:
         if problems:
             raise WorkflowError(problems)
         self.plan = plan_stages(workflow, self.selected, args.stage, args.local)
+        if self.plan.cluster is not None:  # its store and database: found, or started now
+            from seamlessflow.services.launcher import with_urls
+
+            self.plan.cluster = with_urls(self.plan.cluster, ["hashserver", "database"])
         self.stages = self.plan.stages
         self.extra_reporters = extra_reporters or []
         self._runners: dict[tuple[str, int], Runner] = {}
@@ -63,6 +67,9 @@ class RunSession:
             if choice.kind == "daskserver":
                 dask_entry = services["daskserver"].raw
             elif choice.kind in services:
+                from seamlessflow.services.launcher import with_urls
+
+                self.plan.cluster = with_urls(self.plan.cluster, [choice.kind])
                 url = service_url(self.plan.cluster, choice.kind)
             self._runners[key] = make_runner(choice.kind, self.store, choice.workers, url,
                                              dask_entry, announce=self._announce)

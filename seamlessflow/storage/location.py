@@ -67,17 +67,16 @@ def _cluster_url(cluster: Cluster | None, service: str) -> str | None:
 
 
 def service_url(cluster: Cluster, service: str) -> str:
-    """The URL of a cluster's service. This version connects to services that run
-    already (an `url:` entry, Seamless's extern services); it does not launch them."""
+    """The URL of a cluster's service: configured (`url:`), or filled in by the
+    launcher (seamlessflow.services.launcher) once it found or started the service."""
     entry = cluster.services.get(service)
     if entry is None:
         raise UsageError(f"cluster '{cluster.name}' ({cluster.source}) has no {service}")
     if entry.url is None:
         raise UsageError(
-            f"cluster '{cluster.name}' ({cluster.source}): {service} has no url:, and this "
-            f"version does not launch services; start one (seamlessflow serve {service} "
-            f"--port-range {entry.port_start or 5000}-{entry.port_end or 5099} ...) and give "
-            "its address as url: http://HOST:PORT")
+            f"cluster '{cluster.name}' ({cluster.source}): {service} has no url: and was not "
+            f"started; `seamlessflow run` starts it (or: seamlessflow serve {service} "
+            f"--port-range {entry.port_start or 5100}-{entry.port_end or 5199} ...)")
     return entry.url
 
 

@@ -131,6 +131,6 @@ def test_a_cluster_without_a_service_url_explains_what_to_do(project, tmp_path, 
     launched = CLUSTERS.replace('hashserver: {url: "http://127.0.0.1:5101"}',
                                 "hashserver: {port_start: 5100, port_end: 5199}")
     plan = _plan(project, **{"seamless.yaml": "- cluster: lab\n", "clusters.yaml": launched})
-    with pytest.raises(UsageError, match="hashserver has no url:.*seamlessflow serve hashserver "
-                                         "--port-range 5100-5199"):
+    with pytest.raises(UsageError, match="hashserver has no url: and was not started; "
+                                         "`seamlessflow run` starts it"):
         open_default_store(plan.cluster)
