@@ -25,8 +25,14 @@ def _start(project, *args):
     return subprocess.Popen(
         [sys.executable, "-m", "seamlessflow", "-C", str(project.root), "run", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=_interruptible,
     )
+
+
+def _interruptible() -> None:
+    """Ctrl-C as at a terminal, even when the tests themselves run as a background job,
+    whose children inherit SIGINT ignored (POSIX shells do that to `cmd &`)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_outputs(project, n, limit=60.0):

@@ -21,6 +21,12 @@ SUMMARY = re.compile(r"^\d+ instances?: ")
 STATUS = re.compile(r"^(ran|cached|FAILED|skipped)\s+(\S+)")
 
 
+def _interruptible() -> None:
+    """Ctrl-C as at a terminal, even when the tests themselves run as a background job,
+    whose children inherit SIGINT ignored (POSIX shells do that to `cmd &`)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Watcher:
     """A running `seamlessflow watch`; `lines` grows as it prints (stderr included)."""
 
@@ -30,6 +36,7 @@ class Watcher:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "seamlessflow", "-C", str(root), "watch", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            preexec_fn=_interruptible,
         )
         self.lines: list[str] = []
         self._cond = threading.Condition()
