@@ -44,3 +44,43 @@ def test_a_hashserver_that_stays_down_gives_a_clear_error(hashserver):
                 r"connection refused \(is the service running\?\) \(gave up after 3 attempts\)")
     with pytest.raises(StoreError, match=expected):
         store.put(b"after")
+
+
+def test_a_run_survives_a_hashserver_restart_and_records_nothing_wrong(
+        start_service, hashserver, tmp_path, service_env):
+    """Killed while a workflow of twenty steps runs against it, restarted on the same port:
+    the run completes through the client's retries, or stops with a clear message; either
+    way a second run completes, and every output holds what its step computes."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    database = start_service("database", "--writable", "--dir", str(tmp_path / "db"))
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Seamlessfile").write_text(
+        "step slow for i in range(0, 20):\n"
+        "    params: i\n"
+        '    shell: "sleep 0.2; echo $((i * i)) > out.txt"\n'
+        "    captures: out.txt -> out/{i}.txt\n")
+    env = {**service_env, "SEAMLESSFLOW_HASHSERVER": hashserver.url,
+           "SEAMLESSFLOW_DATABASE": database.url}
+    command = [sys.executable, "-m", "seamlessflow", "-C", str(root), "run", "-j", "2",
+               "--report", str(root / "report.json")]
+    run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    deadline = time.monotonic() + 60
+    while len(list((root / "out").glob("*.txt"))) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    hashserver.kill()
+    start_service("hashserver", *hashserver.args, port=hashserver.port)
+    _, err = run.communicate(timeout=120)
+    if run.returncode != 0:  # it may stop, but only with a message naming the service
+        assert hashserver.url in err and "Traceback" not in err, err
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stderr
+    report = json.loads((root / "report.json").read_text())
+    assert report["ok"] is True
+    for i in range(20):
+        assert (root / "out" / f"{i}.txt").read_text() == f"{i * i}\n"
