@@ -166,17 +166,26 @@ class _Loader:
     def _lets(self, lets: list[ast.Let], ev: Evaluator) -> None:
         where: dict[str, SourcePos] = {}
         for let in lets:
-            if not NAME.match(let.name):
-                self.diagnostics.error(let.name_pos, f"'{let.name}' is not a valid variable name",
-                                       "names are letters, digits and _, not starting with a digit")
+            if not self._first_valid(let.name, let.name_pos, where, "variable",
+                                     f"'{let.name}' is defined twice", "the first definition is"):
                 continue
-            if let.name in where:
-                self.diagnostics.error(let.name_pos, f"'{let.name}' is defined twice",
-                                       f"the first definition is at {where[let.name]}")
-                continue
-            where[let.name] = let.name_pos
             # A failed let is kept as ERROR, so that its uses are not reported as unknown too.
             ev.variables[let.name] = ev.value(let.value)
+
+    def _first_valid(self, name: str, pos: SourcePos, seen: dict[str, SourcePos], kind: str,
+                     twice: str, first_is: str, advice: str = "",
+                     at: SourcePos | None = None) -> bool:
+        """Whether `name` is a valid name declared for the first time; otherwise the error
+        is reported here. `seen` remembers where each name was first declared (`at`)."""
+        if not NAME.match(name):
+            self.diagnostics.error(pos, f"'{name}' is not a valid {kind} name",
+                                   "names are letters, digits and _, not starting with a digit")
+            return False
+        if name in seen:
+            self.diagnostics.error(pos, twice, f"{first_is} at {seen[name]}{advice}")
+            return False
+        seen[name] = at or pos
+        return True
 
     def _stages(self, stages: list[ast.Stage], reader: FieldReader) -> dict[str, StageSettings]:
         found: dict[str, StageSettings] = {}
@@ -199,15 +208,10 @@ class _Loader:
         where: dict[str, SourcePos] = {}
         instances: dict[str, Instance] = {}
         for step in steps:
-            if not NAME.match(step.name):
-                self.diagnostics.error(step.name_pos, f"'{step.name}' is not a valid step name",
-                                       "names are letters, digits and _, not starting with a digit")
+            if not self._first_valid(step.name, step.name_pos, where, "step",
+                                     f"step '{step.name}' is declared twice", "the first is",
+                                     "; rename one", at=step.pos):
                 continue
-            if step.name in where:
-                self.diagnostics.error(step.name_pos, f"step '{step.name}' is declared twice",
-                                       f"the first is at {where[step.name]}; rename one")
-                continue
-            where[step.name] = step.pos
             spec = reader.step(step, stages)
             for instance in expander.instances(spec):
                 instances[instance.name] = instance
