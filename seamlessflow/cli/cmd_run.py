@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from seamlessflow.cli.loading import find_seamlessfile, load_dag
     from seamlessflow.cli.run_session import RunSession
 
-    dag = load_dag(find_seamlessfile(args.seamlessfile), args.config)
+    dag = load_dag(find_seamlessfile(args.seamlessfile), args.config,
+                   keep_plan=not args.dry_run)
     session = RunSession(dag, args)
     try:
         summary = asyncio.run(session.execute())

@@ -14,6 +14,7 @@ from pathlib import Path
 from seamlessflow.errors import Diagnostic, UsageError
 from seamlessflow.graph.dag import Dag, ProjectSource
 from seamlessflow.graph.link import CaptureIndex, link, shown_path
+from seamlessflow.scheduling.listing import ProjectListing
 
 SIDECAR_SUFFIX = ".CHECKSUM"
 
@@ -29,19 +30,38 @@ def find_seamlessfile(arg: str | None) -> Path:
     return path
 
 
-def load_dag(seamlessfile: Path, config_items: list[str] | None) -> Dag:
-    """Parse, expand and link; every error in the workflow comes out as a WorkflowError."""
+def load_dag(seamlessfile: Path, config_items: list[str] | None, keep_plan: bool = True) -> Dag:
+    """Parse, expand and link, unless the plan cache holds this workflow unchanged; every
+    error in the workflow comes out as a WorkflowError. `keep_plan=False` (a dry run)
+    leaves no trace, not even in the plan cache."""
+    from seamlessflow.cli import plan_cache
     from seamlessflow.language.config import parse_overrides
-    from seamlessflow.language.load import load_workflow
 
-    overrides = parse_overrides(list(config_items or []))
-    return link(load_workflow(seamlessfile, overrides or None))
+    overrides = parse_overrides(list(config_items or [])) or None
+    dag = plan_cache.load(seamlessfile, overrides)
+    if dag is None:
+        from seamlessflow.language.load import load_workflow
+
+        dag = link(load_workflow(seamlessfile, overrides))
+        if keep_plan:
+            plan_cache.save(seamlessfile, overrides, dag)
+    return dag
 
 
-def missing_inputs(dag: Dag, names: list[str] | None = None) -> list[Diagnostic]:
+def project_listing(dag: Dag, names: list[str] | None = None) -> ProjectListing:
+    """A listing of the project folder fit for the project inputs of `names` (all
+    instances when None)."""
+    paths = [source.path for name in (dag.order if names is None else names)
+             for source in dag.sources[name] if isinstance(source, ProjectSource)]
+    return ProjectListing(os.path.abspath(dag.workflow.root), paths)
+
+
+def missing_inputs(dag: Dag, names: list[str] | None = None,
+                   listing: ProjectListing | None = None) -> list[Diagnostic]:
     """A diagnostic for each project input of `names` (all instances when None) that is
     neither in the project folder with the declared kind nor promised by a sidecar."""
     root = Path(dag.workflow.root)
+    listing = listing or project_listing(dag, names)
     present: dict[tuple[str, bool], bool] = {}
     problems: list[Diagnostic] = []
     suggester = _Suggester(root, dag)
@@ -52,7 +72,7 @@ def missing_inputs(dag: Dag, names: list[str] | None = None) -> list[Diagnostic]
                 continue
             key = (source.path, item.is_dir)
             if key not in present:
-                present[key] = _available(root, source.path, item.is_dir)
+                present[key] = _available(listing, source.path, item.is_dir)
             if present[key]:
                 continue
             shown = shown_path(source.path, item.is_dir)
@@ -65,11 +85,10 @@ def missing_inputs(dag: Dag, names: list[str] | None = None) -> list[Diagnostic]
     return problems
 
 
-def _available(root: Path, path: str, is_dir: bool) -> bool:
-    local = root / path
-    if local.is_dir() if is_dir else local.is_file():
+def _available(listing: ProjectListing, path: str, is_dir: bool) -> bool:
+    if listing.is_dir(path) if is_dir else listing.is_file(path):
         return True
-    return (root / (path + SIDECAR_SUFFIX)).is_file()
+    return listing.is_file(path + SIDECAR_SUFFIX)
 
 
 class _Suggester:

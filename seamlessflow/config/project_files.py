@@ -10,8 +10,7 @@ from typing import Any
 
 from seamlessflow.config.yaml_file import ABSENT, read_yaml
 from seamlessflow.errors import UsageError
-from seamlessflow.graph.model import StageSettings
-from seamlessflow.language.fields import EXECUTIONS, REMOTES
+from seamlessflow.graph.model import EXECUTIONS, REMOTES, StageSettings
 from seamlessflow.language.suggest import did_you_mean
 
 FILES = ("seamless.yaml", "seamless.profile.yaml")

@@ -58,6 +58,10 @@ class Instance:
     cores: int = 1
 
 
+EXECUTIONS = ("process", "spawn", "remote")  # the values of `execution:`
+REMOTES = ("jobserver", "daskserver")  # the values of `remote:`
+
+
 @dataclass
 class StageSettings:
     """Settings of one stage; None means "not set here" so layers of config can be merged."""

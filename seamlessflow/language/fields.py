@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seamlessflow.errors import SourcePos
-from seamlessflow.graph.model import StageSettings
+from seamlessflow.graph.model import EXECUTIONS, REMOTES, StageSettings
 from seamlessflow.language import ast
 from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
 from seamlessflow.language.interpolate import Template, TemplateError, compile_template
@@ -21,8 +21,6 @@ from seamlessflow.language.suggest import closest, hint
 STEP_FIELDS = ("inputs", "params", "shell", "python", "captures", "stdout", "metavars",
                "stage", "scratch", "retries", "timeout", "cores")
 STAGE_FIELDS = ("execution", "remote", "cluster", "workers")
-EXECUTIONS = ("process", "spawn", "remote")
-REMOTES = ("jobserver", "daskserver")
 
 
 @dataclass

@@ -1,0 +1,106 @@
+"""The expanded, linked workflow kept between runs, so that a run of an unchanged
+Seamlessfile does not parse, expand or link it again.
+
+A plan is valid while every file that shaped it (the Seamlessfile, its includes, its
+config file) has the same checksum, every `glob()` gives the same values, and the same
+seamlessflow code built it. It is kept under the user's cache folder (`plans/`), not in
+the project: a project folder may come from someone else, and although the plan is read
+with `marshal` (builtins only, no code), a plan is not something to take on trust.
+
+Everything here only ever costs speed: an unreadable, stale or damaged plan is rebuilt,
+and a plan that cannot be written is simply not kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+from pathlib import Path
+from typing import Any
+
+from seamlessflow.graph.dag import Dag
+
+FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parent.parent
+# The code that turns a Seamlessfile into a DAG: a plan built by other code is rebuilt.
+_BUILDERS = ("grammar", "language", "graph")
+
+
+def load(seamlessfile: Path, overrides: dict[str, Any] | None) -> Dag | None:
+    """The cached plan for this Seamlessfile and these --config overrides, if still valid."""
+    try:
+        raw = _file(seamlessfile, overrides).read_bytes()
+        fmt, builder, sources, globs, data = marshal.loads(raw)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if fmt != FORMAT or builder != _builder_signature():
+        return None
+    for path, checksum in sources:
+        if _file_checksum(path) != checksum:
+            return None
+    if globs:
+        from seamlessflow.language.evaluate import glob_values
+
+        root = Path(seamlessfile).absolute().parent
+        if any(glob_values(root, pattern) != values for pattern, values in globs):
+            return None
+    from seamlessflow.graph.serialize import dag_from_data
+
+    try:
+        return dag_from_data(data)
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+
+
+def save(seamlessfile: Path, overrides: dict[str, Any] | None, dag: Dag) -> None:
+    """Keep the plan, with the checksums it was built from (read now: a file edited
+    since parsing then makes the plan stale, never wrongly valid)."""
+    from seamlessflow.graph.serialize import dag_to_data
+    from seamlessflow.language.evaluate import glob_values
+    from seamlessflow.storage.atomic import atomic_write_bytes
+
+    wf = dag.workflow
+    sources = [(path, _file_checksum(path)) for path in wf.source_files]
+    root = Path(wf.root)
+    globs = [(pattern, glob_values(root, pattern)) for pattern in wf.glob_patterns]
+    try:
+        payload = marshal.dumps((FORMAT, _builder_signature(), sources, globs, dag_to_data(dag)))
+        file = _file(seamlessfile, overrides)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(file, payload)
+    except (OSError, ValueError):
+        pass
+
+
+def _file(seamlessfile: Path, overrides: dict[str, Any] | None) -> Path:
+    from seamlessflow.storage.location import cache_dir
+
+    key = repr((os.path.abspath(seamlessfile), sorted((overrides or {}).items())))
+    return cache_dir() / "plans" / (hashlib.sha256(key.encode()).hexdigest() + ".plan")
+
+
+def _file_checksum(path: str) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _builder_signature() -> list[tuple[str, int, int]]:
+    """Name, size and mtime of every module that builds plans: an upgrade or an edit of
+    seamlessflow itself (an editable install) makes old plans stale."""
+    found = []
+    for folder in _BUILDERS:
+        try:
+            entries = os.scandir(_PACKAGE / folder)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name.endswith((".py", ".lark")):
+                    st = entry.stat()
+                    found.append((f"{folder}/{entry.name}", st.st_size, st.st_mtime_ns))
+    found.sort()
+    return found
