@@ -20,7 +20,7 @@ STATE_DIR = ".seamlessflow"
 
 class RunSession:
     def __init__(self, dag: Dag, args: argparse.Namespace, extra_reporters: list | None = None):
-        from seamlessflow.cli.loading import missing_inputs
+        from seamlessflow.cli.loading import missing_inputs, project_listing
         from seamlessflow.graph.targets import select
         from seamlessflow.scheduling.stages import plan_stages
 
@@ -30,7 +30,8 @@ class RunSession:
         self.root = Path(workflow.root)
         self.selected = select(dag, list(args.targets))
         self.force = _force_set(dag, args.force)
-        problems = missing_inputs(dag, self.selected)
+        self.listing = project_listing(dag, self.selected)
+        problems = missing_inputs(dag, self.selected, self.listing)
         if problems:
             raise WorkflowError(problems)
         self.plan = plan_stages(workflow, self.selected, args.stage, args.local)
@@ -87,7 +88,8 @@ class RunSession:
         db = open_default_database(self.plan.cluster)
         statcache = StatCache.load(state_dir)
         reporter = self.reporter()
-        inputs = ProjectInputs(self.root, statcache, self.store, reporter.on_warning)
+        inputs = ProjectInputs(self.root, statcache, self.store, reporter.on_warning,
+                               self.listing)
         outputs = OutputWriter(self.root, state_dir, self.store, statcache, reporter.on_warning,
                                no_download=self.args.no_download)
         options = RunOptions(

@@ -66,6 +66,7 @@ class CaptureIndex:
                         f"{first.instance} captures it at {_at(first.pos)}; "
                         "give one of the two another project path",
                     ))
+        self._dirs = {path for path, producer in self.paths.items() if producer.is_dir}
         for producer in self.paths.values():
             for prefix in parent_prefixes(producer.project_path):
                 self.beneath.setdefault(prefix, []).append(producer)
@@ -78,10 +79,10 @@ class CaptureIndex:
         exact = self.paths.get(path)
         if exact is not None:
             return exact, ""
-        for prefix in parent_prefixes(path):
-            outer = self.paths.get(prefix)
-            if outer is not None and outer.is_dir:
-                return outer, path[len(prefix) + 1:]
+        if self._dirs:  # without captured directories no prefix can match
+            for prefix in parent_prefixes(path):
+                if prefix in self._dirs:
+                    return self.paths[prefix], path[len(prefix) + 1:]
         return None
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from seamlessflow.errors import StoreError
 from seamlessflow.identity.checksum import checksum_file, checksum_value, is_checksum
 
-Hasher = Callable[[Path], str]
+Hasher = Callable[[str | Path], str]  # given a path, the checksum of its bytes
 
 
 def deep_index(directory: Path, hasher: Hasher = checksum_file) -> dict[str, str]:

@@ -21,6 +21,9 @@ from seamlessflow.language.suggest import hint
 def clean_path(text: str) -> tuple[str, str | None]:
     """A project or workspace path as a relative POSIX path without a trailing slash,
     or the reason it is refused."""
+    if text and text[0] not in "./~" and text[-1] != "/" and "/." not in text \
+            and "//" not in text:
+        return text, None  # the usual case, decided without splitting: no '.', '..' or ''
     path = text
     while path.startswith("./"):
         path = path[2:]
@@ -41,6 +44,7 @@ class Expander:
     def __init__(self, evaluator: Evaluator):
         self.ev = evaluator
         self._reported: set[tuple[SourcePos, str]] = set()
+        self._constant_paths: dict[tuple[Template, SourcePos], str | None] = {}
 
     def error(self, pos: SourcePos, message: str, hint_text: str | None = None) -> None:
         if (pos, message) not in self._reported:
@@ -142,6 +146,11 @@ class Expander:
         return first, second
 
     def _path(self, template: Template, env: dict[str, Any], pos: SourcePos) -> str | None:
+        if not template.names:  # the same for every instance: cleaned (and reported) once
+            key = (template, pos)
+            if key not in self._constant_paths:
+                self._constant_paths[key] = self._clean(template.parts[0], pos)
+            return self._constant_paths[key]
         try:
             text = template.render(env)
         except KeyError:
@@ -149,6 +158,9 @@ class Expander:
         except TemplateError as exc:
             self.error(pos, str(exc))
             return None
+        return self._clean(text, pos)
+
+    def _clean(self, text: str, pos: SourcePos) -> str | None:
         path, problem = clean_path(text)
         if problem:
             self.error(pos, problem)

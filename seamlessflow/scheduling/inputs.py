@@ -8,42 +8,56 @@ while its step runs can never poison the cache).
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from pathlib import Path
 
 from seamlessflow.errors import ExecutionError
 from seamlessflow.identity.deep import deep_checksum, deep_index
+from seamlessflow.scheduling.listing import ProjectListing
 from seamlessflow.storage.interfaces import BufferStore
-from seamlessflow.storage.sidecars import read_sidecar, sidecar_path
+from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX, read_sidecar, sidecar_path
 from seamlessflow.storage.statcache import StatCache
 from seamlessflow.storage.trees import put_tree
 
 FUTURE_WAIT_S = 60.0  # how long to wait for a file Seamless is still producing
+FUTURE_SUFFIX = ".FUTURE"
 
 
 class ProjectInputs:
-    def __init__(self, root: Path, statcache: StatCache, store: BufferStore, warn):
+    def __init__(self, root: Path, statcache: StatCache, store: BufferStore, warn,
+                 listing: ProjectListing | None = None):
         self.root = root
         self.statcache = statcache
         self.store = store
         self.warn = warn
+        # the stat cache's keys are normalized absolute paths
+        self.listing = listing or ProjectListing(os.path.abspath(root))
         self._known: dict[str, tuple[str, bool]] = {}  # path -> (checksum, is local)
 
     def checksum(self, path: str, is_dir: bool) -> str:
-        """The checksum of a project input: the local file (preferred) or its sidecar."""
+        """The checksum of a project input: the local file (preferred) or its sidecar.
+
+        Called for every input of every instance, also in a no-op run: see ProjectListing."""
         known = self._known.get(path)
         if known is not None:
             return known[0]
-        local = self.root / path
-        self._wait_for_future(local)
-        if is_dir and local.is_dir():
-            cs, is_local = deep_checksum(deep_index(local, hasher=self.statcache.checksum)), True
-        elif not is_dir and local.is_file():
-            cs, is_local = self.statcache.checksum(local), True
+        listing = self.listing
+        local = listing.full(path)
+        if listing.exists(path + FUTURE_SUFFIX):
+            self._wait_for_future(local)
+            listing = ProjectListing(listing.root)  # the snapshot predates the file
+        st = listing.stat(path)
+        if is_dir and st is not None and stat.S_ISDIR(st.st_mode):
+            cs = deep_checksum(deep_index(Path(local), hasher=self.statcache.checksum))
+            is_local = True
+        elif not is_dir and st is not None and stat.S_ISREG(st.st_mode):
+            cs, is_local = self.statcache.checksum_stat(local, st), True
         else:
             cs, is_local = read_sidecar(sidecar_path(local)), False
-        if is_local:
-            self._check_sidecar_agrees(local, cs)
+        if is_local and listing.exists(path + CHECKSUM_SUFFIX):
+            self._check_sidecar_agrees(Path(local + CHECKSUM_SUFFIX), cs)
         self._known[path] = (cs, is_local)
         return cs
 
@@ -64,23 +78,19 @@ class ProjectInputs:
                 f"input '{path}' changed while seamlessflow was reading it; run again"
             )
 
-    def _check_sidecar_agrees(self, local: Path, cs: str) -> None:
-        side = sidecar_path(local)
-        if side.exists():
-            try:
-                side_cs = read_sidecar(side)
-            except Exception as exc:  # a malformed sidecar beside a real file is only noise
-                self.warn(str(exc))
-                return
-            if side_cs != cs:
-                self.warn(f"{side} is stale: it says {side_cs[:12]}…, the file is {cs[:12]}…; "
-                          "the local file is used")
+    def _check_sidecar_agrees(self, side: Path, cs: str) -> None:
+        try:
+            side_cs = read_sidecar(side)
+        except Exception as exc:  # a malformed sidecar beside a real file is only noise
+            self.warn(str(exc))
+            return
+        if side_cs != cs:
+            self.warn(f"{side} is stale: it says {side_cs[:12]}…, the file is {cs[:12]}…; "
+                      "the local file is used")
 
     @staticmethod
-    def _wait_for_future(local: Path) -> None:
-        future = local.with_name(local.name + ".FUTURE")
-        if not future.exists():
-            return
+    def _wait_for_future(local: str) -> None:
+        future = Path(local + FUTURE_SUFFIX)
         deadline = time.monotonic() + FUTURE_WAIT_S
         while future.exists():
             if time.monotonic() > deadline:

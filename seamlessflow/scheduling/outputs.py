@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
+from seamlessflow.identity.checksum import checksum_value
 from seamlessflow.identity.deep import deep_checksum, deep_index
 from seamlessflow.storage.interfaces import BufferStore
 from seamlessflow.storage.sidecars import sidecar_path, write_index, write_sidecar
@@ -42,6 +44,7 @@ class OutputWriter:
     def __init__(self, root: Path, state_dir: Path, store: BufferStore, statcache: StatCache,
                  warn, no_download: bool = False):
         self.root = root
+        self._root = os.path.abspath(root)
         self.state_dir = state_dir
         self.store = store
         self.statcache = statcache
@@ -52,11 +55,10 @@ class OutputWriter:
 
     def is_current(self, project_path: str, checksum: str, is_dir: bool) -> bool:
         """Whether the project already holds exactly these bytes at that path."""
-        dest = self.root / project_path
         if self.no_download:
-            side = sidecar_path(dest)
+            side = sidecar_path(self.root / project_path)
             return side.is_file() and side.read_text().strip() == checksum
-        return self._local_checksum(dest, is_dir) == checksum
+        return self._local_checksum(self._root + "/" + project_path, is_dir) == checksum
 
     def write(self, project_path: str, checksum: str, is_dir: bool,
               transformation: str, instance: str) -> None:
@@ -81,6 +83,20 @@ class OutputWriter:
             self.record[project_path] = entry
             self._changed = True
 
+    def recorded_result(self, keys: list[tuple[str, str, bool]], result_cs: str
+                        ) -> dict[str, str] | None:
+        """The result mapping `result_cs` names, rebuilt from what this project recorded
+        writing at each (result key, project path, is_dir) of `keys`; None unless it hashes
+        to `result_cs`. A cached instance then needs no read of the store (the checksum
+        proves the mapping, whoever edited the record)."""
+        result = {}
+        for key, path, _ in keys:
+            entry = self.record.get(path)
+            if not isinstance(entry, dict) or not isinstance(entry.get("checksum"), str):
+                return None
+            result[key] = entry["checksum"]
+        return result if checksum_value(result) == result_cs else None
+
     def adopt_local(self, project_path: str, checksum: str, is_dir: bool) -> bool:
         """Put the project's copy of a result back into the store, if it still matches."""
         dest = self.root / project_path
@@ -99,14 +115,19 @@ class OutputWriter:
         os.replace(tmp, self.state_dir / OUTPUTS_FILE)
         self._changed = False
 
-    def _local_checksum(self, dest: Path, is_dir: bool) -> str | None:
-        if is_dir:
-            if not dest.is_dir():
-                return None
-            return deep_checksum(deep_index(dest, hasher=self.statcache.checksum))
-        if not dest.is_file():
+    def _local_checksum(self, dest: str | Path, is_dir: bool) -> str | None:
+        """One stat per file: a no-op run asks this of every output."""
+        try:
+            st = os.stat(dest)
+        except OSError:
             return None
-        return self.statcache.checksum(dest)
+        if is_dir:
+            if not stat.S_ISDIR(st.st_mode):
+                return None
+            return deep_checksum(deep_index(Path(dest), hasher=self.statcache.checksum))
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return self.statcache.checksum_stat(os.path.abspath(dest), st)
 
     def _save_previous(self, project_path: str, dest: Path, is_dir: bool) -> None:
         current = self._local_checksum(dest, is_dir)

@@ -100,6 +100,7 @@ class Scheduler:
         self._slots = Slots(max(options.jobs, 1))
         self._stop = False  # a failure without --keep-going: dispatch nothing new
         self._scratch_buffers: list[str] = []
+        self._code_checksums: dict[str, str] = {}
 
     # ---------------------------------------------------------------- the loop
 
@@ -107,6 +108,10 @@ class Scheduler:
         start = time.perf_counter()
         ready = [n for n in self.selected if not self._waiting_on[n]]
         running: set[asyncio.Task] = set()
+        # Finished tasks arrive here one by one; asyncio.wait(running) would instead
+        # register a callback on every running task for every completion: quadratic in
+        # a run of thousands of instances that all wait for a slot.
+        finished: asyncio.Queue[asyncio.Task] = asyncio.Queue()
         interrupted = False
         try:
             while ready or running:
@@ -114,19 +119,20 @@ class Scheduler:
                     batch, ready = ready, []
                     for task in self._resolve(batch, ready):
                         running.add(task)
+                        task.add_done_callback(finished.put_nowait)
                     continue
                 ready = []
                 if not running:
                     break
-                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    name, ok = task.result()
-                    if ok:
-                        ready.extend(self._release(name))
-                    else:
-                        self._skip_downstream(name)
-                        if not self.options.keep_going:
-                            self._stop = True
+                task = await finished.get()
+                running.discard(task)
+                name, ok = task.result()
+                if ok:
+                    ready.extend(self._release(name))
+                else:
+                    self._skip_downstream(name)
+                    if not self.options.keep_going:
+                        self._stop = True
         except asyncio.CancelledError:
             interrupted = True
             for task in running:
@@ -172,11 +178,13 @@ class Scheduler:
     def _use_cached(self, name: str, prep: _Prepared, result_cs: str) -> bool:
         """Adopt a recorded result; False when its bytes are gone and it must run again."""
         state = self.states[name]
-        raw = self.store.get(result_cs)
-        if raw is None:
-            state.reason = "its result was recorded but is missing from the buffer store"
-            return False
-        result = json.loads(raw)
+        result = self.outputs.recorded_result(_result_keys(state.instance), result_cs)
+        if result is None:
+            raw = self.store.get(result_cs)
+            if raw is None:
+                state.reason = "its result was recorded but is missing from the buffer store"
+                return False
+            result = json.loads(raw)
         if not self.options.dry_run:
             try:
                 self._write_outputs(name, prep.checksum, result)
@@ -209,13 +217,20 @@ class Scheduler:
         captures = [c.workspace_path + ("/" if c.is_dir else "") for c in inst.captures]
         tf = build_transformation(
             inst.language,
-            checksum_bytes(inst.code.encode()),
+            self._code_checksum(inst.code),
             inputs,
             inst.params,
             captures,
             inst.stdout is not None,
         )
         return _Prepared(tf, transformation_checksum(tf), dir_inputs, project_inputs)
+
+    def _code_checksum(self, code: str) -> str:
+        """Every instance of a step shares its code text: hashed once per step."""
+        cs = self._code_checksums.get(code)
+        if cs is None:
+            cs = self._code_checksums[code] = checksum_bytes(code.encode())
+        return cs
 
     def _upstream_checksum(self, source: StepSource, is_dir: bool) -> str:
         result = self._results[source.instance]
@@ -367,21 +382,12 @@ class Scheduler:
     # ---------------------------------------------------------------- bookkeeping
 
     def _write_outputs(self, name: str, tf_checksum: str, result: dict[str, str]) -> None:
-        inst = self.states[name].instance
-        for capture in inst.captures:
-            key = capture.workspace_path + ("/" if capture.is_dir else "")
-            self.outputs.write(capture.project_path, result[key], capture.is_dir,
-                               tf_checksum, name)
-        if inst.stdout is not None:
-            self.outputs.write(inst.stdout, result[STDOUT_KEY], False, tf_checksum, name)
+        for key, path, is_dir in _result_keys(self.states[name].instance):
+            self.outputs.write(path, result[key], is_dir, tf_checksum, name)
 
     @staticmethod
     def _project_captures(inst: Instance, result: dict[str, str]) -> dict[str, str]:
-        out = {c.project_path: result[c.workspace_path + ("/" if c.is_dir else "")]
-               for c in inst.captures}
-        if inst.stdout is not None:
-            out[inst.stdout] = result[STDOUT_KEY]
-        return out
+        return {path: result[key] for key, path, _ in _result_keys(inst)}
 
     def _release(self, name: str) -> list[str]:
         """Downstream instances whose last missing input `name` just provided."""
@@ -456,6 +462,15 @@ class Scheduler:
             key = "planned" if s.status in (WILL_RUN, PENDING) else s.status
             counts[key] = counts.get(key, 0) + 1
         return RunSummary(states, duration, self.options.dry_run, interrupted, counts)
+
+
+def _result_keys(inst: Instance) -> list[tuple[str, str, bool]]:
+    """(key in the result mapping, project path, is_dir) of everything an instance writes."""
+    keys = [(c.workspace_path + ("/" if c.is_dir else ""), c.project_path, c.is_dir)
+            for c in inst.captures]
+    if inst.stdout is not None:
+        keys.append((STDOUT_KEY, inst.stdout, False))
+    return keys
 
 
 def _produced_path(dag: Dag, source: StepSource) -> str:

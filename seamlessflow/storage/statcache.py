@@ -53,14 +53,18 @@ class StatCache:
             entries = {}
         return cls(file, entries, hasher)
 
-    def checksum(self, path: Path) -> str:
+    def checksum(self, path: str | os.PathLike) -> str:
         key = os.path.abspath(path)
-        st = os.stat(key)
+        return self.checksum_stat(key, os.stat(key))
+
+    def checksum_stat(self, key: str, st: os.stat_result) -> str:
+        """For a caller that has just stat'ed the file anyway; `key` is its absolute,
+        normalized path (as `os.path.abspath` gives it)."""
         sig = _signature(st)
         entry = self.entries.get(key)
         if entry is not None and _trusted(entry, sig):
             return entry[4]
-        checksum = self.hasher(Path(key))
+        checksum = self.hasher(key)
         recorded = time.time_ns()
         # The file may have changed while it was read: record only a checksum whose
         # stat signature held from before the read until after it.

@@ -16,7 +16,9 @@ def sha256sum(path) -> str:
     return out.stdout.split()[0]
 
 
-@pytest.mark.parametrize("data", [b"", b"hello\n", bytes(range(256)) * 4099, "é€\n".encode()])
+# sizes around the one-read limit (64 KiB) and the 1 MiB chunk
+@pytest.mark.parametrize("data", [b"", b"hello\n", bytes(range(256)) * 4099, "é€\n".encode(),
+                                  b"s" * 65536, b"t" * 65537, b"u" * (1 << 21)])
 def test_file_and_bytes_checksums_equal_sha256sum(tmp_path, data):
     path = tmp_path / "f.bin"
     path.write_bytes(data)

@@ -14,7 +14,7 @@ class CountingHasher:
     def __init__(self):
         self.calls: list[Path] = []
 
-    def __call__(self, path: Path) -> str:
+    def __call__(self, path: str | Path) -> str:
         self.calls.append(Path(path))
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -114,9 +114,9 @@ def test_save_writes_only_when_something_changed(tmp_path):
 def test_file_changing_while_hashed_is_not_recorded(tmp_path):
     f = old_file(tmp_path / "in.txt", b"before")
 
-    def editing_hasher(path: Path) -> str:
-        digest = sha(path.read_bytes())
-        old_file(path, b"after!")  # the edit lands while seamlessflow reads
+    def editing_hasher(path: str | Path) -> str:
+        digest = sha(Path(path).read_bytes())
+        old_file(Path(path), b"after!")  # the edit lands while seamlessflow reads
         return digest
 
     cache = StatCache.load(tmp_path / "state", hasher=editing_hasher)
