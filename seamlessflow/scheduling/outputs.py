@@ -63,8 +63,8 @@ class OutputWriter:
     def write(self, project_path: str, checksum: str, is_dir: bool,
               transformation: str, instance: str) -> None:
         """Make the project path hold the result; raises MissingBytes if the store lacks them."""
-        dest = self.root / project_path
         if not self.is_current(project_path, checksum, is_dir):
+            dest = self.root / project_path
             if self.no_download:
                 self._write_sidecar(dest, checksum, is_dir)
             else:
