@@ -9,6 +9,7 @@ successful outcome, so a half-captured attempt can never become a cache hit.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +57,26 @@ def _same_file_system(store: BufferStore, workspace: Path) -> bool:
 
 def _store_capture(capture: str, workspace: Path, store: BufferStore, link: bool) -> str:
     path = inside(workspace, capture)
-    if not path.exists():
-        kind = "directory" if capture.endswith("/") else "file"
-        raise CaptureError(f"capture '{capture}' was not produced (no such {kind} in the workspace)")
-    if not path.resolve().is_relative_to(workspace.resolve()):
-        raise CaptureError(f"capture '{capture}' is a link that points outside the workspace")
-    if capture.endswith("/"):
-        if not path.is_dir():
+    want_dir = capture.endswith("/")
+    try:
+        st: os.stat_result | None = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
+    if st is None or stat.S_ISLNK(st.st_mode) or "/" in capture.rstrip("/"):
+        # a link, or a path through folders that may be links: resolve it
+        if not path.exists():
+            kind = "directory" if want_dir else "file"
+            raise CaptureError(
+                f"capture '{capture}' was not produced (no such {kind} in the workspace)")
+        if not path.resolve().is_relative_to(workspace.resolve()):
+            raise CaptureError(f"capture '{capture}' is a link that points outside the workspace")
+        st = os.stat(path)
+    if want_dir:
+        if not stat.S_ISDIR(st.st_mode):
             raise CaptureError(f"capture '{capture}' should be a directory, but is a file")
         deep_checksum, _index = put_tree(store, path)
         return deep_checksum
-    if not path.is_file():
-        raise CaptureError(f"capture '{capture}' should be a file, but is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise CaptureError(f"capture '{capture}' should be a file, but is {kind}")
     return store.put_file(path, hardlink=link)

@@ -5,30 +5,34 @@ Every command runs as the leader of its own process group (a new session), so th
 timeout or a cancelled run can kill it *and* everything it started (`sleep 100 & wait`)
 with one signal, and so that a Ctrl-C on the terminal reaches seamlessflow, which then
 decides what to kill, rather than racing it.
+
+A short step is mostly file-system work: every file it creates costs an inode, and on
+a busy ext4 without a journal an inode costs more than starting bash. So a small bash
+script travels as `-c` (no script file) and stderr goes to a memfd (see `stderr`);
+both are written beside the workspace only for an attempt kept for debugging.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
-import warnings
-import weakref
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
 from seamlessflow.errors import ExecutionError
+from seamlessflow.execution.stderr import MEMFD, Stderr
 
-TAIL_LINES = 20
-_TAIL_BYTES = 64 * 1024  # enough for 20 long lines; never read a huge log whole
+# Linux limits one argument to 128 KiB (MAX_ARG_STRLEN); above this, a script file.
+INLINE_SCRIPT_LIMIT = 64 * 1024
 
 # Runs in a fresh interpreter: binds params and metavars as globals with their JSON types
 # and executes the step's code from a file, so that tracebacks show the step's lines.
@@ -50,10 +54,12 @@ class CommandSpec:
     """A fully prepared command: what to start, where, and where its output goes."""
 
     argv: list[str]
-    env: dict[str, str]
+    env: dict[bytes, bytes]  # as the OS holds it: nothing to re-encode per command
     cwd: Path
     stdout_path: Path | None  # None: stdout is discarded
-    stderr_path: Path
+    # A bash script passed with -c: the path bash names it by ($0, error messages) and
+    # its text, written to that path only if the attempt is kept.
+    inline_script: tuple[Path, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,11 +82,25 @@ def env_value(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def command_environment(variables: dict[str, Any]) -> dict[str, str]:
+def command_environment(variables: dict[str, Any]) -> dict[bytes, bytes]:
     """The inherited environment plus every param and metavar as a string."""
-    env = dict(os.environ)
-    env.update({name: env_value(value) for name, value in variables.items()})
+    env = dict(os.environb)
+    env.update({os.fsencode(name): os.fsencode(env_value(value))
+                for name, value in variables.items()})
     return env
+
+
+def needs_private_files(language: str, code: str, capture_stdout: bool) -> bool:
+    """Whether the command needs files of its own beside its workspace: a captured
+    stdout, a script too long for -c, Python's script and globals, or stderr where
+    there is no memfd."""
+    return language != "bash" or capture_stdout or not _inline(code) or not MEMFD
+
+
+def _inline(code: str) -> bool:
+    """Whether bash code can travel as one argument (a character is at most 4 bytes)."""
+    return "\0" not in code and (
+        len(code) <= INLINE_SCRIPT_LIMIT // 4 or len(code.encode()) <= INLINE_SCRIPT_LIMIT)
 
 
 def prepare_command(
@@ -91,42 +111,81 @@ def prepare_command(
     private_dir: Path,
     capture_stdout: bool,
 ) -> CommandSpec:
-    """Write the code into `private_dir` (outside the workspace, so the command's
-    `ls` sees only its inputs) and say how to run it with the workspace as cwd.
+    """Say how to run the code with the workspace as cwd. Files the command needs
+    (a big bash script, Python's script and globals) go into `private_dir`, outside
+    the workspace, so the command's `ls` sees only its inputs.
 
-    The code goes through a file, not `-c`, because Linux limits one argument to 128 KiB.
+    A bash script up to INLINE_SCRIPT_LIMIT travels as `-c`, named (`$0`, error
+    messages) by the path its file would have had; a bigger one goes through a file,
+    because Linux limits one argument to 128 KiB.
     """
     stdout_path = private_dir / "stdout" if capture_stdout else None
-    stderr_path = private_dir / "stderr"
     if language == "bash":
         script = private_dir / "command.sh"
+        env = command_environment(variables)
+        if _inline(code):
+            argv = ["bash", "-e", "-o", "pipefail", "-c", code, str(script)]
+            return CommandSpec(argv, env, workspace, stdout_path, (script, code))
         script.write_text(code, encoding="utf-8")
         argv = ["bash", "-e", "-o", "pipefail", str(script)]
-        env = command_environment(variables)
     elif language == "python":
         script = private_dir / "command.py"
         script.write_text(code, encoding="utf-8")
         globals_path = private_dir / "globals.json"
         globals_path.write_bytes(orjson.dumps(variables))
         argv = [sys.executable, "-c", _PYTHON_BOOTSTRAP, str(script), str(globals_path)]
-        env = dict(os.environ)
+        env = dict(os.environb)
     else:
         raise ExecutionError(f"unknown language '{language}' (expected bash or python)")
-    return CommandSpec(argv, env, workspace, stdout_path, stderr_path)
+    return CommandSpec(argv, env, workspace, stdout_path)
 
 
-def run_command(spec: CommandSpec, timeout: float | None) -> CommandResult:
+@lru_cache(maxsize=64)
+def _executable(program: str, search_path: bytes | None) -> str:
+    """`program` as found on the command's PATH, looked up once per PATH: exec would
+    otherwise try every PATH entry for every command. A PATH with a relative entry is
+    searched from the workspace, so that is left to exec, as is a program not found."""
+    path = os.defpath if search_path is None else os.fsdecode(search_path)
+    if not all(os.path.isabs(entry) for entry in path.split(os.pathsep)):
+        return program
+    return shutil.which(program, path=path) or program
+
+
+def keep_files(spec: CommandSpec, stderr: Stderr, private_dir: Path) -> None:
+    """Write what a kept attempt should show beside its workspace: the script and stderr."""
+    if spec.inline_script is not None:
+        path, code = spec.inline_script
+        path.write_text(code, encoding="utf-8")
+    stderr.keep(private_dir)
+
+
+def start_command(spec: CommandSpec, stderr: Stderr) -> subprocess.Popen:
+    """Start the command as the leader of a new session; OSError if it cannot start."""
+    stdout: Any = subprocess.DEVNULL
+    out_fd = -1
+    if spec.stdout_path is not None:
+        out_fd = os.open(spec.stdout_path,
+                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        stdout = out_fd
+    try:
+        return subprocess.Popen(
+            spec.argv, executable=_executable(spec.argv[0], spec.env.get(b"PATH")),
+            cwd=spec.cwd, env=spec.env, stdin=subprocess.DEVNULL, stdout=stdout,
+            stderr=stderr.fd, start_new_session=True,
+        )
+    finally:
+        if out_fd >= 0:
+            os.close(out_fd)  # the child has its own copy
+
+
+def run_command(spec: CommandSpec, stderr: Stderr, timeout: float | None) -> CommandResult:
     """Run to completion (or timeout) in this thread; for worker processes.
 
     Any exception while waiting (a SIGTERM turned into SystemExit, a KeyboardInterrupt)
     kills the whole process group before propagating, so no command outlives its caller.
     """
     start = time.monotonic()
-    with _open_outputs(spec) as (stdout, stderr):
-        proc = subprocess.Popen(
-            spec.argv, cwd=spec.cwd, env=spec.env, stdin=subprocess.DEVNULL,
-            stdout=stdout, stderr=stderr, start_new_session=True,
-        )
+    proc = start_command(spec, stderr)
     try:
         exit_code = proc.wait(timeout)
         timed_out = False
@@ -142,54 +201,46 @@ def run_command(spec: CommandSpec, timeout: float | None) -> CommandResult:
     return CommandResult(exit_code, timed_out, time.monotonic() - start)
 
 
-async def run_command_async(spec: CommandSpec, timeout: float | None) -> CommandResult:
-    """Like `run_command`, as an asyncio subprocess: many commands share one thread, and
+async def wait_command(proc: subprocess.Popen, timeout: float | None,
+                       start: float) -> CommandResult:
+    """Await a command started with `start_command`. Many commands share one event loop;
     cancelling the awaiting task kills the process group and reaps it before re-raising."""
-    start = time.monotonic()
-    _reap_with_pidfds()
-    with _open_outputs(spec) as (stdout, stderr):
-        proc = await asyncio.create_subprocess_exec(
-            *spec.argv, cwd=spec.cwd, env=spec.env, stdin=subprocess.DEVNULL,
-            stdout=stdout, stderr=stderr, start_new_session=True,
-        )
     try:
-        exit_code: int | None = await asyncio.wait_for(proc.wait(), timeout)
+        if timeout is None:
+            exit_code: int | None = await _exited(proc)
+        else:
+            exit_code = await asyncio.wait_for(_exited(proc), timeout)
         timed_out = False
     except asyncio.TimeoutError:
         exit_code, timed_out = None, True
     except BaseException:
         kill_group(proc.pid)
-        await asyncio.shield(proc.wait())
+        await asyncio.shield(_exited(proc))
         raise
-    kill_group(proc.pid)
+    kill_group(proc.pid)  # leftovers: background jobs the command did not wait for
     if timed_out:
-        await proc.wait()
+        await _exited(proc)
     return CommandResult(exit_code, timed_out, time.monotonic() - start)
 
 
-_pidfd_loops: weakref.WeakSet = weakref.WeakSet()
-
-
-def _reap_with_pidfds() -> None:
-    """Before 3.12, asyncio waits for each child in a thread of its own (one thread per
-    command); a pidfd watcher waits in the event loop itself, which for a thousand short
-    commands saves more time than the commands take. Where pidfds are missing (old
-    kernels, other systems), asyncio's default stays."""
-    if sys.version_info >= (3, 12):
-        return  # the default is already pidfd-based where available
-    loop = asyncio.get_running_loop()
-    if loop in _pidfd_loops:
-        return
-    _pidfd_loops.add(loop)
+async def _exited(proc: subprocess.Popen) -> int:
+    """The exit status, reaped. A pidfd lets the event loop itself wait for the exit;
+    without pidfds (old kernels, other systems) a thread waits instead."""
+    if proc.returncode is not None:
+        return proc.returncode
     try:
-        os.close(os.pidfd_open(os.getpid()))
-        watcher = asyncio.PidfdChildWatcher()
-        watcher.attach_loop(loop)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            asyncio.set_child_watcher(watcher)
-    except (AttributeError, OSError, NotImplementedError):
-        pass
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        return await asyncio.to_thread(proc.wait)
+    loop = asyncio.get_running_loop()
+    exited = loop.create_future()
+    loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+    try:
+        await exited
+    finally:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
+    return proc.wait()  # exited: reaping does not block
 
 
 def kill_group(pgid: int) -> None:
@@ -198,17 +249,6 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-@contextmanager
-def _open_outputs(spec: CommandSpec) -> Iterator[tuple[Any, BinaryIO]]:
-    """The files the child writes to; the parent closes its copies once the child has them."""
-    with ExitStack() as stack:
-        stderr = stack.enter_context(open(spec.stderr_path, "wb"))
-        stdout: Any = subprocess.DEVNULL
-        if spec.stdout_path is not None:
-            stdout = stack.enter_context(open(spec.stdout_path, "wb"))
-        yield stdout, stderr
 
 
 def describe_failure(result: CommandResult, timeout: float | None) -> str | None:
@@ -224,17 +264,3 @@ def describe_failure(result: CommandResult, timeout: float | None) -> str | None
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit {code}"
-
-
-def tail(path: Path, lines: int = TAIL_LINES) -> str:
-    """The last `lines` lines of a text file, reading only its end."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - _TAIL_BYTES))
-            data = f.read()
-    except FileNotFoundError:
-        return ""
-    text = data.decode("utf-8", errors="replace").rstrip("\n")
-    return "\n".join(text.splitlines()[-lines:])

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
+import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 from seamlessflow.errors import SeamlessflowError
 from seamlessflow.execution.capture import capture_results
 from seamlessflow.execution.command import (
     CommandResult,
     CommandSpec,
+    Stderr,
     describe_failure,
+    keep_files,
+    kill_group,
+    needs_private_files,
     prepare_command,
     run_command,
-    run_command_async,
-    tail,
+    start_command,
+    wait_command,
 )
 from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.execution.offload import SMALL_BYTES, in_process, off_loop, small
 from seamlessflow.execution.workspace import (
     Attempt,
     DeferredRemovals,
@@ -37,14 +40,25 @@ from seamlessflow.execution.workspace import (
 )
 from seamlessflow.storage.interfaces import BufferStore
 
-T = TypeVar("T")
-
 
 @dataclass
 class _Prepared:
     attempt: Attempt
     command: CommandSpec
+    stderr: Stderr
     started: float
+
+    def discard(self) -> None:
+        """Cancelled: the command is dead (or never started), nothing to debug."""
+        self.stderr.close()
+        self.attempt.remove()
+
+
+@dataclass
+class _Started:
+    prepared: _Prepared
+    proc: subprocess.Popen
+    start: float
 
 
 def execute_job(job: Job, store: BufferStore) -> JobOutcome:
@@ -54,110 +68,173 @@ def execute_job(job: Job, store: BufferStore) -> JobOutcome:
     if isinstance(prepared, JobOutcome):
         return prepared
     try:
-        result = run_command(prepared.command, job.timeout)
-        outcome = _conclude(job, store, prepared, result)
+        try:
+            result = run_command(prepared.command, prepared.stderr, job.timeout)
+        except OSError as exc:
+            return _not_started(job, prepared, exc)
+        return _conclude(job, store, prepared, result)
     except BaseException:
-        prepared.attempt.remove()  # cancelled: the command is dead, nothing to debug
+        prepared.discard()
         raise
-    _clean_up(job, prepared.attempt, outcome)
-    return outcome
 
 
 async def execute_job_async(job: Job, store: BufferStore,
                             removals: DeferredRemovals | None = None) -> JobOutcome:
-    """The in-process path: file work in a thread, the command as an asyncio subprocess,
-    so many jobs share the event loop and cancelling the task kills the command. With
+    """The in-process path: the command is awaited on the event loop, so many jobs
+    share it and cancelling the task kills the command. The file work before and after
+    it runs on the loop when it is small, else in a thread (see `offload`). With
     `removals`, finished workspaces are removed when the caller flushes it."""
+    local = in_process(store)
+    if local and small(_input_sizes(job, store)):
+        started = _prepare_and_start(job, store)
+    else:
+        started = await off_loop(_prepare_and_start, job, store, on_abandon=_abandon_started)
+    if isinstance(started, JobOutcome):
+        return started
+    prepared = started.prepared
+    try:
+        result = await wait_command(started.proc, job.timeout, started.start)
+    except BaseException:
+        prepared.discard()
+        raise
+    if local and small(_capture_sizes(job, prepared)):
+        return _conclude(job, store, prepared, result, removals)
+    return await off_loop(_conclude, job, store, prepared, result, removals,
+                          on_abandon=lambda _: prepared.discard())
+
+
+def _input_sizes(job: Job, store: BufferStore) -> list[int]:
+    if job.dir_inputs:
+        return [SMALL_BYTES + 1]  # a tree: any number of files
+    return store.lengths(job.transformation["inputs"].values())
+
+
+def _capture_sizes(job: Job, prepared: _Prepared) -> list[int]:
+    """The sizes of what there is to hash and store (a missing capture: nothing)."""
+    sizes = []
+    paths = list(job.transformation["captures"])
+    if prepared.command.stdout_path is not None:
+        paths.append(str(prepared.command.stdout_path))
+    for capture in paths:
+        if capture.endswith("/"):
+            return [SMALL_BYTES + 1]  # a tree: any number of files
+        try:
+            sizes.append(os.stat(os.path.join(prepared.attempt.workspace, capture)).st_size)
+        except OSError:
+            sizes.append(0)
+    return sizes
+
+
+def _prepare_and_start(job: Job, store: BufferStore) -> _Started | JobOutcome:
     started = time.monotonic()
-    prepared = await _off_loop(_prepare, job, store, started, on_abandon=_discard_prepared)
+    prepared = _prepare(job, store, started)
     if isinstance(prepared, JobOutcome):
         return prepared
     try:
-        result = await run_command_async(prepared.command, job.timeout)
+        start = time.monotonic()
+        proc = start_command(prepared.command, prepared.stderr)
+    except OSError as exc:
+        return _not_started(job, prepared, exc)
     except BaseException:
-        prepared.attempt.remove()
+        prepared.discard()
         raise
-    outcome = await _off_loop(_conclude, job, store, prepared, result,
-                              on_abandon=lambda _: prepared.attempt.remove())
-    _clean_up(job, prepared.attempt, outcome, removals)
-    return outcome
+    return _Started(prepared, proc, start)
 
 
-async def _off_loop(
-    func: Callable[..., T], *args: Any, on_abandon: Callable[[asyncio.Future[T]], None]
-) -> T:
-    """`func(*args)` in a thread. A thread cannot be cancelled: when the awaiting task is,
-    `on_abandon` cleans up after the thread once it finishes, instead of racing it."""
-    future = asyncio.ensure_future(asyncio.to_thread(func, *args))
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        future.add_done_callback(on_abandon)
-        raise
+def _abandon_started(future: asyncio.Future[_Started | JobOutcome]) -> None:
+    """The task was cancelled while its command was being started: kill the command,
+    then reap it and remove its folder in a thread, off the event loop."""
+    if future.cancelled() or future.exception() is not None:
+        return
+    started = future.result()
+    if isinstance(started, _Started):
+        kill_group(started.proc.pid)
+        asyncio.get_running_loop().run_in_executor(None, _reap_and_discard, started)
 
 
-def _discard_prepared(future: asyncio.Future[_Prepared | JobOutcome]) -> None:
-    if not future.cancelled() and future.exception() is None:
-        prepared = future.result()
-        if isinstance(prepared, _Prepared):
-            prepared.attempt.remove()
+def _reap_and_discard(started: _Started) -> None:
+    started.proc.wait()
+    started.prepared.discard()
 
 
 def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOutcome:
     """A workspace holding the inputs and a command ready to start, or why not."""
+    language = job.transformation["__language__"]
+    capture_stdout = bool(job.transformation.get("stdout"))
     try:
-        attempt = open_attempt(job)
+        attempt = open_attempt(job, nested=job.keep_workspace or needs_private_files(
+            language, job.code, capture_stdout))
     except OSError as exc:
         return JobOutcome(ok=False, error=f"could not create a workspace: {exc}",
                           duration_s=time.monotonic() - started)
+    stderr = None
     try:
         materialize_inputs(job, store, attempt.workspace)
         variables = {**job.transformation.get("params", {}), **job.metavars}
-        command = prepare_command(
-            job.transformation["__language__"], job.code, variables,
-            attempt.workspace, attempt.root, bool(job.transformation.get("stdout")),
-        )
+        command = prepare_command(language, job.code, variables, attempt.workspace,
+                                  attempt.root, capture_stdout)
+        stderr = Stderr(attempt.root)
     except (SeamlessflowError, OSError) as exc:
         outcome = JobOutcome(ok=False, error=f"could not prepare the workspace: {exc}",
                              duration_s=time.monotonic() - started)
         _clean_up(job, attempt, outcome)
         return outcome
     except BaseException:
+        if stderr is not None:
+            stderr.close()
         attempt.remove()
         raise
-    return _Prepared(attempt, command, started)
+    return _Prepared(attempt, command, stderr, started)
 
 
-def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: CommandResult) -> JobOutcome:
-    """Capture on success; on failure, the stderr tail and the log, and nothing stored."""
-    command = prepared.command
-    error = describe_failure(result, job.timeout)
-    log_path = None
-    if error is not None or _has_content(command.stderr_path):
-        log_path = _publish_log(command.stderr_path, job.log_path)
-    outcome = JobOutcome(ok=False, exit_code=result.exit_code, log_path=log_path, error=error)
-    if outcome.error is None:
-        try:
-            outcome.result, outcome.result_checksum = capture_results(
-                job.transformation, prepared.attempt.workspace, command.stdout_path, store
-            )
-            outcome.ok = True
-        except (SeamlessflowError, OSError) as exc:
-            outcome.error = str(exc)
-    if not outcome.ok:
-        outcome.stderr_tail = tail(command.stderr_path)
-    outcome.duration_s = time.monotonic() - prepared.started
+def _not_started(job: Job, prepared: _Prepared, exc: OSError) -> JobOutcome:
+    """The command could not be started at all (no bash, arguments too long, ...)."""
+    prepared.stderr.close()
+    outcome = JobOutcome(ok=False, error=f"could not start the command: {exc}",
+                         duration_s=time.monotonic() - prepared.started)
+    _clean_up(job, prepared.attempt, outcome)
     return outcome
 
 
-def _has_content(path: Path) -> bool:
+def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: CommandResult,
+              removals: DeferredRemovals | None = None) -> JobOutcome:
+    """Capture on success; on failure, the stderr tail and the log, and nothing stored.
+    Then the attempt's folder is cleaned up."""
+    command, stderr = prepared.command, prepared.stderr
     try:
-        return path.stat().st_size > 0
+        error = describe_failure(result, job.timeout)
+        log_path = None
+        if error is not None or stderr.size() > 0:
+            log_path = _publish_log(stderr, job.log_path)
+        outcome = JobOutcome(ok=False, exit_code=result.exit_code, log_path=log_path,
+                             error=error)
+        if outcome.error is None:
+            try:
+                outcome.result, outcome.result_checksum = capture_results(
+                    job.transformation, prepared.attempt.workspace, command.stdout_path, store
+                )
+                outcome.ok = True
+            except (SeamlessflowError, OSError) as exc:
+                outcome.error = str(exc)
+        if not outcome.ok:
+            outcome.stderr_tail = stderr.tail()
+            if job.keep_workspace:
+                _keep_files(command, stderr, prepared.attempt)
+    finally:
+        stderr.close()
+    outcome.duration_s = time.monotonic() - prepared.started
+    _clean_up(job, prepared.attempt, outcome, removals)
+    return outcome
+
+
+def _keep_files(command: CommandSpec, stderr: Stderr, attempt: Attempt) -> None:
+    try:
+        keep_files(command, stderr, attempt.root)
     except OSError:
-        return False
+        pass  # a debugging aid; it must not change the outcome
 
 
-def _publish_log(stderr_path: Path, log_path: str | None) -> str | None:
+def _publish_log(stderr: Stderr, log_path: str | None) -> str | None:
     """Copy the full stderr to the job's log file atomically (a reader never sees half a
     log of this attempt mixed with the previous one). A silent success writes no log:
     for a thousand quiet steps the log files would cost more than the commands."""
@@ -167,7 +244,8 @@ def _publish_log(stderr_path: Path, log_path: str | None) -> str | None:
     temp = dest.with_name(f".{dest.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(stderr_path, temp)
+        with open(temp, "wb") as out:
+            stderr.copy_to(out)
         temp.replace(dest)
     except OSError:
         temp.unlink(missing_ok=True)

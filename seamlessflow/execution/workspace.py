@@ -14,6 +14,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -27,17 +28,24 @@ _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.=-]+")
 
 @dataclass(frozen=True)
 class Attempt:
-    """A private folder for one attempt: `workspace/` (the command's cwd) beside the
-    command's script and output files, which therefore stay invisible to the command."""
+    """A private folder for one attempt. Nested, it holds `workspace/` (the command's
+    cwd) beside the command's own files (a captured stdout, a long script, Python's
+    script), which therefore stay invisible to the command. A command that needs no
+    such files runs in the folder itself: one folder fewer per step, and creating a
+    folder is among the dearest parts of a short step."""
 
     root: Path
+    nested: bool = True
 
     @property
     def workspace(self) -> Path:
-        return self.root / "workspace"
+        return self.root / "workspace" if self.nested else self.root
 
     def remove(self) -> None:
-        shutil.rmtree(self.root, onerror=_force_remove)
+        """Remove the folder; one already gone is fine (a cancelled job may be cleaned
+        up twice)."""
+        if os.path.lexists(self.root):
+            shutil.rmtree(self.root, onerror=_force_remove)
 
 
 class DeferredRemovals:
@@ -48,6 +56,7 @@ class DeferredRemovals:
     as soon as its step ends made every later step's file creations slow, doubling a
     run of a thousand short steps. Removal is bounded so that a long run of big
     workspaces cannot fill the disk: past `max_bytes` or `max_count`, they go at once.
+    Attempts are added from worker threads, hence the lock.
     """
 
     def __init__(self, max_count: int = 5000, max_bytes: int = 1 << 30):
@@ -55,15 +64,20 @@ class DeferredRemovals:
         self.max_bytes = max_bytes
         self._pending: list[Attempt] = []
         self._bytes = 0
+        self._lock = threading.Lock()
 
     def add(self, attempt: Attempt) -> None:
-        self._pending.append(attempt)
-        self._bytes += _tree_size(attempt.root)
-        if len(self._pending) >= self.max_count or self._bytes >= self.max_bytes:
+        size = _tree_size(attempt.root)
+        with self._lock:
+            self._pending.append(attempt)
+            self._bytes += size
+            full = len(self._pending) >= self.max_count or self._bytes >= self.max_bytes
+        if full:
             self.flush()
 
     def flush(self) -> None:
-        pending, self._pending, self._bytes = self._pending, [], 0
+        with self._lock:
+            pending, self._pending, self._bytes = self._pending, [], 0
         for attempt in pending:
             try:
                 attempt.remove()
@@ -82,13 +96,18 @@ def _tree_size(root: Path) -> int:
     return total
 
 
-def open_attempt(job: Job) -> Attempt:
+def open_attempt(job: Job, nested: bool = True) -> Attempt:
     """A new private (mode 0700) folder under `job.workdir`, or the system temp folder."""
     parent = job.workdir or tempfile.gettempdir()
-    os.makedirs(parent, exist_ok=True)
-    label = _UNSAFE_NAME_CHARS.sub("_", job.name)[:60]
-    attempt = Attempt(Path(tempfile.mkdtemp(prefix=f"seamlessflow-{label}-", dir=parent)))
-    attempt.workspace.mkdir()
+    prefix = "seamlessflow-" + _UNSAFE_NAME_CHARS.sub("_", job.name)[:60] + "-"
+    try:
+        root = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    except FileNotFoundError:
+        os.makedirs(parent, exist_ok=True)
+        root = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    attempt = Attempt(Path(root), nested)
+    if nested:
+        os.mkdir(attempt.workspace)
     return attempt
 
 
@@ -106,28 +125,31 @@ def inside(root: Path, relative: str) -> Path:
 def materialize_inputs(job: Job, store: BufferStore, workspace: Path) -> None:
     """Write every declared input at its workspace path; StoreError if bytes are missing."""
     dir_inputs = set(job.dir_inputs)
+    # nobody looks into a fresh workspace yet: no need for a temporary file and a rename
+    write_file = getattr(store, "write_new", store.write_to)
     for relative, checksum in job.transformation["inputs"].items():
         dest = inside(workspace, relative)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.parent != workspace:
+            dest.parent.mkdir(parents=True, exist_ok=True)
         if relative in dir_inputs:
             write_tree(store, checksum, dest)
-        elif not store.write_to(checksum, dest):
+            _make_tree_writable(dest)
+        elif write_file(checksum, dest):
+            _add_owner_write(dest)
+        else:
             raise StoreError(f"input '{relative}' ({checksum}) is not in the buffer store")
-        _make_writable(dest)
 
 
-def _make_writable(path: Path) -> None:
+def _make_tree_writable(path: Path) -> None:
     """Inputs are the command's own copies: let it modify them as it would a project file
     (store buffers are read-only, and a copy may have kept that mode)."""
-    if path.is_dir():
-        for folder, _, files in os.walk(path):
-            for name in files:
-                _add_owner_write(os.path.join(folder, name))
-    else:
-        _add_owner_write(str(path))
+    for folder, _, files in os.walk(path):
+        for name in files:
+            _add_owner_write(os.path.join(folder, name))
 
 
-def _add_owner_write(path: str) -> None:
+def _add_owner_write(path: str | Path) -> None:
+    """The command may modify its own copy, whatever mode the store gave it."""
     mode = os.stat(path).st_mode
     if not mode & stat.S_IWUSR:
         os.chmod(path, mode | stat.S_IWUSR)

@@ -1,8 +1,9 @@
 """The `process` runner: every command is a subprocess of the seamlessflow process itself.
 
 No Python interpreter starts per job (bash steps cost little more than starting bash),
-and any number of commands run concurrently on one event loop; hashing of captures runs
-in threads. Cancelling `run` kills the command's process group and awaits it.
+and any number of commands run concurrently on one event loop; file work that is more
+than a few small files runs in threads (see execution/offload.py). Cancelling `run`
+kills the command's process group and awaits it.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from seamlessflow.errors import ExecutionError, SeamlessflowError
 from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.execution.offload import file_sizes, in_process, small, to_completion
 from seamlessflow.graph.dag import Dag, ProjectSource, StepSource
 from seamlessflow.graph.model import Instance
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
@@ -281,7 +282,13 @@ class Scheduler:
             state.runner = runner.name
             try:
                 await self._ensure_upstream_bytes(name, prep, runner)
-                job = await asyncio.to_thread(self._make_job, name, prep)
+                # a few small project files are copied into a local store on the event
+                # loop; anything bigger in a thread (see execution/offload.py)
+                if in_process(self.store) and small(file_sizes(self.inputs.root,
+                                                                prep.project_inputs)):
+                    job = self._make_job(name, prep)
+                else:
+                    job = await asyncio.to_thread(self._make_job, name, prep)
             except (SeamlessflowError, OSError) as exc:
                 self._fail(name, str(exc))
                 return name, False
@@ -302,7 +309,7 @@ class Scheduler:
             self._fail(name, outcome.error or "failed")
             return name, False
         result = outcome.result or {}
-        self.db.set_result(prep.checksum, outcome.result_checksum, captures=result, record={
+        record = {
             "instance": name,
             "step": inst.step,
             "runner": runner.name,
@@ -310,14 +317,32 @@ class Scheduler:
             "finished_at": time.time(),
             "job": {"dir_inputs": job.dir_inputs, "metavars": job.metavars,
                     "timeout": job.timeout},
-        })
+        }
+
+        def record_and_write() -> str | None:
+            """The result (every byte it names is stored by now), then the project's
+            copies; the error writing them, if any."""
+            self.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
+                               record=record)
+            try:
+                self._write_outputs(name, prep.checksum, result)
+            except (MissingBytes, OSError) as exc:
+                return str(exc)
+            return None
+
+        # Small results on the event loop; big ones (or a store or database behind the
+        # network) in a thread, which a Ctrl-C waits for so that the outputs record is
+        # never saved while it is being changed.
+        if in_process(self.store, self.db) and not any(c.is_dir for c in inst.captures) \
+                and small(self.store.lengths(result.values())):
+            write_error = record_and_write()
+        else:
+            write_error = await to_completion(record_and_write)
         self._results[name] = result
         state.result = outcome.result_checksum
         state.captures = self._project_captures(inst, result)
-        try:
-            self._write_outputs(name, prep.checksum, result)
-        except (MissingBytes, OSError) as exc:
-            self._fail(name, f"its result could not be written to the project: {exc}")
+        if write_error is not None:
+            self._fail(name, f"its result could not be written to the project: {write_error}")
             return name, False
         if inst.scratch:
             self._scratch_buffers.extend(result.values())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import tempfile
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,9 +50,13 @@ def os_error(exc: OSError, path: Path | str, action: str) -> StoreError:
 def temp_in(folder: Path) -> Iterator[tuple[BinaryIO, Path]]:
     """Yield (open temp file, its path) in `folder`, the folder of the final target, so
     the rename stays on one file system. The caller renames it into place inside the
-    block; if anything in the block fails, the temp file is removed."""
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    block; if anything in the block fails, the temp file is removed. The folder is
+    created if missing."""
+    try:
+        fd, name = _create_temp(folder)
+    except FileNotFoundError:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        fd, name = _create_temp(folder)
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -60,6 +64,20 @@ def temp_in(folder: Path) -> Iterator[tuple[BinaryIO, Path]]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _create_temp(folder: Path | str) -> tuple[int, str]:
+    """A new private file with a random name (tempfile.mkstemp's contract, for less)."""
+    for _ in range(100):
+        name = os.path.join(folder, TEMP_PREFIX + os.urandom(6).hex())
+        try:
+            return os.open(name, _TEMP_FLAGS, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
+_TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
@@ -74,10 +92,18 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
         raise os_error(exc, path, "write") from None
 
 
-def copy_hashing(src: BinaryIO, dst: BinaryIO) -> tuple[str, int]:
+def copy_hashing(src: BinaryIO, dst: BinaryIO | None) -> tuple[str, int]:
     """Copy a stream in fixed chunks, hashing on the way: one read of the source gives
-    both the stored bytes and the proof of what they are. Returns (checksum, length)."""
+    both the stored bytes and the proof of what they are. Returns (checksum, length).
+    With `dst` None, only hashes. A small regular file is read in one go: the chunk
+    buffer alone would cost more than the file."""
     h = hashlib.sha256()
+    if small_regular_file(src):
+        data = src.read()
+        h.update(data)
+        if dst is not None:
+            dst.write(data)
+        return h.hexdigest(), len(data)
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     total = 0
@@ -86,6 +112,16 @@ def copy_hashing(src: BinaryIO, dst: BinaryIO) -> tuple[str, int]:
         if not n:
             break
         h.update(view[:n])
-        dst.write(view[:n])
+        if dst is not None:
+            dst.write(view[:n])
         total += n
     return h.hexdigest(), total
+
+
+def small_regular_file(stream: BinaryIO) -> bool:
+    """Whether the stream is a regular file below one chunk: cheaper read in one go."""
+    try:
+        st = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False  # not a file (a network stream, say)
+    return stat.S_ISREG(st.st_mode) and st.st_size < CHUNK

@@ -14,7 +14,7 @@ import errno
 import logging
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,6 +26,7 @@ from seamlessflow.storage.atomic import (
     atomic_write_bytes,
     copy_hashing,
     os_error,
+    small_regular_file,
     temp_in,
 )
 
@@ -40,6 +41,8 @@ class LocalBufferStore:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._prefix = str(self.root) + os.sep  # paths as strings: no pathlib per buffer
+        self._marked = False  # the marker was seen: no need to look again
 
     def __repr__(self) -> str:
         return f"LocalBufferStore({str(self.root)!r})"
@@ -51,22 +54,25 @@ class LocalBufferStore:
         return hash(self.root)
 
     def path_of(self, checksum: str) -> Path:
+        return Path(self._file(checksum))
+
+    def _file(self, checksum: str) -> str:
         if not is_checksum(checksum):
             raise StoreError(f"not a checksum: {checksum!r}")
-        return self.root / checksum[:2] / checksum
+        return f"{self._prefix}{checksum[:2]}{os.sep}{checksum}"
 
     # ---- queries -------------------------------------------------------------
 
     def has(self, checksums: Iterable[str]) -> list[bool]:
         """Presence only: re-hashing here would make every cache lookup read every
         buffer. Corruption is caught when the bytes are read (`get`, `write_to`)."""
-        return [self.path_of(cs).is_file() for cs in checksums]
+        return [os.path.isfile(self._file(cs)) for cs in checksums]
 
     def lengths(self, checksums: Iterable[str]) -> list[int]:
         result = []
         for cs in checksums:
             try:
-                result.append(self.path_of(cs).stat().st_size)
+                result.append(os.stat(self._file(cs)).st_size)
             except FileNotFoundError:
                 result.append(0)
         return result
@@ -74,9 +80,10 @@ class LocalBufferStore:
     # ---- reads ---------------------------------------------------------------
 
     def get(self, checksum: str) -> bytes | None:
-        path = self.path_of(checksum)
+        path = self._file(checksum)
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as f:
+                data = f.read()
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -103,12 +110,13 @@ class LocalBufferStore:
 
     def open(self, checksum: str) -> BinaryIO | None:
         """Unverified stream (see the module docstring)."""
+        path = self._file(checksum)
         try:
-            return open(self.path_of(checksum), "rb")
+            return open(path, "rb")
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise os_error(exc, self.path_of(checksum), "read buffer") from None
+            raise os_error(exc, path, "read buffer") from None
 
     def write_to(self, checksum: str, dest: Path) -> bool:
         """Always a copy, never a link: steps may run as root, which ignores the
@@ -133,11 +141,34 @@ class LocalBufferStore:
             raise os_error(exc, dest, "write") from None
         return True
 
+    def write_new(self, checksum: str, dest: Path) -> bool:
+        """`write_to` for a path nobody else looks at yet (a fresh workspace): written in
+        place, without a temporary file and a rename; a corrupt buffer leaves no file.
+        Where something is already there, it is replaced as `write_to` would."""
+        src = self.open(checksum)
+        if src is None:
+            return False
+        try:
+            with src:
+                try:
+                    out = open(dest, "xb")
+                except FileExistsError:
+                    return self.write_to(checksum, dest)
+                with out:
+                    got, _ = copy_hashing(src, out)
+            if got != checksum:
+                os.unlink(dest)
+                self._drop_corrupt(checksum)
+                return False
+        except OSError as exc:
+            raise os_error(exc, dest, "write") from None
+        return True
+
     # ---- writes --------------------------------------------------------------
 
     def put(self, data: bytes) -> str:
         checksum = checksum_bytes(data)
-        target = self.path_of(checksum)
+        target = self._file(checksum)
         if not self._present(target, len(data)):
             self._ensure_marker()
             try:
@@ -176,34 +207,43 @@ class LocalBufferStore:
     # ---- internals -----------------------------------------------------------
 
     def _copy_file(self, path: Path) -> str:
-        self._ensure_marker()
+        """A small file is read whole and stored as `put` stores bytes (its temporary file
+        beside its final name); a big one streams through a temporary file in the root,
+        since its name is known only once it has been read."""
         try:
-            with open(path, "rb") as src, temp_in(self.root) as (out, tmp):
-                checksum, length = copy_hashing(src, out)
-                target = self.path_of(checksum)
-                if not self._present(target, length):
-                    out.flush()
-                    os.fchmod(out.fileno(), READ_ONLY)
-                    target.parent.mkdir(exist_ok=True)
-                    os.replace(tmp, target)
-                else:
-                    tmp.unlink()
+            with open(path, "rb") as src:
+                if not small_regular_file(src):
+                    return self._stream_in(src)
+                data = src.read()
         except OSError as exc:
             raise os_error(exc, path, "store") from None
+        return self.put(data)
+
+    def _stream_in(self, src: BinaryIO) -> str:
+        self._ensure_marker()
+        with temp_in(self.root) as (out, tmp):
+            checksum, length = copy_hashing(src, out)
+            target = self.path_of(checksum)
+            if not self._present(target, length):
+                out.flush()
+                os.fchmod(out.fileno(), READ_ONLY)
+                _into_prefix_folder(os.replace, tmp, target)
+            else:
+                tmp.unlink()
         return checksum
 
     def _link_file(self, path: Path) -> str:
         try:
-            before = os.stat(path)
-            checksum = checksum_file(path)
+            with open(path, "rb") as f:
+                before = os.fstat(f.fileno())
+                checksum, _ = copy_hashing(f, None)
             target = self.path_of(checksum)
             if self._present(target, before.st_size):
                 return checksum
             self._ensure_marker()
-            target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.parent / f"{TEMP_PREFIX}link-{os.urandom(8).hex()}"
             try:
-                os.link(path, tmp)
+                _into_prefix_folder(os.link, path, tmp)
             except OSError as exc:
                 if exc.errno in (errno.EXDEV, errno.EPERM):  # another file system, or no links
                     log.warning("warning: cannot hard-link %s into the store (%s); copying",
@@ -217,22 +257,25 @@ class LocalBufferStore:
                     raise StoreError(f"{path} changed while it was being stored")
                 os.chmod(tmp, READ_ONLY)
                 os.replace(tmp, target)
-            finally:
+            except BaseException:
                 tmp.unlink(missing_ok=True)
+                raise
         except OSError as exc:
             raise os_error(exc, path, "store") from None
         return checksum
 
     @staticmethod
-    def _present(target: Path, length: int) -> bool:
+    def _present(target: str | Path, length: int) -> bool:
         """An existing buffer of the right length is kept: rewriting identical bytes
         costs I/O, and a damaged one is caught and dropped by the verified reads."""
         try:
-            return target.stat().st_size == length
+            return os.stat(target).st_size == length
         except FileNotFoundError:
             return False
 
     def _ensure_marker(self) -> None:
+        if self._marked:
+            return
         marker = self.root / MARKER
         if not marker.exists():
             try:
@@ -240,6 +283,7 @@ class LocalBufferStore:
             except OSError as exc:
                 raise os_error(exc, self.root, "create buffer store") from None
             atomic_write_bytes(marker, b"1\n")
+        self._marked = True
 
     def _drop_corrupt(self, checksum: str) -> None:
         path = self.path_of(checksum)
@@ -252,6 +296,18 @@ class LocalBufferStore:
             pass
         except OSError as exc:
             log.warning("warning: cannot remove corrupt buffer %s: %s", path, exc.strerror)
+
+
+def _into_prefix_folder(move: Callable[[Path, Path], None], src: Path, dst: Path) -> None:
+    """`move(src, dst)` (a hard link or a rename) into a prefix folder, creating the
+    folder the first time."""
+    try:
+        move(src, dst)
+    except FileNotFoundError:
+        if not os.path.exists(src):
+            raise
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        move(src, dst)
 
 
 class _Corrupt(Exception):

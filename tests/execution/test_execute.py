@@ -143,3 +143,25 @@ def test_background_job_left_running_is_killed_when_the_command_ends(make_job, s
     outcome = execute_job(job, store)
     assert outcome.ok, outcome
     assert wait_gone(int(pid_file.read_text()), within=1.0)
+
+
+def test_bash_errors_name_the_script_and_line(make_job, store):
+    outcome = execute_job(make_job("true\nno_such_command_here", captures=["out"]), store)
+    assert (outcome.ok, outcome.exit_code) == (False, 127)
+    assert "command.sh: line 2: no_such_command_here: command not found" in outcome.stderr_tail
+
+
+def test_a_script_too_long_for_one_argument_runs_from_a_file(make_job, store):
+    code = "# " + "x" * 200_000 + "\necho long > out"
+    outcome = execute_job(make_job(code, captures=["out"]), store)
+    assert outcome.ok, outcome
+    assert store.get(outcome.result["out"]) == b"long\n"
+
+
+def test_a_command_that_cannot_start_is_a_clear_failure(make_job, store, tmp_path):
+    outcome = execute_job(make_job("true", params={"PATH": str(tmp_path / "nowhere")},
+                                   captures=["out"]), store)
+    assert not outcome.ok
+    assert outcome.exit_code is None
+    assert outcome.error.startswith("could not start the command:")
+    assert list((tmp_path / "work").iterdir()) == []

@@ -102,6 +102,29 @@ def test_cancelling_a_running_job_kills_its_command(make_job, store, tmp_path, k
     assert list((tmp_path / "work").iterdir()) == []
 
 
+def test_process_runner_handles_small_and_big_file_work_alike(make_job, store, tmp_path):
+    """A few small files are handled on the event loop, many or big ones in threads:
+    the outcome is the same either way."""
+    many = {f"in/{i}.txt": f"{i}\n".encode() for i in range(40)}
+    jobs = [
+        make_job("cat in/*.txt | sort -n > all.txt", inputs=dict(list(many.items())[:3]),
+                 captures=["all.txt"], name="few"),
+        make_job("cat in/*.txt | sort -n > all.txt", inputs=many, captures=["all.txt"],
+                 name="many"),
+        make_job("head -c 3000000 /dev/zero > big.bin; echo done", captures=["big.bin"],
+                 stdout=True, name="big"),
+    ]
+    outcomes = asyncio.run(run_all("process", store, jobs))
+    assert all(o.ok for o in outcomes), outcomes
+    expected_few = b"".join(many[f"in/{i}.txt"] for i in (0, 1, 2))
+    assert store.get(outcomes[0].result["all.txt"]) == expected_few
+    expected_many = b"".join(f"{i}\n".encode() for i in range(40))
+    assert store.get(outcomes[1].result["all.txt"]) == expected_many
+    assert store.get(outcomes[2].result["big.bin"]) == bytes(3_000_000)
+    assert store.get(outcomes[2].result["<stdout>"]) == b"done\n"
+    assert list((tmp_path / "work").iterdir()) == []
+
+
 def test_process_runner_runs_jobs_concurrently(make_job, store):
     jobs = [make_job("sleep 1; echo $i > out", params={"i": i}, captures=["out"]) for i in (1, 2)]
 

@@ -74,13 +74,17 @@ def test_workspace_is_removed_after_success_and_failure(make_job, store, tmp_pat
 
 
 def test_failed_workspace_is_kept_on_request(make_job, store):
-    job = make_job("echo partial > half.txt; exit 1", inputs={"in.txt": b"data"},
-                   captures=["out"], keep_workspace=True)
+    code = "echo partial > half.txt; echo oops >&2; exit 1"
+    job = make_job(code, inputs={"in.txt": b"data"}, captures=["out"], keep_workspace=True)
     outcome = execute_job(job, store)
     assert not outcome.ok
     kept = Path(outcome.workspace)
+    assert sorted(p.name for p in kept.iterdir()) == ["half.txt", "in.txt"]
     assert (kept / "in.txt").read_bytes() == b"data"
     assert (kept / "half.txt").read_text() == "partial\n"
+    # the script and stderr sit beside the kept workspace, for debugging
+    assert (kept.parent / "command.sh").read_text() == code
+    assert (kept.parent / "stderr").read_text() == "oops\n"
 
 
 def test_missing_input_buffer_is_a_clear_failure(make_job, store, tmp_path):

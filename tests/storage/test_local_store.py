@@ -72,6 +72,29 @@ def test_corrupt_buffer_is_never_served_and_is_dropped(store, tmp_path, caplog, 
     assert store.verify(cs) is False
 
 
+def test_write_new_copies_in_place_and_leaves_nothing_of_a_corrupt_buffer(store, tmp_path,
+                                                                        corrupt):
+    small, big = b"small input", os.urandom(3 * (1 << 20))
+    for data in (small, big):
+        cs = store.put(data)
+        dest = tmp_path / f"new-{len(data)}"
+        assert store.write_new(cs, dest)
+        assert dest.read_bytes() == data
+        assert dest.stat().st_ino != store.path_of(cs).stat().st_ino
+        assert dest.stat().st_mode & stat.S_IWUSR  # the command's own, writable copy
+    existing = tmp_path / "existing"
+    existing.write_bytes(b"old")
+    assert store.write_new(store.put(small), existing)
+    assert existing.read_bytes() == small
+    cs = store.put(b"precious")
+    corrupt(store.path_of(cs), b"PRECIOUS")
+    assert store.write_new(cs, tmp_path / "never") is False
+    assert not (tmp_path / "never").exists()
+    assert store.has([cs]) == [False]
+    assert store.write_new(sha(b"never stored"), tmp_path / "absent") is False
+    assert not list(tmp_path.glob(".seamlessflow-tmp*"))
+
+
 def test_missing_buffer(store, tmp_path):
     cs = sha(b"never stored")
     assert store.get(cs) is None and store.open(cs) is None
