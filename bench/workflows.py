@@ -64,7 +64,7 @@ step count for i in ids:
 step join:
     inputs: counts/{{i}}.txt for i in ids
     params: ids
-    shell: "for i in $ids; do cat counts/$i.txt; done > total.txt"
+    shell: "cat $(printf 'counts/%s.txt ' $ids) > total.txt"
     captures: total.txt
 """
 
