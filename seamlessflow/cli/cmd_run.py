@@ -7,7 +7,6 @@ project path that some step captures; no target means every step.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -57,12 +56,16 @@ def run(args: argparse.Namespace) -> int:
     dag = load_dag(find_seamlessfile(args.seamlessfile), args.config,
                    keep_plan=not args.dry_run)
     session = RunSession(dag, args)
-    try:
-        summary = asyncio.run(session.execute())
-    except KeyboardInterrupt:
-        print("interrupted: running steps were stopped, nothing was recorded for them",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED
+    summary = session.execute_without_loop()
+    if summary is None:  # something must execute: only now is asyncio imported
+        import asyncio
+
+        try:
+            summary = asyncio.run(session.execute())
+        except KeyboardInterrupt:
+            print("interrupted: running steps were stopped, nothing was recorded for them",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
     if args.report:
         from seamlessflow.cli.report import write_report
 

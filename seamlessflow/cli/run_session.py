@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seamlessflow.errors import UsageError, WorkflowError
 from seamlessflow.graph.dag import Dag
 from seamlessflow.runners.base import Runner
 from seamlessflow.scheduling.state import Reporter, Reporters, RunSummary
+
+if TYPE_CHECKING:
+    from seamlessflow.scheduling.scheduler import Scheduler
 
 STATE_DIR = ".seamlessflow"
 
@@ -42,6 +46,7 @@ class RunSession:
         self.stages = self.plan.stages
         self.extra_reporters = extra_reporters or []
         self._runners: dict[tuple[str, int], Runner] = {}
+        self._made: Scheduler | None = None
 
     def reporter(self) -> Reporter:
         from seamlessflow.cli.progress import LineReporter, LiveReporter
@@ -76,7 +81,31 @@ class RunSession:
                                              dask_entry, announce=self._announce)
         return self._runners[key]
 
+    def execute_without_loop(self) -> RunSummary | None:
+        """The run, when nothing in it has to execute (a no-op or a dry run); None
+        otherwise, and `execute` (in an event loop) carries on where this stopped."""
+        scheduler = self._scheduler()
+        try:
+            summary = scheduler.run_without_loop()
+        except BaseException:
+            self._save_state()
+            raise
+        if summary is not None:
+            self._save_state()
+        return summary
+
     async def execute(self) -> RunSummary:
+        scheduler = self._scheduler()
+        try:
+            return await scheduler.run()
+        finally:
+            for runner in self._runners.values():
+                await runner.close()
+            self._save_state()
+
+    def _scheduler(self) -> Scheduler:
+        if self._made is not None:
+            return self._made
         from seamlessflow.scheduling.inputs import ProjectInputs
         from seamlessflow.scheduling.outputs import OutputWriter
         from seamlessflow.scheduling.scheduler import RunOptions, Scheduler
@@ -86,12 +115,12 @@ class RunSession:
         state_dir = self.root / STATE_DIR
         self.store = open_default_store(self.plan.cluster)
         db = open_default_database(self.plan.cluster)
-        statcache = StatCache.load(state_dir)
+        self._statcache = StatCache.load(state_dir)
         reporter = self.reporter()
-        inputs = ProjectInputs(self.root, statcache, self.store, reporter.on_warning,
+        inputs = ProjectInputs(self.root, self._statcache, self.store, reporter.on_warning,
                                self.listing)
-        outputs = OutputWriter(self.root, state_dir, self.store, statcache, reporter.on_warning,
-                               no_download=self.args.no_download)
+        outputs = OutputWriter(self.root, state_dir, self.store, self._statcache,
+                               reporter.on_warning, no_download=self.args.no_download)
         options = RunOptions(
             jobs=self.args.jobs,
             keep_going=self.args.keep_going,
@@ -100,15 +129,13 @@ class RunSession:
             keep_workspace=self.args.keep_workspace,
             log_dir=state_dir / "logs",
         )
-        scheduler = Scheduler(self.dag, self.selected, self.stages, self.runner_for, self.store,
-                              db, inputs, outputs, reporter, options)
-        try:
-            return await scheduler.run()
-        finally:
-            for runner in self._runners.values():
-                await runner.close()
-            if not self.args.dry_run:  # a dry run writes nothing but the report
-                statcache.save()
+        self._made = Scheduler(self.dag, self.selected, self.stages, self.runner_for,
+                               self.store, db, inputs, outputs, reporter, options)
+        return self._made
+
+    def _save_state(self) -> None:
+        if not self.args.dry_run:  # a dry run writes nothing but the report
+            self._statcache.save()
 
 
 def _force_set(dag: Dag, names: list[str]) -> set[str]:

@@ -8,16 +8,15 @@ so a fully cached run costs one request per level of the DAG, not one per instan
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seamlessflow.errors import ExecutionError, SeamlessflowError
 from seamlessflow.execution.job import Job, JobOutcome
-from seamlessflow.execution.offload import file_sizes, in_process, small, to_completion
 from seamlessflow.graph.dag import Dag, ProjectSource, StepSource
 from seamlessflow.graph.model import Instance
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
@@ -30,7 +29,6 @@ from seamlessflow.runners.base import Runner
 from seamlessflow.scheduling.fingertip import fingertip
 from seamlessflow.scheduling.inputs import ProjectInputs
 from seamlessflow.scheduling.outputs import MissingBytes, OutputWriter
-from seamlessflow.scheduling.slots import Slots
 from seamlessflow.scheduling.state import (
     CACHED,
     FAILED,
@@ -44,6 +42,11 @@ from seamlessflow.scheduling.state import (
     RunSummary,
 )
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
+
+if TYPE_CHECKING:  # imported when something executes: see run_without_loop
+    import asyncio
+
+    from seamlessflow.scheduling.slots import Slots
 
 
 @dataclass
@@ -98,16 +101,29 @@ class Scheduler:
         self._results: dict[str, dict[str, str]] = {}  # instance -> result mapping
         self._inflight: dict[str, asyncio.Task] = {}  # transformation -> task running it
         self._first_of: dict[str, str] = {}  # transformation -> first instance that ran it
-        self._slots = Slots(max(options.jobs, 1))
+        self._slots: Slots | None = None  # made by `run`: only executing needs them
+        self._ready = [n for n in selected if not self._waiting_on[n]]  # to resolve next
+        self._to_start: list[tuple[str, _Prepared]] = []  # resolved, must execute
+        self._started = time.perf_counter()
         self._stop = False  # a failure without --keep-going: dispatch nothing new
         self._scratch_buffers: list[str] = []
         self._code_checksums: dict[str, str] = {}
 
     # ---------------------------------------------------------------- the loop
 
+    def run_without_loop(self) -> RunSummary | None:
+        """The whole run when nothing has to execute (everything cached, or a dry run),
+        without an event loop: then not even asyncio is imported, which was a fifth of a
+        no-op run. None when something must execute: `run` goes on from there."""
+        self._advance()
+        return None if self._to_start else self._conclude(interrupted=False)
+
     async def run(self) -> RunSummary:
-        start = time.perf_counter()
-        ready = [n for n in self.selected if not self._waiting_on[n]]
+        import asyncio
+
+        from seamlessflow.scheduling.slots import Slots
+
+        self._slots = Slots(max(self.options.jobs, 1))
         running: set[asyncio.Task] = set()
         # Finished tasks arrive here one by one; asyncio.wait(running) would instead
         # register a callback on every running task for every completion: quadratic in
@@ -115,21 +131,20 @@ class Scheduler:
         finished: asyncio.Queue[asyncio.Task] = asyncio.Queue()
         interrupted = False
         try:
-            while ready or running:
-                if ready and not self._stop:
-                    batch, ready = ready, []
-                    for task in self._resolve(batch, ready):
-                        running.add(task)
-                        task.add_done_callback(finished.put_nowait)
-                    continue
-                ready = []
+            while True:
+                self._advance()
+                for name, prep in self._to_start:
+                    task = asyncio.create_task(self._execute(name, prep))
+                    running.add(task)
+                    task.add_done_callback(finished.put_nowait)
+                self._to_start = []
                 if not running:
                     break
                 task = await finished.get()
                 running.discard(task)
                 name, ok = task.result()
                 if ok:
-                    ready.extend(self._release(name))
+                    self._ready.extend(self._release(name))
                 else:
                     self._skip_downstream(name)
                     if not self.options.keep_going:
@@ -141,15 +156,28 @@ class Scheduler:
             await asyncio.gather(*running, return_exceptions=True)
             raise
         finally:
-            self._finish_untouched()
-            self._discard_scratch()
-            self.outputs.save()
-            summary = self._summary(time.perf_counter() - start, interrupted)
-            self.reporter.on_finish(summary)
+            summary = self._conclude(interrupted)
         return summary
 
-    def _resolve(self, batch: list[str], ready: list[str]) -> list[asyncio.Task]:
-        """Compute identities of `batch`, look them up at once, and start what must run."""
+    def _advance(self) -> None:
+        """Resolve ready instances batch by batch: a cached one releases its downstream
+        at once, so this goes on until what is left must execute (`_to_start`) or waits
+        for something that must. After a failure without -k nothing new is resolved."""
+        while self._ready and not self._stop:
+            batch, self._ready = self._ready, []
+            self._to_start.extend(self._resolve(batch))
+
+    def _conclude(self, interrupted: bool) -> RunSummary:
+        self._finish_untouched()
+        self._discard_scratch()
+        self.outputs.save()
+        summary = self._summary(time.perf_counter() - self._started, interrupted)
+        self.reporter.on_finish(summary)
+        return summary
+
+    def _resolve(self, batch: list[str]) -> list[tuple[str, _Prepared]]:
+        """Compute identities of `batch`, look them up at once, adopt what is cached
+        (releasing its downstream into `_ready`); give back what must execute."""
         prepared: dict[str, _Prepared] = {}
         for name in batch:
             try:
@@ -159,13 +187,13 @@ class Scheduler:
         forced = {n for n in prepared if n in self.options.force}
         lookup = [p.checksum for n, p in prepared.items() if n not in forced]
         known = self.db.get_results(lookup) if lookup else {}
-        tasks = []
+        to_start = []
         for name, prep in prepared.items():
             state = self.states[name]
             state.transformation = prep.checksum
             result_cs = None if name in forced else known.get(prep.checksum)
             if result_cs is not None and self._use_cached(name, prep, result_cs):
-                ready.extend(self._release(name))
+                self._ready.extend(self._release(name))
                 continue
             if result_cs is None:
                 state.reason = "forced with --force" if name in forced else "no cached result"
@@ -173,8 +201,8 @@ class Scheduler:
                 self._set(state, WILL_RUN)
                 self._mark_pending(name)
                 continue
-            tasks.append(asyncio.create_task(self._execute(name, prep)))
-        return tasks
+            to_start.append((name, prep))
+        return to_start
 
     def _use_cached(self, name: str, prep: _Prepared, result_cs: str) -> bool:
         """Adopt a recorded result; False when its bytes are gone and it must run again."""
@@ -260,6 +288,11 @@ class Scheduler:
     # ---------------------------------------------------------------- execution
 
     async def _execute(self, name: str, prep: _Prepared) -> tuple[str, bool]:
+        import asyncio
+
+        from seamlessflow.execution.offload import file_sizes, in_process, small, to_completion
+
+        assert self._slots is not None  # `run` made them
         state = self.states[name]
         inst = state.instance
         first = self._inflight.get(prep.checksum)

@@ -51,13 +51,13 @@ def _plans(project) -> list[Path]:
     return sorted((project.cache / "plans").glob("*.plan"))
 
 
-def test_an_unchanged_workflow_is_not_parsed_and_imports_nothing_heavy(project):
+def test_an_unchanged_workflow_is_not_parsed_and_runs_without_an_event_loop(project):
     _setup(project)
     project.run()
     probe = ("import sys\n"
              "from seamlessflow.cli.main import main\n"
              f"code = main(['-C', {str(project.root)!r}, '-q', 'run'])\n"
-             "heavy = ['lark', 'networkx', 'dask', 'distributed', 'aiohttp', 'yaml']\n"
+             "heavy = ['lark', 'networkx', 'dask', 'distributed', 'aiohttp', 'yaml', 'asyncio']\n"
              "print(code, [m for m in heavy if m in sys.modules])\n")
     env = {**os.environ, "SEAMLESSFLOW_CACHE": str(project.cache)}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
