@@ -31,26 +31,29 @@ def load(seamlessfile: Path, overrides: dict[str, Any] | None) -> Dag | None:
     """The cached plan for this Seamlessfile and these --config overrides, if still valid."""
     try:
         raw = _file(seamlessfile, overrides).read_bytes()
-        fmt, builder, sources, globs, data = marshal.loads(raw)
-    except (OSError, EOFError, ValueError, TypeError):
+    except OSError:
         return None
+    try:
+        return _valid_plan(raw, Path(seamlessfile).absolute().parent)
+    except (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None  # not a plan of this version: it is rebuilt and overwritten
+
+
+def _valid_plan(raw: bytes, root: Path) -> Dag | None:
+    fmt, builder, sources, globs, data = marshal.loads(raw)
     if fmt != FORMAT or builder != _builder_signature():
         return None
     for path, checksum in sources:
-        if _file_checksum(path) != checksum:
-            return None
+        if not isinstance(path, str) or _file_checksum(path) != checksum:
+            return None  # (open() takes an int for a file descriptor: never that)
     if globs:
         from seamlessflow.language.evaluate import glob_values
 
-        root = Path(seamlessfile).absolute().parent
         if any(glob_values(root, pattern) != values for pattern, values in globs):
             return None
     from seamlessflow.graph.serialize import dag_from_data
 
-    try:
-        return dag_from_data(data)
-    except (ValueError, TypeError, KeyError, IndexError):
-        return None
+    return dag_from_data(data)
 
 
 def save(seamlessfile: Path, overrides: dict[str, Any] | None, dag: Dag) -> None:

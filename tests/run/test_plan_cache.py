@@ -4,6 +4,7 @@ is seen, even when the edit keeps the file's size and mtime."""
 
 from __future__ import annotations
 
+import marshal
 import os
 import subprocess
 import sys
@@ -113,6 +114,9 @@ def test_a_damaged_plan_is_rebuilt_and_a_dry_run_keeps_none(project):
     assert _plans(project) == []
     project.run()
     (plan,) = _plans(project)
-    plan.write_bytes(b"\x00garbage")
-    assert set(project.run().statuses.values()) == {"cached"}
-    assert plan.read_bytes() != b"\x00garbage"
+    fmt, builder, sources, globs, data = marshal.loads(plan.read_bytes())
+    for damaged in (b"\x00garbage", marshal.dumps((fmt, builder, [(0, "x")], globs, data)),
+                    marshal.dumps((fmt, builder, sources, globs, (1, 2)))):
+        plan.write_bytes(damaged)
+        assert set(project.run().statuses.values()) == {"cached"}
+        assert plan.read_bytes() != damaged
