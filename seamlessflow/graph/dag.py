@@ -7,12 +7,12 @@ Produced by `seamlessflow.graph.link.link(workflow)`; consumed by scheduling,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from seamlessflow.graph.model import Workflow
 
 
-@dataclass(frozen=True)
-class StepSource:
+class StepSource(NamedTuple):  # a NamedTuple for speed: see graph/model.py
     """The input is (part of) a capture of an upstream instance."""
 
     instance: str  # upstream instance name
@@ -20,8 +20,7 @@ class StepSource:
     subpath: str = ""  # "" for the whole capture, else a path inside a captured directory
 
 
-@dataclass(frozen=True)
-class ProjectSource:
+class ProjectSource(NamedTuple):
     """The input is read from the project folder, or from `PATH.CHECKSUM` when the file is absent.
 
     Which of the two is decided at run time (it needs I/O), not by the graph layer.

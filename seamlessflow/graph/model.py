@@ -11,23 +11,25 @@ the item was written with a trailing `/`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from seamlessflow.errors import SourcePos
 
 Value = Any  # a YAML/JSON value: None, bool, int, float, str, list, dict
 
 
-@dataclass(frozen=True)
-class InputItem:
+# Items and sources are NamedTuples, not frozen dataclasses: a big sweep makes tens of
+# thousands of them, and a frozen dataclass took ten times as long to construct.
+
+
+class InputItem(NamedTuple):
     project_path: str
     workspace_path: str
     is_dir: bool
     pos: SourcePos
 
 
-@dataclass(frozen=True)
-class CaptureItem:
+class CaptureItem(NamedTuple):
     workspace_path: str
     project_path: str
     is_dir: bool

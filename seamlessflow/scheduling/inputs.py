@@ -45,10 +45,11 @@ class ProjectInputs:
             return known[0]
         listing = self.listing
         local = listing.full(path)
-        if listing.exists(path + FUTURE_SUFFIX):
+        st, (future, sidecar) = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
+        if future:
             self._wait_for_future(local)
             listing = ProjectListing(listing.root)  # the snapshot predates the file
-        st = listing.stat(path)
+            st, (_, sidecar) = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
         if is_dir and st is not None and stat.S_ISDIR(st.st_mode):
             cs = deep_checksum(deep_index(Path(local), hasher=self.statcache.checksum))
             is_local = True
@@ -56,7 +57,7 @@ class ProjectInputs:
             cs, is_local = self.statcache.checksum_stat(local, st), True
         else:
             cs, is_local = read_sidecar(sidecar_path(local)), False
-        if is_local and listing.exists(path + CHECKSUM_SUFFIX):
+        if is_local and sidecar:
             self._check_sidecar_agrees(Path(local + CHECKSUM_SUFFIX), cs)
         self._known[path] = (cs, is_local)
         return cs

@@ -48,11 +48,19 @@ class ProjectListing:
         except OSError:
             return None
 
-    def exists(self, path: str) -> bool:
-        entry = self._entry(path)
-        if isinstance(entry, _Unlisted):
-            return os.path.exists(self.full(path))
-        return entry is not None and self.stat(path) is not None
+    def probe(self, path: str, *suffixes: str) -> tuple[os.stat_result | None, list[bool]]:
+        """The stat of `path` and whether each of `path + suffix` exists: what an input's
+        checksum needs, in one look at the listing."""
+        folder, _, name = path.rpartition("/")
+        if folder not in self._worth_listing:
+            return self.stat(path), [os.path.exists(self.full(path + s)) for s in suffixes]
+        listing = self._listing(folder)
+        entry = listing.get(name)
+        try:
+            st = None if entry is None else entry.stat()
+        except OSError:
+            st = None
+        return st, [name + s in listing for s in suffixes]
 
     def is_file(self, path: str) -> bool:
         entry = self._entry(path)
@@ -70,10 +78,13 @@ class ProjectListing:
         folder, _, name = path.rpartition("/")
         if folder not in self._worth_listing:
             return UNLISTED
+        return self._listing(folder).get(name)
+
+    def _listing(self, folder: str) -> dict[str, os.DirEntry]:
         listing = self._listings.get(folder)
         if listing is None:
             listing = self._listings[folder] = _scan(self.full(folder) if folder else self.root)
-        return listing.get(name)
+        return listing
 
 
 def _scan(folder: str) -> dict[str, os.DirEntry]:
