@@ -44,7 +44,7 @@ class Expander:
     def __init__(self, evaluator: Evaluator):
         self.ev = evaluator
         self._reported: set[tuple[SourcePos, str]] = set()
-        self._constant_paths: dict[tuple[Template, SourcePos], str | None] = {}
+        self._constant_paths: dict[int, tuple[str, str | None]] = {}  # by id(template)
 
     def error(self, pos: SourcePos, message: str, hint_text: str | None = None) -> None:
         if (pos, message) not in self._reported:
@@ -146,11 +146,15 @@ class Expander:
         return first, second
 
     def _path(self, template: Template, env: dict[str, Any], pos: SourcePos) -> str | None:
-        if not template.names:  # the same for every instance: cleaned (and reported) once
-            key = (template, pos)
-            if key not in self._constant_paths:
-                self._constant_paths[key] = self._clean(template.parts[0], pos)
-            return self._constant_paths[key]
+        if not template.names:  # the same for every instance: cleaned once per template
+            cleaned = self._constant_paths.get(id(template))  # templates outlive expansion
+            if cleaned is None:
+                cleaned = self._constant_paths[id(template)] = clean_path(template.parts[0])
+            path, problem = cleaned
+            if problem:
+                self.error(pos, problem)  # reported once per position
+                return None
+            return path
         try:
             text = template.render(env)
         except KeyError:

@@ -26,15 +26,24 @@ class Template:
         """`env` must hold every name (checked by `missing`); a list value is refused."""
         if not self.names:
             return self.parts[0]
+        if len(self.names) == 1:  # the usual `data/{sample}.txt`, without the loop
+            value = env[self.names[0]]
+            if isinstance(value, (list, dict)):
+                raise _not_single(self.names[0])
+            return self.parts[0] + plain_text(value) + self.parts[2]
         out = [self.parts[0]]
         for index, name in enumerate(self.names):
             value = env[name]
             if isinstance(value, (list, dict)):
-                raise TemplateError(f"'{name}' is a list, not a single value; "
-                                    f"sweep over it with `for x in {name}` and write {{x}}")
+                raise _not_single(name)
             out.append(plain_text(value))
             out.append(self.parts[2 * index + 2])
         return "".join(out)
+
+
+def _not_single(name: str) -> TemplateError:
+    return TemplateError(f"'{name}' is a list, not a single value; "
+                         f"sweep over it with `for x in {name}` and write {{x}}")
 
 
 @lru_cache(maxsize=4096)
