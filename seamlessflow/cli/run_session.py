@@ -17,6 +17,7 @@ from seamlessflow.runners.base import Runner
 from seamlessflow.scheduling.state import Reporter, Reporters, RunSummary
 
 if TYPE_CHECKING:
+    from seamlessflow.cli.progress import LineReporter
     from seamlessflow.scheduling.scheduler import Scheduler
 
 STATE_DIR = ".seamlessflow"
@@ -47,6 +48,7 @@ class RunSession:
         self.extra_reporters = extra_reporters or []
         self._runners: dict[tuple[str, int], Runner] = {}
         self._made: Scheduler | None = None
+        self._lines: LineReporter | None = None  # the plain line log, when that is the display
 
     def reporter(self) -> Reporter:
         from seamlessflow.cli.progress import LineReporter, LiveReporter
@@ -54,7 +56,7 @@ class RunSession:
         if sys.stdout.isatty() and not self.args.quiet:
             main = LiveReporter(len(self.selected), dry_run=self.args.dry_run)
         else:
-            main = LineReporter(quiet=self.args.quiet, dry_run=self.args.dry_run)
+            main = self._lines = LineReporter(quiet=self.args.quiet, dry_run=self.args.dry_run)
         return Reporters([main, *self.extra_reporters])
 
     def _announce(self, message: str) -> None:
@@ -85,11 +87,17 @@ class RunSession:
         """The run, when nothing in it has to execute (a no-op or a dry run); None
         otherwise, and `execute` (in an event loop) carries on where this stopped."""
         scheduler = self._scheduler()
+        if self._lines is not None:
+            self._lines.flush_lines = False
         try:
             summary = scheduler.run_without_loop()
         except BaseException:
             self._save_state()
             raise
+        finally:
+            if self._lines is not None:
+                self._lines.flush_lines = True
+                self._lines.out.flush()
         if summary is not None:
             self._save_state()
         return summary
