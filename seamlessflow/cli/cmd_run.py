@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from seamlessflow.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from seamlessflow.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,21 +51,20 @@ def _positive_int(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from seamlessflow.cli.loading import find_seamlessfile, load_dag
-    from seamlessflow.cli.run_session import RunSession
+    from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
 
     dag = load_dag(find_seamlessfile(args.seamlessfile), args.config,
                    keep_plan=not args.dry_run)
     session = RunSession(dag, args)
     summary = session.execute_without_loop()
     if summary is None:  # something must execute: only now is asyncio imported
-        import asyncio
-
         try:
-            summary = asyncio.run(session.execute())
-        except KeyboardInterrupt:
-            print("interrupted: running steps were stopped, nothing was recorded for them",
-                  file=sys.stderr)
-            return EXIT_INTERRUPTED
+            summary = execute_in_loop(session)
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            print(f"{'terminated' if terminated else 'interrupted'}: running steps were "
+                  "stopped, nothing was recorded for them", file=sys.stderr)
+            return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     if args.report:
         from seamlessflow.cli.report import write_report
 

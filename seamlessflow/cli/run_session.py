@@ -146,6 +146,45 @@ class RunSession:
             self._statcache.save()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived while steps ran; they were stopped as for Ctrl-C."""
+
+
+def execute_in_loop(session: RunSession) -> RunSummary:
+    """`session.execute()` in a new event loop. Ctrl-C cancels it (asyncio.run's own
+    handler); so does SIGTERM, which batch systems, `timeout` and service managers send,
+    instead of ending seamlessflow at once and orphaning the running commands (each
+    leads its own process group). Either way running commands are killed and nothing is
+    recorded for them; SIGTERM then raises Terminated."""
+    import asyncio
+
+    received: list[bool] = []
+    try:
+        return asyncio.run(_cancelled_by_sigterm(session.execute(), received))
+    except asyncio.CancelledError:
+        if received:
+            raise Terminated from None
+        raise
+
+
+async def _cancelled_by_sigterm(work, received: list[bool]) -> RunSummary:
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def on_sigterm() -> None:
+        received.append(True)
+        task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        return await work
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
 def _force_set(dag: Dag, names: list[str]) -> set[str]:
     """`--force` takes step and instance names; it means every instance they name."""
     from seamlessflow.language.suggest import did_you_mean

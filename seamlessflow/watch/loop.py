@@ -8,11 +8,11 @@ during a run waits in the queue and makes exactly one follow-up run.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from pathlib import Path
 
-from seamlessflow.errors import EXIT_OK, SeamlessflowError, UsageError
+from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
+from seamlessflow.errors import EXIT_OK, EXIT_TERMINATED, SeamlessflowError, UsageError
 from seamlessflow.watch import fingerprint
 from seamlessflow.watch.debounce import Debouncer
 from seamlessflow.watch.display import Display
@@ -44,9 +44,9 @@ class WatchLoop:
             self._round(replan=True, first=True)
             while True:
                 self._next()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM while steps ran
             self.display.stopped(self.running)
-            return EXIT_OK
+            return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_OK
         finally:
             self.observers.close()
 
@@ -115,11 +115,9 @@ class WatchLoop:
         self.observers.observe(self.folders)
 
     def _run(self) -> None:
-        from seamlessflow.cli.run_session import RunSession
-
         session = RunSession(self.plan.dag, self.args)  # checks the inputs are there
         self.running = True  # left set by Ctrl-C, for the last words
-        summary = asyncio.run(session.execute())
+        summary = execute_in_loop(session)
         self.running = False
         if self.args.report:
             from seamlessflow.cli.report import write_report

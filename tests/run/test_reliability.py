@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 SLOW = '''
 step slow for i in range(0, 20):
     inputs: a.txt
@@ -66,7 +68,9 @@ def test_kill_9_mid_run_then_rerun_completes_without_redoing_recorded_steps(proj
     assert not [p for p in (project.root / "out").iterdir() if p.name.startswith(".")]
 
 
-def test_ctrl_c_stops_running_steps_exits_130_and_records_nothing_for_them(project):
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["ctrl-c", "sigterm"])
+def test_a_signal_stops_running_steps_and_records_nothing_for_them(project, signum, status):
     project.write("Seamlessfile", '''
 step hang:
     inputs: a.txt
@@ -79,13 +83,13 @@ step hang:
     while subprocess.run(["pgrep", "-x", "-f", "sleep 37"], capture_output=True).returncode:
         assert proc.poll() is None and time.monotonic() < deadline, "the step never started"
         time.sleep(0.1)
-    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, signum)
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         raise
-    assert proc.returncode == 130
+    assert proc.returncode == status
     leftover = subprocess.run(["pgrep", "-x", "-f", "sleep 37"], capture_output=True)
     assert leftover.stdout.strip() == b""
     project.write("Seamlessfile", project.read("Seamlessfile").replace("sleep 37; ", ""))
