@@ -56,6 +56,7 @@ class OutputWriter:
         self.warn = warn
         self.no_download = no_download
         self.record = load_outputs_record(state_dir)
+        self._written: list[tuple[str, bool]] = []  # project files written by this run
         self._changed = False
 
     def is_current(self, project_path: str, checksum: str, is_dir: bool) -> bool:
@@ -82,6 +83,7 @@ class OutputWriter:
                         raise MissingBytes(str(exc)) from None
                 elif not self.store.write_to(checksum, dest):
                     raise MissingBytes(f"the buffer store lacks {checksum}")
+                self._written.append((str(dest), is_dir))
         entry = {"checksum": checksum, "transformation": transformation, "instance": instance,
                  "is_dir": is_dir}
         if self.record.get(project_path) != entry:
@@ -111,6 +113,16 @@ class OutputWriter:
         return stored == checksum
 
     def save(self) -> None:
+        """At the end of a run. What this run wrote is read back into the stat cache
+        first: read a moment after it was written, its entry is trusted (not racy), so the
+        next run need not read it again (git updates its index after a checkout likewise).
+        Reading the file, not assuming what was written, keeps an edit made since."""
+        for dest, is_dir in self._written:
+            try:
+                self._local_checksum(dest, is_dir)
+            except OSError:
+                pass  # gone or unreadable: the next run looks again
+        self._written = []
         if not self._changed:
             return
         self.state_dir.mkdir(parents=True, exist_ok=True)

@@ -20,9 +20,13 @@ from seamlessflow.storage.atomic import atomic_write_bytes
 
 FILENAME = "statcache.json"
 FORMAT = 1
-# Coarse file systems (FAT: 2 s, some network mounts: 1 s) round mtimes; 2 s covers
-# them all, and costs only a re-hash of files written in the last two seconds.
+# Coarse file systems (FAT: 2 s, some network mounts: 1 s) round mtimes to whole
+# seconds; 2 s covers them all. An mtime with a fraction of a second comes from a file
+# system that keeps fine timestamps, taken from a clock that ticks every 1-10 ms on
+# Linux: 100 ms covers that tick with a wide margin, so that a file is trusted a moment
+# after it was written instead of two seconds later.
 GRANULARITY_NS = 2_000_000_000
+FINE_GRANULARITY_NS = 100_000_000
 
 # entry: [size, mtime_ns, inode, ctime_ns, checksum, recorded_ns]
 Entry = list
@@ -88,5 +92,6 @@ def _trusted(entry: Entry, sig: tuple[int, int, int, int]) -> bool:
         return False
     if (size, mtime_ns, inode, ctime_ns) != sig or not isinstance(checksum, str):
         return False
-    racy = mtime_ns >= recorded_ns - GRANULARITY_NS
+    fine = mtime_ns % 1_000_000_000 != 0  # a whole-second mtime may have been rounded
+    racy = mtime_ns >= recorded_ns - (FINE_GRANULARITY_NS if fine else GRANULARITY_NS)
     return not racy and is_checksum(checksum)

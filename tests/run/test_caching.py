@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -41,6 +42,10 @@ def test_first_run_runs_everything_then_nothing(project):
     assert project.read("n.txt") == "2\n"
     assert project.read("loud.txt") == "APPLE!\nPEAR!\n"
     assert "3 instances: 3 ran, 0 cached, 0 failed" in first.proc.stdout
+    # the outputs were read back at the end of the run: the next one need not read them
+    entries = json.loads((project.root / ".seamlessflow" / "statcache.json").read_text())
+    assert {str(project.root / p) for p in ("sorted.txt", "n.txt", "loud.txt")} <= \
+        set(entries["entries"])
 
     second = project.run()
     assert second.statuses == {"norm": "cached", "count": "cached", "shout": "cached"}

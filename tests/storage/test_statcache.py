@@ -76,6 +76,25 @@ def test_racy_entry_is_verified_by_hashing_again(tmp_path):
     assert len(hasher.calls) == 2
 
 
+def _hashes_for_two_lookups(path: Path, mtime_ns: int) -> int:
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    hasher = CountingHasher()
+    cache = StatCache(None, hasher=hasher)
+    cache.checksum(path)
+    cache.checksum(path)
+    return len(hasher.calls)
+
+
+def test_a_fine_timestamp_is_trusted_a_moment_later_a_whole_second_one_is_not(tmp_path):
+    f = tmp_path / "f.txt"
+    f.write_bytes(b"written a moment ago")
+    now = time.time_ns()
+    assert _hashes_for_two_lookups(f, now - 500_000_123) == 1  # 0.5 s, nanosecond mtime
+    # a whole-second mtime may come from a file system that rounds (FAT: 2 s)
+    assert _hashes_for_two_lookups(f, (now // 1_000_000_000 - 1) * 1_000_000_000) == 2
+    assert _hashes_for_two_lookups(f, now - 50_000_000) == 2  # within the clock's tick
+
+
 def test_touch_changes_nothing_in_the_checksum(tmp_path):
     f = old_file(tmp_path / "in.txt", b"same")
     cache = StatCache.load(tmp_path / "state", hasher=CountingHasher())
