@@ -57,16 +57,15 @@ def _valid_plan(raw: bytes, root: Path) -> Dag | None:
 
 
 def save(seamlessfile: Path, overrides: dict[str, Any] | None, dag: Dag) -> None:
-    """Keep the plan, with the checksums it was built from (read now: a file edited
-    since parsing then makes the plan stale, never wrongly valid)."""
+    """Keep the plan, with the checksums of the bytes it was parsed from and the values
+    its globs gave, as the language layer recorded them while reading (a file edited
+    since then makes the plan stale, never wrongly valid)."""
     from seamlessflow.graph.serialize import dag_to_data
-    from seamlessflow.language.evaluate import glob_values
     from seamlessflow.storage.atomic import atomic_write_bytes
 
     wf = dag.workflow
-    sources = [(path, _file_checksum(path)) for path in wf.source_files]
-    root = Path(wf.root)
-    globs = [(pattern, glob_values(root, pattern)) for pattern in wf.glob_patterns]
+    sources = list(wf.source_files.items())
+    globs = list(wf.globs.items())
     try:
         payload = marshal.dumps((FORMAT, _builder_signature(), sources, globs, dag_to_data(dag)))
         file = _file(seamlessfile, overrides)
@@ -84,9 +83,10 @@ def _file(seamlessfile: Path, overrides: dict[str, Any] | None) -> Path:
 
 
 def _file_checksum(path: str) -> str | None:
+    from seamlessflow.identity.checksum import checksum_file
+
     try:
-        with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
+        return checksum_file(path)
     except OSError:
         return None
 

@@ -85,8 +85,10 @@ class Workflow:
     project: str | None = None
     default_stage: StageSettings = field(default_factory=StageSettings)
     stages: dict[str, StageSettings] = field(default_factory=dict)  # named stages
-    # Every file whose content shaped this workflow: the Seamlessfile, its includes and
-    # config files. Watch mode watches them; the plan cache is keyed on their checksums.
-    source_files: list[str] = field(default_factory=list)
-    # Files matched by glob() patterns: the plan cache must also notice when these change.
-    glob_patterns: list[str] = field(default_factory=list)
+    # Every file whose content shaped this workflow (the Seamlessfile, its includes and
+    # config file), with the checksum of the bytes that were read. Watch mode watches
+    # them; the plan cache is valid while they keep these checksums.
+    source_files: dict[str, str] = field(default_factory=dict)
+    # Each glob() pattern and the values it gave when this workflow was expanded: the
+    # plan cache compares them with what the pattern gives now.
+    globs: dict[str, list[str]] = field(default_factory=dict)

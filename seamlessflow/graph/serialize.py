@@ -41,7 +41,7 @@ def dag_to_data(dag: Dag) -> tuple:
                 for s in dag.sources[name]] for name in wf.instances]
     stages = {name: _stage_data(st, positions) for name, st in wf.stages.items()}
     workflow = (wf.root, wf.seamlessfile, wf.project, _stage_data(wf.default_stage, positions),
-                stages, list(wf.source_files), list(wf.glob_patterns))
+                stages, wf.source_files, wf.globs)
     return (FORMAT, positions.table, workflow, instances, sources, dag.upstream, dag.downstream,
             dag.order)
 
@@ -52,13 +52,13 @@ def dag_from_data(data: tuple) -> Dag:
     if fmt != FORMAT:
         raise ValueError(f"plan format {fmt!r}, expected {FORMAT}")
     positions = [SourcePos(*entry) for entry in table]
-    root, seamlessfile, project, default_stage, stages, source_files, glob_patterns = workflow
+    root, seamlessfile, project, default_stage, stages, source_files, globs = workflow
     made = [_instance_from(entry, positions) for entry in instances]
     wf = Workflow(
         root=root, seamlessfile=seamlessfile, instances={inst.name: inst for inst in made},
         project=project, default_stage=_stage_from(default_stage, positions),
         stages={name: _stage_from(st, positions) for name, st in stages.items()},
-        source_files=source_files, glob_patterns=glob_patterns,
+        source_files=source_files, globs=globs,
     )
     linked: dict[str, list[Source]] = {
         inst.name: [ProjectSource(s) if isinstance(s, str) else StepSource(*s) for s in entry]

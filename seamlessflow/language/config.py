@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from seamlessflow.errors import Diagnostic, SourcePos, UsageError
+from seamlessflow.language.source_text import read_source
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -53,30 +54,34 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def load_config_file(path: Path, pos: SourcePos) -> tuple[dict[str, Any] | None, Diagnostic | None]:
-    """The YAML mapping in `path`, or a diagnostic: at the `config:` line for a missing
-    file, at the YAML problem's own line and column for a malformed one."""
+def load_config_file(path: Path, pos: SourcePos
+                     ) -> tuple[dict[str, Any] | None, str | None, Diagnostic | None]:
+    """(the YAML mapping in `path`, the checksum of its bytes, None), or a diagnostic as
+    the last item: at the `config:` line for a missing file, at the YAML problem's own
+    line and column for a malformed one."""
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text, checksum = read_source(path)
     except FileNotFoundError:
-        return None, Diagnostic(pos, f"config file {path.name} not found",
-                                f"looked for {path}")
+        return None, None, Diagnostic(pos, f"config file {path.name} not found",
+                                      f"looked for {path}")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, Diagnostic(pos, f"cannot read config file {path}: {exc}")
+        return None, None, Diagnostic(pos, f"cannot read config file {path}: {exc}")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = pos if mark is None else SourcePos(str(path), mark.line + 1, mark.column + 1)
-        return None, Diagnostic(where, f"invalid YAML in {path.name}: {_first_line(exc)}")
+        return None, None, Diagnostic(where, f"invalid YAML in {path.name}: "
+                                             f"{_first_line(exc)}")
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return None, Diagnostic(pos, f"config file {path.name} must hold a YAML mapping "
-                                     f"(KEY: VALUE lines), not a {type(data).__name__}")
-    return data, None
+        return None, None, Diagnostic(pos, f"config file {path.name} must hold a YAML "
+                                           f"mapping (KEY: VALUE lines), not a "
+                                           f"{type(data).__name__}")
+    return data, checksum, None
 
 
 def _first_line(exc: Exception) -> str:

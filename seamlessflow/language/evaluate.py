@@ -67,7 +67,7 @@ class Evaluator:
         # None: the workflow has no config (no file, no --config); ERROR: its file failed
         self.config = config
         self.variables: dict[str, Any] = {}
-        self.glob_patterns: list[str] = []
+        self.globs: dict[str, list[str]] = {}  # pattern -> the values it gave
 
     def error(self, pos: SourcePos, message: str, hint_text: str | None = None) -> Any:
         self.diagnostics.error(pos, message, hint_text)
@@ -173,7 +173,7 @@ class Evaluator:
         except re.error as exc:  # a bracket expression like [z-a]
             return self.error(call.pos, f"glob pattern {pattern!r} has an invalid [...] "
                                         f"expression: {exc.msg}")
-        self.glob_patterns.append(pattern)
+        self.globs[pattern] = list(values)
         return values
 
 

@@ -21,6 +21,7 @@ from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
 from seamlessflow.language.expand import Expander
 from seamlessflow.language.fields import STAGE_FIELDS, FieldReader
 from seamlessflow.language.parser import KEYWORDS, parse
+from seamlessflow.language.source_text import read_source
 from seamlessflow.language.suggest import hint
 
 SETTINGS = ("project", "config", "include", *STAGE_FIELDS)
@@ -30,7 +31,7 @@ def load_workflow(seamlessfile: str | os.PathLike, config_overrides: dict[str, A
                   ) -> Workflow:
     path = Path(seamlessfile).absolute()
     diagnostics = DiagnosticCollector()
-    sources: list[str] = []
+    sources: dict[str, str] = {}  # path -> checksum of what was parsed
     statements = _read(path, diagnostics, sources, [], None)
     loader = _Loader(path, diagnostics, sources)
     workflow = loader.build(statements, config_overrides)
@@ -38,11 +39,11 @@ def load_workflow(seamlessfile: str | os.PathLike, config_overrides: dict[str, A
     return workflow
 
 
-def _read(path: Path, diagnostics: DiagnosticCollector, sources: list[str], stack: list[Path],
+def _read(path: Path, diagnostics: DiagnosticCollector, sources: dict[str, str], stack: list[Path],
           included_at: SourcePos | None) -> list[ast.Statement]:
     """The statements of `path` with its includes spliced in at their place."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text, checksum = read_source(path)
     except FileNotFoundError:
         if included_at is None:
             diagnostics.error(None, f"no Seamlessfile at {path}")
@@ -53,7 +54,7 @@ def _read(path: Path, diagnostics: DiagnosticCollector, sources: list[str], stac
     except (OSError, UnicodeDecodeError) as exc:
         diagnostics.error(included_at, f"cannot read {path}: {exc}")
         return []
-    sources.append(str(path))
+    sources[str(path)] = checksum
     try:
         module = parse(text, str(path))
     except WorkflowError as exc:
@@ -93,7 +94,7 @@ def _siblings(folder: Path) -> list[str]:
 
 
 class _Loader:
-    def __init__(self, path: Path, diagnostics: DiagnosticCollector, sources: list[str]):
+    def __init__(self, path: Path, diagnostics: DiagnosticCollector, sources: dict[str, str]):
         self.path = path
         self.root = path.parent
         self.diagnostics = diagnostics
@@ -112,7 +113,7 @@ class _Loader:
                                 stages)
         return Workflow(root=str(self.root), seamlessfile=str(self.path), instances=instances,
                         project=project, default_stage=default_stage, stages=stages,
-                        source_files=self.sources, glob_patterns=ev.glob_patterns)
+                        source_files=self.sources, globs=ev.globs)
 
     def _config(self, settings: list[ast.Setting], overrides: dict[str, Any] | None
                 ) -> dict[str, Any] | None:
@@ -128,11 +129,11 @@ class _Loader:
             scalar = FieldReader(Evaluator(self.diagnostics, self.root, None)).single(setting)
             if scalar is not None:
                 file = (Path(setting.pos.file).parent / scalar.text).absolute()
-                config, problem = load_config_file(file, scalar.pos)
+                config, checksum, problem = load_config_file(file, scalar.pos)
                 if problem is not None:
                     self.diagnostics.diagnostics.append(problem)
                     return ERROR
-                self.sources.append(str(file))
+                self.sources[str(file)] = checksum
         if overrides:
             config = merge(config or {}, overrides)
         return config

@@ -45,7 +45,7 @@ def load_plan(seamlessfile: Path, args: argparse.Namespace) -> Plan:
         root=os.path.abspath(workflow.root),
         sources=[os.path.abspath(s) for s in workflow.source_files],
         dag=dag,
-        glob_patterns=list(workflow.glob_patterns),
+        glob_patterns=list(workflow.globs),
         inputs=list(inputs),
         outputs=outputs,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -193,9 +194,22 @@ def test_include_joins_steps_and_lets_with_project_relative_paths(project):
     prepare = workflow.instances["prepare"]
     assert prepare.inputs[0].project_path == "data/x.txt"  # not lib/data/x.txt
     assert prepare.params == {"threshold": 0.5}
-    assert workflow.source_files == [str(project.root / "Seamlessfile"),
-                                     str(project.root / "lib/steps.seamless"),
-                                     str(project.root / "lib/more.seamless")]
+    assert list(workflow.source_files) == [str(project.root / "Seamlessfile"),
+                                           str(project.root / "lib/steps.seamless"),
+                                           str(project.root / "lib/more.seamless")]
+    # each with the checksum of the bytes that were parsed (what the plan cache compares)
+    for path, checksum in workflow.source_files.items():
+        assert checksum == hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_a_file_with_crlf_lines_is_parsed_and_its_bytes_checksummed(project):
+    project.write("Seamlessfile", 'step a:\r\n    shell: "true"\r\n    captures: a.txt\r\n')
+    workflow = project.load()
+    assert workflow.instances["a"].captures[0].project_path == "a.txt"
+    data = (project.root / "Seamlessfile").read_bytes()
+    assert b"\r\n" in data
+    assert workflow.source_files[str(project.root / "Seamlessfile")] == \
+        hashlib.sha256(data).hexdigest()
 
 
 def test_lets_are_global_whatever_their_place(project):

@@ -141,7 +141,7 @@ def test_let_with_glob(project):
         """)
     workflow = project.load()
     assert workflow.instances["s"].params == {"samples": ["alpha", "beta"]}
-    assert workflow.glob_patterns == ["data/{sample}.fastq"]
+    assert workflow.globs == {"data/{sample}.fastq": ["alpha", "beta"]}
 
 
 def test_top_level_stage_settings(project):
