@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -30,21 +30,25 @@ def checksum_bytes(data: bytes) -> str:
 
 
 def checksum_file(path: str | Path) -> str:
-    """Stream the file through SHA-256 in large chunks; memory does not grow with size.
-    A small file is read in one go: allocating the 1 MiB buffer cost more than hashing
-    the few bytes of a typical input."""
     with open(path, "rb", buffering=0) as f:
-        head = f.read(SMALL + 1)
-        h = hashlib.sha256(head)
-        if len(head) <= SMALL:
-            return h.hexdigest()
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            h.update(view[:n])
+        return checksum_stream(f)
+
+
+def checksum_stream(f: BinaryIO) -> str:
+    """Stream an open file through SHA-256 in large chunks; memory does not grow with
+    size. A small file is read in one go: allocating the 1 MiB buffer cost more than
+    hashing the few bytes of a typical input."""
+    head = f.read(SMALL + 1)
+    h = hashlib.sha256(head)
+    if len(head) <= SMALL:
+        return h.hexdigest()
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    while True:
+        n = f.readinto(buf)
+        if not n:
+            break
+        h.update(view[:n])
     return h.hexdigest()
 
 

@@ -92,17 +92,16 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
         raise os_error(exc, path, "write") from None
 
 
-def copy_hashing(src: BinaryIO, dst: BinaryIO | None) -> tuple[str, int]:
+def copy_hashing(src: BinaryIO, dst: BinaryIO) -> tuple[str, int]:
     """Copy a stream in fixed chunks, hashing on the way: one read of the source gives
     both the stored bytes and the proof of what they are. Returns (checksum, length).
-    With `dst` None, only hashes. A small regular file is read in one go: the chunk
-    buffer alone would cost more than the file."""
+    A small regular file is read in one go: the chunk buffer alone would cost more than
+    the file."""
     h = hashlib.sha256()
     if small_regular_file(src):
         data = src.read()
         h.update(data)
-        if dst is not None:
-            dst.write(data)
+        dst.write(data)
         return h.hexdigest(), len(data)
     buf = bytearray(CHUNK)
     view = memoryview(buf)
@@ -112,8 +111,7 @@ def copy_hashing(src: BinaryIO, dst: BinaryIO | None) -> tuple[str, int]:
         if not n:
             break
         h.update(view[:n])
-        if dst is not None:
-            dst.write(view[:n])
+        dst.write(view[:n])
         total += n
     return h.hexdigest(), total
 

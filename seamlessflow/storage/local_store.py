@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from seamlessflow.errors import StoreError
-from seamlessflow.identity.checksum import checksum_bytes, checksum_file, is_checksum
+from seamlessflow.identity.checksum import (
+    checksum_bytes,
+    checksum_file,
+    checksum_stream,
+    is_checksum,
+)
 from seamlessflow.storage.atomic import (
     FILE_MODE,
     TEMP_PREFIX,
@@ -236,7 +241,7 @@ class LocalBufferStore:
         try:
             with open(path, "rb") as f:
                 before = os.fstat(f.fileno())
-                checksum, _ = copy_hashing(f, None)
+                checksum = checksum_stream(f)
             target = self.path_of(checksum)
             if self._present(target, before.st_size):
                 return checksum
