@@ -3,15 +3,16 @@ identity layer, and helpers to watch what commands did from outside their worksp
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import distributed
 import pytest
+from process_watch import await_file, await_gone
 
 from seamlessflow.execution.job import Job
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
@@ -80,37 +81,6 @@ def sample_jobs(make_job: JobFactory) -> list[Job]:
     ]
 
 
-async def await_file(path: Path, within: float = 30.0) -> str:
-    """The content of a file a running command writes, once it is complete (ends in \\n)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if path.exists():
-            text = path.read_text()
-            if text.endswith("\n"):
-                return text.strip()
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{path} was never written")
-
-
-def process_alive(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie awaiting its reaper counts as dead)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
-async def wait_gone(pid: int, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not process_alive(pid):
-            return True
-        await asyncio.sleep(0.05)
-    return not process_alive(pid)
-
-
 @pytest.fixture
 def helpers() -> Any:
     """The module-level helpers, for test modules (which must not import conftest)."""
@@ -120,5 +90,5 @@ def helpers() -> Any:
 class _Helpers:
     JobFactory = JobFactory
     sample_jobs = staticmethod(sample_jobs)
-    await_file = staticmethod(await_file)
-    wait_gone = staticmethod(wait_gone)
+    await_file = staticmethod(partial(await_file, within=30.0))  # a worker starts slowly
+    wait_gone = staticmethod(await_gone)

@@ -6,7 +6,6 @@ the identity layer, so these tests check execution against the spec, not against
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,46 +86,3 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalBufferStore:
 @pytest.fixture
 def make_job(store: LocalBufferStore, tmp_path: Path) -> JobFactory:
     return JobFactory(store, tmp_path)
-
-
-def process_alive(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie awaiting its reaper counts as dead)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
-def wait_gone(pid: int, within: float = 3.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not process_alive(pid):
-            return True
-        time.sleep(0.02)
-    return not process_alive(pid)
-
-
-def wait_for_file(path: Path, within: float = 20.0) -> str:
-    """The content of a file a running command writes, once it is complete (ends in \\n)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if path.exists():
-            text = path.read_text()
-            if text.endswith("\n"):
-                return text.strip()
-        time.sleep(0.02)
-    raise AssertionError(f"{path} was never written")
-
-
-async def await_file(path: Path, within: float = 20.0) -> str:
-    """`wait_for_file` for a test that must keep its event loop running meanwhile."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if path.exists():
-            text = path.read_text()
-            if text.endswith("\n"):
-                return text.strip()
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{path} was never written")

@@ -8,12 +8,11 @@ import json
 import time
 
 import pytest
+from process_watch import wait_gone
 
 from seamlessflow.execution.execute import execute_job
 from seamlessflow.identity.checksum import checksum_value, plain_serialize
 from seamlessflow.storage.trees import put_tree
-
-from .conftest import wait_gone
 
 
 def sha(data: bytes) -> str:

@@ -7,11 +7,10 @@ import os
 import time
 
 import pytest
+from process_watch import await_file, wait_gone
 
 from seamlessflow.errors import UsageError
 from seamlessflow.runners import make_runner
-
-from .conftest import await_file, wait_gone
 
 RUNNERS = ["process", "spawn"]
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from process_watch import wait_gone
 
 from seamlessflow.runners.jobserver import JobserverRunner
 from seamlessflow.runners.process import ProcessRunner
@@ -84,7 +85,7 @@ def test_cancelling_the_runner_kills_the_remote_command(hashserver, jobserver, m
         return int(pid_file.read_text())
 
     pid = asyncio.run(start_then_cancel())
-    assert wait_gone(pid)
+    assert wait_gone(pid, within=10.0)
 
 
 def test_a_job_that_is_not_what_its_checksum_says_is_refused(hashserver, jobserver, make_job):
@@ -103,17 +104,3 @@ def test_an_unreachable_jobserver_fails_the_job_naming_its_url(hashserver, make_
     assert not outcome.ok
     assert outcome.error == f"jobserver {url}: connection refused (is the service running?) " \
                             "(gave up after 2 attempts)"
-
-
-def wait_gone(pid: int, within: float = 10.0) -> bool:
-    """Whether `pid` ends within the time (a zombie nobody reaped counts as ended)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            return True
-        if state in ("Z", "X"):
-            return True
-        time.sleep(0.05)
-    return False
