@@ -1,3 +1,3 @@
-from seamlessflow.cli.main import main
+from seamlessflow.cli.main import entry
 
-raise SystemExit(main())
+entry()

@@ -6,6 +6,9 @@ import argparse
 
 from seamlessflow.errors import EXIT_OK, WorkflowError
 
+# Writes nothing but its output: see main.entry.
+NOTHING_TO_TEAR_DOWN = True
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",

@@ -7,6 +7,9 @@ import sys
 
 from seamlessflow.errors import EXIT_OK
 
+# Writes nothing but its output: see main.entry.
+NOTHING_TO_TEAR_DOWN = True
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["dot", "mermaid", "json"], default="dot",

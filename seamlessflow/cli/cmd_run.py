@@ -13,6 +13,9 @@ from pathlib import Path
 
 from seamlessflow.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 
+# Files are written atomically and closed before `run` returns: see main.entry.
+NOTHING_TO_TEAR_DOWN = True
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("targets", nargs="*", metavar="TARGET", help="steps, instances or paths")

@@ -9,10 +9,13 @@ pay for what other commands need.
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import importlib
 import os
 import sys
+from types import ModuleType
+from typing import NoReturn
 
 from seamlessflow import __version__
 from seamlessflow.errors import EXIT_INTERRUPTED, EXIT_USAGE, SeamlessflowError, UsageError
@@ -89,6 +92,39 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return _dispatch(argv)[0]
+
+
+def entry() -> NoReturn:
+    """The console script. Python's own shutdown frees every object one by one: after a
+    dry run of 5,000 instances that was 30 ms of 0.4 s, spent on nothing the user can
+    see. A command that declares `NOTHING_TO_TEAR_DOWN` and left no event loop, thread
+    or child process behind ends without it; exit handlers still run, and the
+    standard streams are flushed."""
+    code, module = _dispatch(None)
+    if getattr(module, "NOTHING_TO_TEAR_DOWN", False) and _only_memory_left():
+        atexit._run_exitfuncs()
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        os._exit(code)
+    sys.exit(code)
+
+
+def _only_memory_left() -> bool:
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return False
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.active_children():
+        return False
+    return "asyncio" not in sys.modules
+
+
+def _dispatch(argv: list[str] | None) -> tuple[int, ModuleType | None]:
+    """The exit code, and the module of the command that ran (None: none ran)."""
     # A collection of the youngest generation every 700 allocations (Python's default)
     # took a tenth of planning 5,000 instances, which make many objects and few cycles.
     gc.set_threshold(20_000, 10, 10)
@@ -98,23 +134,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE, None
+    module = args._module
     try:
         if args.directory:
             try:
                 os.chdir(args.directory)
             except OSError as exc:
                 raise UsageError(f"cannot work in {args.directory}: {exc.strerror}") from None
-        return int(args._module.run(args) or 0)
+        return int(module.run(args) or 0), module
     except SeamlessflowError as exc:
         print(exc.render(), file=sys.stderr)
-        return exc.exit_code
+        return exc.exit_code, module
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, module
     except BrokenPipeError:
-        return 0
+        return 0, module
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

@@ -8,6 +8,7 @@ indent, UTF-8, one trailing newline), which gives Seamless's bytes by constructi
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -30,7 +31,24 @@ def checksum_bytes(data: bytes) -> str:
 
 
 def checksum_file(path: str | Path) -> str:
-    with open(path, "rb", buffering=0) as f:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return checksum_fd(fd, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+
+
+def checksum_fd(fd: int, size: int) -> str:
+    """The checksum of an open file, read from its start; `size` is what fstat said.
+    A file of the expected small size is read with one system call: a run hashes
+    thousands of small inputs, and building a file object for each cost more than
+    the read and the hash."""
+    if size <= SMALL:
+        data = os.read(fd, SMALL + 1)
+        if len(data) == size:
+            return checksum_bytes(data)
+        os.lseek(fd, 0, os.SEEK_SET)  # the file changed size, or a short read: stream it
+    with open(fd, "rb", buffering=0, closefd=False) as f:
         return checksum_stream(f)
 
 

@@ -9,13 +9,12 @@ while its step runs can never poison the cache).
 from __future__ import annotations
 
 import os
-import stat
 import time
 from pathlib import Path
 
 from seamlessflow.errors import ExecutionError
 from seamlessflow.identity.deep import deep_checksum, deep_index
-from seamlessflow.scheduling.listing import ProjectListing
+from seamlessflow.scheduling.listing import DIR, FILE, ProjectListing
 from seamlessflow.storage.interfaces import BufferStore
 from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX, read_sidecar, sidecar_path
 from seamlessflow.storage.statcache import StatCache
@@ -45,15 +44,17 @@ class ProjectInputs:
             return known[0]
         listing = self.listing
         local = listing.full(path)
-        st, (future, sidecar) = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
+        kind, (future, sidecar) = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
         if future:
             self._wait_for_future(local)
             listing = ProjectListing(listing.root)  # the snapshot predates the file
-            st, (_, sidecar) = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
-        if is_dir and st is not None and stat.S_ISDIR(st.st_mode):
+            kind, (_, sidecar) = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
+        if is_dir and kind == DIR:
             cs = deep_checksum(deep_index(Path(local), hasher=self.statcache.checksum))
             is_local = True
-        elif not is_dir and st is not None and stat.S_ISREG(st.st_mode):
+        elif not is_dir and kind == FILE:
+            # a file never seen is opened without a stat first (statcache.py)
+            st = listing.stat(path) if self.statcache.knows(local) else None
             cs, is_local = self.statcache.checksum_stat(local, st), True
         else:
             cs, is_local = read_sidecar(sidecar_path(local)), False

@@ -1,11 +1,12 @@
 """What the project folder holds at the paths a run reads, in as few system calls as possible.
 
 Of every project input a run asks whether it is there (as a file or a folder), whether a
-`.FUTURE` or a `.CHECKSUM` lies beside it, and its stat for the stat cache. One path at a
-time that is four or five system calls per input, most of them failed lookups of names
-that are not there. A folder holding many of the inputs is instead read once with
-scandir, which answers existence and kind from the directory itself and keeps the stat
-of each entry it is asked about. A folder holding few inputs is not listed: it may be huge.
+`.FUTURE` or a `.CHECKSUM` lies beside it, and, for a file the stat cache knows, its stat.
+One path at a time that is four or five system calls per input, most of them failed
+lookups of names that are not there. A folder holding many of the inputs is instead read
+once with scandir, which answers existence and kind from the directory itself (no stat
+at all for a file seen for the first time) and keeps the stat of each entry it is asked
+about. A folder holding few inputs is not listed: it may be huge.
 
 A listing is a snapshot, taken when a folder is first asked about; a run takes a new one.
 """
@@ -15,8 +16,10 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable
+from stat import S_ISDIR, S_ISREG
 
 LIST_FROM = 16  # inputs in one folder from which that folder is read whole
+FILE, DIR = "file", "dir"  # the kinds of path `probe` tells apart
 
 
 class _Unlisted:
@@ -34,6 +37,7 @@ class ProjectListing:
         counts = Counter(path.rpartition("/")[0] for path in paths)
         self._worth_listing = {folder for folder, n in counts.items() if n >= LIST_FROM}
         self._listings: dict[str, dict[str, os.DirEntry]] = {}
+        self._stats: dict[str, os.stat_result] = {}
 
     def full(self, path: str) -> str:
         return self.root + "/" + path
@@ -43,35 +47,37 @@ class ProjectListing:
         entry = self._entry(path)
         try:
             if isinstance(entry, _Unlisted):
-                return os.stat(self.full(path))
+                return self._stat_unlisted(path)
             return None if entry is None else entry.stat()
         except OSError:
             return None
 
-    def probe(self, path: str, *suffixes: str) -> tuple[os.stat_result | None, list[bool]]:
-        """The stat of `path` and whether each of `path + suffix` exists: what an input's
-        checksum needs, in one look at the listing."""
+    def probe(self, path: str, *suffixes: str) -> tuple[str | None, list[bool]]:
+        """The kind of `path` (FILE, DIR, or None: absent or neither) and whether each
+        `path + suffix` exists: what an input's checksum needs, in one look at the
+        listing."""
         folder, _, name = path.rpartition("/")
         if folder not in self._worth_listing:
-            return self.stat(path), [os.path.exists(self.full(path + s)) for s in suffixes]
+            st = self.stat(path)
+            kind = None if st is None else _kind(S_ISREG(st.st_mode), S_ISDIR(st.st_mode))
+            return kind, [os.path.exists(self.full(path + s)) for s in suffixes]
         listing = self._listing(folder)
         entry = listing.get(name)
-        try:
-            st = None if entry is None else entry.stat()
-        except OSError:
-            st = None
-        return st, [name + s in listing for s in suffixes]
+        kind = None if entry is None else _kind(_safely(entry.is_file), _safely(entry.is_dir))
+        return kind, [name + s in listing for s in suffixes]
 
     def is_file(self, path: str) -> bool:
         entry = self._entry(path)
         if isinstance(entry, _Unlisted):
-            return os.path.isfile(self.full(path))
+            st = self.stat(path)
+            return st is not None and S_ISREG(st.st_mode)
         return entry is not None and _safely(entry.is_file)
 
     def is_dir(self, path: str) -> bool:
         entry = self._entry(path)
         if isinstance(entry, _Unlisted):
-            return os.path.isdir(self.full(path))
+            st = self.stat(path)
+            return st is not None and S_ISDIR(st.st_mode)
         return entry is not None and _safely(entry.is_dir)
 
     def _entry(self, path: str) -> os.DirEntry | None | _Unlisted:
@@ -79,6 +85,14 @@ class ProjectListing:
         if folder not in self._worth_listing:
             return UNLISTED
         return self._listing(folder).get(name)
+
+    def _stat_unlisted(self, path: str) -> os.stat_result:
+        """A path outside the listed folders is stat'ed once per snapshot, like a
+        listed one: the presence check before the run and the checksum share it."""
+        st = self._stats.get(path)
+        if st is None:
+            st = self._stats[path] = os.stat(self.full(path))
+        return st
 
     def _listing(self, folder: str) -> dict[str, os.DirEntry]:
         listing = self._listings.get(folder)
@@ -93,6 +107,10 @@ def _scan(folder: str) -> dict[str, os.DirEntry]:
             return {entry.name: entry for entry in entries}
     except OSError:
         return {}
+
+
+def _kind(is_file: bool, is_dir: bool) -> str | None:
+    return FILE if is_file else DIR if is_dir else None
 
 
 def _safely(question) -> bool:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 
-from seamlessflow.identity.checksum import checksum_file, is_checksum
-from seamlessflow.identity.deep import Hasher
+from seamlessflow.identity.checksum import checksum_fd, is_checksum
 from seamlessflow.storage.atomic import atomic_write_bytes
 
 FILENAME = "statcache.json"
@@ -30,6 +30,8 @@ FINE_GRANULARITY_NS = 100_000_000
 
 # entry: [size, mtime_ns, inode, ctime_ns, checksum, recorded_ns]
 Entry = list
+# (open file descriptor, its size) -> checksum of its bytes from the start
+FdHasher = Callable[[int, int], str]
 
 
 def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -38,14 +40,14 @@ def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
 
 class StatCache:
     def __init__(self, file: Path | None, entries: dict[str, Entry] | None = None,
-                 hasher: Hasher = checksum_file):
+                 hasher: FdHasher = checksum_fd):
         self.file = file
         self.entries: dict[str, Entry] = entries if entries is not None else {}
         self.hasher = hasher
         self.changed = False
 
     @classmethod
-    def load(cls, state_dir: Path, hasher: Hasher = checksum_file) -> StatCache:
+    def load(cls, state_dir: Path, hasher: FdHasher = checksum_fd) -> StatCache:
         """A missing or unreadable cache file is an empty cache: it only ever costs speed."""
         file = Path(state_dir) / FILENAME
         try:
@@ -58,23 +60,32 @@ class StatCache:
         return cls(file, entries, hasher)
 
     def checksum(self, path: str | os.PathLike) -> str:
-        key = os.path.abspath(path)
-        return self.checksum_stat(key, os.stat(key))
+        return self.checksum_stat(os.path.abspath(path))
 
-    def checksum_stat(self, key: str, st: os.stat_result) -> str:
-        """For a caller that has just stat'ed the file anyway; `key` is its absolute,
-        normalized path (as `os.path.abspath` gives it)."""
-        sig = _signature(st)
+    def knows(self, key: str) -> bool:
+        """Whether `key` has an entry, which only a stat can confirm: a caller that
+        would stat the file just for this cache can skip it for a file never seen."""
+        return key in self.entries
+
+    def checksum_stat(self, key: str, st: os.stat_result | None = None) -> str:
+        """`key` is the file's absolute, normalized path (as `os.path.abspath` gives
+        it); `st` its stat, when the caller has just taken it. A file without an entry
+        is not stat'ed by path at all: the open file is."""
         entry = self.entries.get(key)
-        if entry is not None and _trusted(entry, sig):
+        if entry is not None and _trusted(entry, _signature(st or os.stat(key))):
             return entry[4]
-        checksum = self.hasher(key)
+        # Taken before the read, this time makes an edit during the read racy (see
+        # _trusted): such an edit leaves the file with a stat other than the one
+        # recorded here, or within the racy window of it, so no second fstat is needed.
         recorded = time.time_ns()
-        # The file may have changed while it was read: record only a checksum whose
-        # stat signature held from before the read until after it.
-        if _signature(os.stat(key)) == sig:
-            self.entries[key] = [*sig, checksum, recorded]
-            self.changed = True
+        fd = os.open(key, os.O_RDONLY)
+        try:
+            sig = _signature(os.fstat(fd))
+            checksum = self.hasher(fd, sig[0])
+        finally:
+            os.close(fd)
+        self.entries[key] = [*sig, checksum, recorded]
+        self.changed = True
         return checksum
 
     def save(self) -> None:

@@ -150,3 +150,28 @@ def test_inputs_from_sidecars_only(project):
     (project.root / "a.txt").unlink()
     project.run()
     assert project.read("out.txt") == "from the store\n1\n"
+
+
+@pytest.mark.parametrize("dry", [True, False], ids=["dry run", "no-op run"])
+def test_a_run_that_executes_nothing_writes_every_line_into_a_file(project, dry):
+    """Such a run ends without Python's teardown (cli/main.py `entry`): the lines still
+    buffered for a file must reach it, and the exit code must be the run's."""
+    n = 300
+    project.write("Seamlessfile", f"""\
+        step count for i in range(0, {n}):
+            params: i
+            shell: "echo $i > n.txt"
+            captures: n.txt -> n/{{i}}.txt
+        """)
+    if not dry:
+        project.sf("run", "-j", "2")
+    log = project.root.parent / "log.txt"
+    env = {**os.environ, "SEAMLESSFLOW_CACHE": str(project.cache)}
+    with open(log, "w") as out:
+        code = subprocess.call([sys.executable, "-m", "seamlessflow", "-C", str(project.root),
+                                "run", *(["-n"] if dry else [])], stdout=out, env=env)
+    lines = log.read_text().splitlines()
+    assert code == 0
+    assert len(lines) == n + 1
+    summary = f"0 cached, {n} will run" if dry else f"0 ran, {n} cached"
+    assert lines[-1].startswith(f"{n} instances: {summary}")

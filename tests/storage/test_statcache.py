@@ -7,16 +7,19 @@ import os
 import time
 from pathlib import Path
 
+from seamlessflow.identity.checksum import checksum_fd
 from seamlessflow.storage.statcache import StatCache
 
 
 class CountingHasher:
-    def __init__(self):
-        self.calls: list[Path] = []
+    """Counts the files the cache reads."""
 
-    def __call__(self, path: str | Path) -> str:
-        self.calls.append(Path(path))
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    def __init__(self):
+        self.calls: list[int] = []
+
+    def __call__(self, fd: int, size: int) -> str:
+        self.calls.append(fd)
+        return checksum_fd(fd, size)
 
 
 def old_file(path: Path, data: bytes) -> Path:
@@ -133,9 +136,9 @@ def test_save_writes_only_when_something_changed(tmp_path):
 def test_file_changing_while_hashed_is_not_recorded(tmp_path):
     f = old_file(tmp_path / "in.txt", b"before")
 
-    def editing_hasher(path: str | Path) -> str:
-        digest = sha(Path(path).read_bytes())
-        old_file(Path(path), b"after!")  # the edit lands while seamlessflow reads
+    def editing_hasher(fd: int, size: int) -> str:
+        digest = checksum_fd(fd, size)
+        old_file(f, b"after!")  # the edit lands while seamlessflow reads
         return digest
 
     cache = StatCache.load(tmp_path / "state", hasher=editing_hasher)
