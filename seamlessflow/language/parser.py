@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import (
@@ -25,6 +25,9 @@ from seamlessflow.language import ast
 from seamlessflow.language.postlex import IndentationProblem, Postlex
 from seamlessflow.language.suggest import hint as suggest_hint
 
+# A plain path beside the package, not importlib.resources (whose import was 8 ms of
+# every run that parses): the package is always installed as files.
+GRAMMAR = Path(__file__).resolve().parent.parent / "grammar" / "seamlessfile.lark"
 KEYWORDS = ("let", "step", "stage")
 
 # What the user should read for each terminal the parser may expect.
@@ -55,7 +58,7 @@ _TERMINAL_NAMES = {
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    grammar = resources.files("seamlessflow.grammar").joinpath("seamlessfile.lark").read_text()
+    grammar = GRAMMAR.read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", lexer="contextual", postlex=Postlex(),
                 propagate_positions=True, maybe_placeholders=True, cache=True)
 

@@ -11,7 +11,6 @@ verify (it hands out a stream for speed); `get` and `write_to` are the verified 
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import stat
 from collections.abc import Callable, Iterable
@@ -35,10 +34,16 @@ from seamlessflow.storage.atomic import (
     temp_in,
 )
 
-log = logging.getLogger("seamlessflow.storage")
-
 MARKER = ".HASHSERVER_PREFIX"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+
+def _warn(message: str, *args: object) -> None:
+    """Warnings are rare: logging is imported only when there is one (its import was
+    7 ms of a no-op run)."""
+    import logging
+
+    logging.getLogger("seamlessflow.storage").warning(message, *args)
 
 
 class LocalBufferStore:
@@ -251,7 +256,7 @@ class LocalBufferStore:
                 _into_prefix_folder(os.link, path, tmp)
             except OSError as exc:
                 if exc.errno in (errno.EXDEV, errno.EPERM):  # another file system, or no links
-                    log.warning("warning: cannot hard-link %s into the store (%s); copying",
+                    _warn("warning: cannot hard-link %s into the store (%s); copying",
                                 path, exc.strerror)
                     return self._copy_file(path)
                 raise
@@ -292,7 +297,7 @@ class LocalBufferStore:
 
     def _drop_corrupt(self, checksum: str) -> None:
         path = self.path_of(checksum)
-        log.warning(
+        _warn(
             "warning: buffer %s in %s is corrupt (its bytes do not hash to its name); "
             "removed from the store", checksum, self.root)
         try:
@@ -300,7 +305,7 @@ class LocalBufferStore:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            log.warning("warning: cannot remove corrupt buffer %s: %s", path, exc.strerror)
+            _warn("warning: cannot remove corrupt buffer %s: %s", path, exc.strerror)
 
 
 def _into_prefix_folder(move: Callable[[Path, Path], None], src: Path, dst: Path) -> None:

@@ -7,8 +7,6 @@ machine that can reach the store can rebuild the directory from the checksum alo
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import orjson
@@ -55,6 +53,9 @@ def load_index(store: BufferStore, deep_checksum: str) -> dict[str, str]:
 def write_tree(store: BufferStore, deep_checksum: str, dest: Path) -> None:
     """Build the whole directory beside `dest`, then swap it in: a reader sees the
     old tree or the new one, and a missing buffer leaves `dest` untouched."""
+    import shutil  # only here: a run that writes no directory does not import them
+    import tempfile
+
     dest = Path(dest)
     index = load_index(store, deep_checksum)
     parent = dest.parent
@@ -104,6 +105,8 @@ def _swap_into_place(new: Path, dest: Path) -> None:
             os.rename(old, dest)
             raise
         if old.is_dir() and not old.is_symlink():
+            import shutil
+
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.unlink()
