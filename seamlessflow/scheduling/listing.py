@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from stat import S_ISDIR, S_ISREG
 
 LIST_FROM = 16  # inputs in one folder from which that folder is read whole
@@ -52,19 +52,30 @@ class ProjectListing:
         except OSError:
             return None
 
-    def probe(self, path: str, *suffixes: str) -> tuple[str | None, list[bool]]:
-        """The kind of `path` (FILE, DIR, or None: absent or neither) and whether each
-        `path + suffix` exists: what an input's checksum needs, in one look at the
-        listing."""
+    def probe(self, path: str, *suffixes: str
+              ) -> tuple[str | None, list[bool], Callable[[], os.stat_result]]:
+        """The kind of `path` (FILE, DIR, or None: absent or neither), whether each
+        `path + suffix` exists, and a function giving its stat (which may raise
+        OSError): what an input's checksum needs, in one look at the listing. The stat
+        is left to the caller: a file the stat cache has never seen needs none."""
         folder, _, name = path.rpartition("/")
-        if folder not in self._worth_listing:
-            st = self.stat(path)
-            kind = None if st is None else _kind(S_ISREG(st.st_mode), S_ISDIR(st.st_mode))
-            return kind, [os.path.exists(self.full(path + s)) for s in suffixes]
-        listing = self._listing(folder)
+        listing = self._listings.get(folder)
+        if listing is None:
+            if folder not in self._worth_listing:
+                st = self.stat(path)
+                kind = None if st is None else _kind(S_ISREG(st.st_mode), S_ISDIR(st.st_mode))
+                flags = [os.path.exists(self.full(path + s)) for s in suffixes]
+                return kind, flags, lambda: st if st is not None else os.stat(self.full(path))
+            listing = self._listing(folder)
         entry = listing.get(name)
-        kind = None if entry is None else _kind(_safely(entry.is_file), _safely(entry.is_dir))
-        return kind, [name + s in listing for s in suffixes]
+        flags = [name + s in listing for s in suffixes]
+        if entry is None:
+            return None, flags, lambda: os.stat(self.full(path))
+        try:
+            kind = FILE if entry.is_file() else DIR if entry.is_dir() else None
+        except OSError:
+            kind = None
+        return kind, flags, entry.stat
 
     def is_file(self, path: str) -> bool:
         entry = self._entry(path)

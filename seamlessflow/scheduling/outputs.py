@@ -64,7 +64,8 @@ class OutputWriter:
         if self.no_download:
             side = sidecar_path(self.root / project_path)
             return side.is_file() and side.read_text().strip() == checksum
-        return self._local_checksum(self._root + "/" + project_path, is_dir) == checksum
+        # root and project path are both normalized already: no abspath per output
+        return self._checksum_at(self._root + "/" + project_path, is_dir) == checksum
 
     def write(self, project_path: str, checksum: str, is_dir: bool,
               transformation: str, instance: str) -> None:
@@ -131,7 +132,11 @@ class OutputWriter:
         self._changed = False
 
     def _local_checksum(self, dest: str | Path, is_dir: bool) -> str | None:
-        """One stat per file: a no-op run asks this of every output."""
+        return self._checksum_at(os.path.abspath(dest), is_dir)
+
+    def _checksum_at(self, dest: str, is_dir: bool) -> str | None:
+        """`dest` is absolute and normalized. One stat per file: a no-op run asks this
+        of every output."""
         try:
             st = os.stat(dest)
         except OSError:
@@ -142,7 +147,7 @@ class OutputWriter:
             return deep_checksum(deep_index(Path(dest), hasher=self.statcache.checksum))
         if not stat.S_ISREG(st.st_mode):
             return None
-        return self.statcache.checksum_stat(os.path.abspath(dest), st)
+        return self.statcache.checksum_stat(dest, st)
 
     def _save_previous(self, project_path: str, dest: Path, is_dir: bool) -> None:
         current = self._local_checksum(dest, is_dir)

@@ -207,7 +207,8 @@ class Scheduler:
     def _use_cached(self, name: str, prep: _Prepared, result_cs: str) -> bool:
         """Adopt a recorded result; False when its bytes are gone and it must run again."""
         state = self.states[name]
-        result = self.outputs.recorded_result(_result_keys(state.instance), result_cs)
+        keys = _result_keys(state.instance)
+        result = self.outputs.recorded_result(keys, result_cs)
         if result is None:
             raw = self.store.get(result_cs)
             if raw is None:
@@ -216,13 +217,13 @@ class Scheduler:
             result = json.loads(raw)
         if not self.options.dry_run:
             try:
-                self._write_outputs(name, prep.checksum, result)
+                self._write_outputs(name, prep.checksum, result, keys)
             except MissingBytes:
                 state.reason = "its result's bytes are no longer in the buffer store"
                 return False
         self._results[name] = result
         state.result = result_cs
-        state.captures = self._project_captures(state.instance, result)
+        state.captures = {path: result[key] for key, path, _ in keys}
         state.reason = "cached result"
         self._set(state, CACHED)
         return True
@@ -352,13 +353,15 @@ class Scheduler:
                     "timeout": job.timeout},
         }
 
+        keys = _result_keys(inst)
+
         def record_and_write() -> str | None:
             """The result (every byte it names is stored by now), then the project's
             copies; the error writing them, if any."""
             self.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
                                record=record)
             try:
-                self._write_outputs(name, prep.checksum, result)
+                self._write_outputs(name, prep.checksum, result, keys)
             except (MissingBytes, OSError) as exc:
                 return str(exc)
             return None
@@ -373,7 +376,7 @@ class Scheduler:
             write_error = await to_completion(record_and_write)
         self._results[name] = result
         state.result = outcome.result_checksum
-        state.captures = self._project_captures(inst, result)
+        state.captures = {path: result[key] for key, path, _ in keys}
         if write_error is not None:
             self._fail(name, f"its result could not be written to the project: {write_error}")
             return name, False
@@ -439,13 +442,10 @@ class Scheduler:
 
     # ---------------------------------------------------------------- bookkeeping
 
-    def _write_outputs(self, name: str, tf_checksum: str, result: dict[str, str]) -> None:
-        for key, path, is_dir in _result_keys(self.states[name].instance):
+    def _write_outputs(self, name: str, tf_checksum: str, result: dict[str, str],
+                       keys: list[tuple[str, str, bool]]) -> None:
+        for key, path, is_dir in keys:
             self.outputs.write(path, result[key], is_dir, tf_checksum, name)
-
-    @staticmethod
-    def _project_captures(inst: Instance, result: dict[str, str]) -> dict[str, str]:
-        return {path: result[key] for key, path, _ in _result_keys(inst)}
 
     def _release(self, name: str) -> list[str]:
         """Downstream instances whose last missing input `name` just provided."""
@@ -460,11 +460,18 @@ class Scheduler:
         return freed
 
     def _mark_pending(self, name: str) -> None:
-        for down in self._downstream_closure(name):
-            state = self.states[down]
-            if state.status not in (PENDING, WILL_RUN, CACHED):
+        """Everything downstream of `name` is pending; a part already marked by another
+        will-run instance is not walked again (in a fan of 5,000 into one, each would
+        walk to the join)."""
+        stack = [name]
+        while stack:
+            for down in self.dag.downstream.get(stack.pop(), ()):
+                state = self.states.get(down)
+                if state is None or state.status in (PENDING, WILL_RUN, CACHED):
+                    continue
                 state.reason = f"depends on {name}, whose result is not yet known"
                 self._set(state, PENDING)
+                stack.append(down)
 
     def _skip_downstream(self, name: str) -> None:
         for down in self._downstream_closure(name):
