@@ -8,6 +8,7 @@ every instance are reported once per source position.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 from seamlessflow.errors import SourcePos
@@ -65,9 +66,12 @@ class Expander:
             lists.append((var, values))
         self._check_names(spec, variables)
         made: dict[str, Instance] = {}
+        single = variables[0] if len(variables) == 1 else None  # the usual sweep: no join
         for combo in itertools.product(*(values for _, values in lists)):
             bindings = dict(zip(variables, combo, strict=True))
-            if bindings:
+            if single is not None:
+                name = f"{step.name}[{single}={plain_text(combo[0])}]"
+            elif bindings:
                 name = step.name + "[" + ",".join(
                     f"{k}={plain_text(v)}" for k, v in bindings.items()) + "]"
             else:
@@ -115,21 +119,25 @@ class Expander:
         stdout = None
         if spec.stdout is not None:
             stdout = self._path(spec.stdout, env, spec.stdout_pos or spec.step.pos)
-        self._unique_workspace_paths(name, inputs, "input")
-        self._unique_workspace_paths(name, captures, "capture")
+        if len(inputs) > 1:
+            self._unique_workspace_paths(name, inputs, "input")
+        if len(captures) > 1:
+            self._unique_workspace_paths(name, captures, "capture")
         return Instance(
             name=name, step=spec.step.name, bindings=bindings, language=spec.language,
-            code=spec.code, inputs=inputs, params=self._values(spec.params, env),
+            code=spec.code, inputs=inputs,
+            params=self._values(spec.params, env) if spec.params else {},
             captures=captures, pos=spec.step.pos, stdout=stdout, stdout_pos=spec.stdout_pos,
-            metavars=self._values(spec.metavars, env), stage=spec.stage,
+            metavars=self._values(spec.metavars, env) if spec.metavars else {},
+            stage=spec.stage,
             stage_pos=spec.stage_pos, scratch=spec.scratch, retries=spec.retries,
             timeout=spec.timeout, cores=spec.cores,
         )
 
-    def _paths(self, item: PathItem, env: dict[str, Any]) -> list[tuple[str, str]]:
+    def _paths(self, item: PathItem, env: dict[str, Any]) -> Sequence[tuple[str, str]]:
         if not item.sweep:
             pair = self._pair(item, env)
-            return [pair] if pair else []
+            return (pair,) if pair else ()
         variables = [var for var, _ in item.sweep]
         pairs = []
         for combo in itertools.product(*(values for _, values in item.sweep)):

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from seamlessflow.errors import ExecutionError, SeamlessflowError
 from seamlessflow.execution.job import Job, JobOutcome
@@ -59,8 +59,7 @@ class RunOptions:
     log_dir: Path | None = None
 
 
-@dataclass
-class _Prepared:
+class _Prepared(NamedTuple):  # made for every instance of every run: a tuple is cheap
     transformation: dict
     checksum: str
     dir_inputs: list[str]
