@@ -18,7 +18,7 @@ from pathlib import Path
 from seamlessflow.errors import Diagnostic, UsageError
 from seamlessflow.graph.dag import Dag, ProjectSource
 from seamlessflow.graph.link import CaptureIndex, link, shown_path
-from seamlessflow.scheduling.listing import ProjectListing
+from seamlessflow.scheduling.listing import DIR, FILE, ProjectListing
 
 SIDECAR_SUFFIX = ".CHECKSUM"
 
@@ -107,9 +107,9 @@ def missing_inputs(dag: Dag, names: list[str] | None = None,
 
 
 def _available(listing: ProjectListing, path: str, is_dir: bool) -> bool:
-    if listing.is_dir(path) if is_dir else listing.is_file(path):
+    if listing.kind(path) == (DIR if is_dir else FILE):
         return True
-    return listing.is_file(path + SIDECAR_SUFFIX)
+    return listing.kind(path + SIDECAR_SUFFIX) == FILE
 
 
 class _Suggester:

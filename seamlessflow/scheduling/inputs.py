@@ -44,17 +44,17 @@ class ProjectInputs:
             return known[0]
         listing = self.listing
         local = listing.full(path)
-        kind, (future, sidecar), stat_of = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
+        kind, (future, sidecar) = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
         if future:
             self._wait_for_future(local)
             listing = ProjectListing(listing.root)  # the snapshot predates the file
-            kind, (_, sidecar), stat_of = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
+            kind, (_, sidecar) = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
         if is_dir and kind == DIR:
             cs = deep_checksum(deep_index(Path(local), hasher=self.statcache.checksum))
             is_local = True
         elif not is_dir and kind == FILE:
             # a file never seen is opened without a stat first (statcache.py)
-            st = stat_of() if self.statcache.knows(local) else None
+            st = listing.stat(path) if self.statcache.knows(local) else None
             cs, is_local = self.statcache.checksum_stat(local, st), True
         else:
             cs, is_local = read_sidecar(sidecar_path(local)), False

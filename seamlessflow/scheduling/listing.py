@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from stat import S_ISDIR, S_ISREG
 
 LIST_FROM = 16  # inputs in one folder from which that folder is read whole
@@ -52,44 +52,31 @@ class ProjectListing:
         except OSError:
             return None
 
-    def probe(self, path: str, *suffixes: str
-              ) -> tuple[str | None, list[bool], Callable[[], os.stat_result]]:
-        """The kind of `path` (FILE, DIR, or None: absent or neither), whether each
-        `path + suffix` exists, and a function giving its stat (which may raise
-        OSError): what an input's checksum needs, in one look at the listing. The stat
-        is left to the caller: a file the stat cache has never seen needs none."""
-        folder, _, name = path.rpartition("/")
-        listing = self._listings.get(folder)
-        if listing is None:
-            if folder not in self._worth_listing:
-                st = self.stat(path)
-                kind = None if st is None else _kind(S_ISREG(st.st_mode), S_ISDIR(st.st_mode))
-                flags = [os.path.exists(self.full(path + s)) for s in suffixes]
-                return kind, flags, lambda: st if st is not None else os.stat(self.full(path))
-            listing = self._listing(folder)
-        entry = listing.get(name)
-        flags = [name + s in listing for s in suffixes]
-        if entry is None:
-            return None, flags, lambda: os.stat(self.full(path))
+    def kind(self, path: str) -> str | None:
+        """FILE, DIR, or None (absent, or neither): from the directory entry when the
+        folder is listed, without a stat for anything but a symbolic link."""
+        entry = self._entry(path)
         try:
-            kind = FILE if entry.is_file() else DIR if entry.is_dir() else None
+            if isinstance(entry, _Unlisted):
+                mode = self._stat_unlisted(path).st_mode
+                return FILE if S_ISREG(mode) else DIR if S_ISDIR(mode) else None
+            if entry is None:
+                return None
+            return FILE if entry.is_file() else DIR if entry.is_dir() else None
         except OSError:
-            kind = None
-        return kind, flags, entry.stat
+            return None
 
-    def is_file(self, path: str) -> bool:
-        entry = self._entry(path)
-        if isinstance(entry, _Unlisted):
-            st = self.stat(path)
-            return st is not None and S_ISREG(st.st_mode)
-        return entry is not None and _safely(entry.is_file)
-
-    def is_dir(self, path: str) -> bool:
-        entry = self._entry(path)
-        if isinstance(entry, _Unlisted):
-            st = self.stat(path)
-            return st is not None and S_ISDIR(st.st_mode)
-        return entry is not None and _safely(entry.is_dir)
+    def probe(self, path: str, *suffixes: str) -> tuple[str | None, list[bool]]:
+        """The kind of `path` and whether each `path + suffix` exists: what an input's
+        checksum needs, in one look at the listing. Its stat is left to the caller
+        (`stat`): a file the stat cache has never seen needs none."""
+        folder, _, name = path.rpartition("/")
+        if folder in self._worth_listing:
+            listing = self._listing(folder)
+            flags = [name + s in listing for s in suffixes]
+        else:
+            flags = [os.path.exists(self.full(path + s)) for s in suffixes]
+        return self.kind(path), flags
 
     def _entry(self, path: str) -> os.DirEntry | None | _Unlisted:
         folder, _, name = path.rpartition("/")
@@ -119,13 +106,3 @@ def _scan(folder: str) -> dict[str, os.DirEntry]:
     except OSError:
         return {}
 
-
-def _kind(is_file: bool, is_dir: bool) -> str | None:
-    return FILE if is_file else DIR if is_dir else None
-
-
-def _safely(question) -> bool:
-    try:
-        return question()
-    except OSError:
-        return False
