@@ -19,8 +19,7 @@ from seamlessflow.errors import Diagnostic, UsageError
 from seamlessflow.graph.dag import Dag, ProjectSource
 from seamlessflow.graph.link import CaptureIndex, link, shown_path
 from seamlessflow.scheduling.listing import DIR, FILE, ProjectListing
-
-SIDECAR_SUFFIX = ".CHECKSUM"
+from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX
 
 
 def find_seamlessfile(arg: str | None) -> Path:
@@ -100,7 +99,7 @@ def missing_inputs(dag: Dag, names: list[str] | None = None,
             problems.append(Diagnostic(
                 item.pos,
                 f"{name}: input {shown} not found: no step captures it, and neither it nor "
-                f"{source.path}{SIDECAR_SUFFIX} is in the project folder",
+                f"{source.path}{CHECKSUM_SUFFIX} is in the project folder",
                 suggester.hint(source.path, item.is_dir),
             ))
     return problems
@@ -109,7 +108,7 @@ def missing_inputs(dag: Dag, names: list[str] | None = None,
 def _available(listing: ProjectListing, path: str, is_dir: bool) -> bool:
     if listing.kind(path) == (DIR if is_dir else FILE):
         return True
-    return listing.kind(path + SIDECAR_SUFFIX) == FILE
+    return listing.kind(path + CHECKSUM_SUFFIX) == FILE
 
 
 class _Suggester:
@@ -160,8 +159,8 @@ class _Suggester:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            if entry.name.endswith(SIDECAR_SUFFIX):  # a sidecar stands for its file
-                names.append(prefix + entry.name[: -len(SIDECAR_SUFFIX)])
+            if entry.name.endswith(CHECKSUM_SUFFIX):  # a sidecar stands for its file
+                names.append(prefix + entry.name[: -len(CHECKSUM_SUFFIX)])
             else:
                 names.append(prefix + entry.name + ("/" if entry.is_dir() else ""))
         return names
