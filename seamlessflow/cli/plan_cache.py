@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +92,12 @@ def _file_checksum(path: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=1)
 def _builder_signature() -> list[tuple[str, int, int]]:
     """Name, size and mtime of every module that builds plans: an upgrade or an edit of
-    seamlessflow itself (an editable install) makes old plans stale."""
+    seamlessflow itself (an editable install) makes old plans stale. Taken once per
+    process (a miss asked for it again to save the plan; `watch` asks every round):
+    the code that builds this process's plans is the code it started with."""
     found = []
     for folder in _BUILDERS:
         try:
