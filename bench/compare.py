@@ -126,6 +126,7 @@ def measure_size(shape: str, n: int, measures: list[str], tools: list[str],
             log = work / "logs" / f"{tool}-{shape}-{n}-{measure.split()[0]}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
             m = None
+            each: list[str] = []  # every repeat, in order: the first no-op may differ
             for _ in range(1 if measure == "full run -j2" else repeat):
                 if measure == "dry run":
                     _forget_planning(tool, folder, cache)
@@ -133,11 +134,14 @@ def measure_size(shape: str, n: int, measures: list[str], tools: list[str],
                 if not this.ok:
                     m = this
                     break
+                each.append(f"{this.seconds:.2f}")
                 m = this if m is None or this.seconds < m.seconds else m
             if m.ok and measure == "no-op rerun" and not nothing_ran(tool, log):
                 m.note = " (steps ran!)"
             results[(tool, measure)] = m
             status = f"{m.seconds:8.2f} s{m.note}" if m.ok else "  FAILED  "
+            if len(each) > 1:
+                status += f"  (runs: {' '.join(each)})"
             print(f"  {tool:<12} {shape:<6} N={n:<6} {measure:<13} {status}  ({log})",
                   file=sys.stderr, flush=True)
             if not m.ok:

@@ -10,8 +10,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seamlessflow.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
+
+if TYPE_CHECKING:
+    from seamlessflow.scheduling.state import RunSummary
 
 # Files are written atomically and closed before `run` returns: see main.entry.
 NOTHING_TO_TEAR_DOWN = True
@@ -53,12 +57,37 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli.loading import find_seamlessfile, load_dag
+    from seamlessflow.cli import settled
+    from seamlessflow.cli.loading import find_seamlessfile
+    from seamlessflow.cli.run_session import replay_settled
+    from seamlessflow.language.config import parse_overrides
+
+    seamlessfile = find_seamlessfile(args.seamlessfile)
+    summary = settled_file = None
+    if settled.eligible(args):  # the last run found everything cached: does that hold?
+        overrides = parse_overrides(args.config) or None
+        settled_file = settled.record_file(seamlessfile, overrides)
+        summary = replay_settled(settled_file, args, seamlessfile.absolute().parent)
+    if summary is None:
+        summary = _run(seamlessfile, args, settled_file)
+        if isinstance(summary, int):
+            return summary
+    if args.report:
+        from seamlessflow.cli.report import write_report
+
+        write_report(summary, Path(args.report))
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _run(seamlessfile: Path, args: argparse.Namespace, settled_file: Path | None
+         ) -> RunSummary | int:
+    """The run the whole way: plan, identities, lookups, execution; an exit status when
+    it was interrupted."""
+    from seamlessflow.cli.loading import load_dag
     from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
 
-    dag = load_dag(find_seamlessfile(args.seamlessfile), args.config,
-                   keep_plan=not args.dry_run)
-    session = RunSession(dag, args)
+    dag = load_dag(seamlessfile, args.config, keep_plan=not args.dry_run)
+    session = RunSession(dag, args, settled_file=settled_file)
     summary = session.execute_without_loop()
     if summary is None:  # something must execute: only now is asyncio imported
         try:
@@ -68,8 +97,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"{'terminated' if terminated else 'interrupted'}: running steps were "
                   "stopped, nothing was recorded for them", file=sys.stderr)
             return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
-    if args.report:
-        from seamlessflow.cli.report import write_report
-
-        write_report(summary, Path(args.report))
-    return EXIT_OK if summary.ok else EXIT_FAILED
+    return summary

@@ -41,7 +41,7 @@ def load_dag(seamlessfile: Path, config_items: list[str] | None, keep_plan: bool
     from seamlessflow.language.config import parse_overrides
 
     overrides = parse_overrides(list(config_items or [])) or None
-    with _without_cyclic_gc():
+    with without_cyclic_gc():
         dag = plan_cache.load(seamlessfile, overrides)
         if dag is None:
             from seamlessflow.language.load import load_workflow
@@ -53,7 +53,7 @@ def load_dag(seamlessfile: Path, config_items: list[str] | None, keep_plan: bool
 
 
 @contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
+def without_cyclic_gc() -> Iterator[None]:
     """Planning allocates objects by the hundred thousand and frees almost none: the
     cyclic collector's passes over them took a third of the time of linking. They are
     frozen afterwards, so that the run's own collections skip them too (reference

@@ -18,9 +18,10 @@ import marshal
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seamlessflow.graph.dag import Dag
+if TYPE_CHECKING:
+    from seamlessflow.graph.dag import Dag
 
 FORMAT = 1
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ _BUILDERS = ("grammar", "language", "graph")
 def load(seamlessfile: Path, overrides: dict[str, Any] | None) -> Dag | None:
     """The cached plan for this Seamlessfile and these --config overrides, if still valid."""
     try:
-        raw = _file(seamlessfile, overrides).read_bytes()
+        raw = cache_file(seamlessfile, overrides, ".plan").read_bytes()
     except OSError:
         return None
     try:
@@ -42,19 +43,26 @@ def load(seamlessfile: Path, overrides: dict[str, Any] | None) -> Dag | None:
 
 def _valid_plan(raw: bytes, root: Path) -> Dag | None:
     fmt, builder, sources, globs, data = marshal.loads(raw)
-    if fmt != FORMAT or builder != _builder_signature():
+    if fmt != FORMAT or builder != code_signature(_BUILDERS) \
+            or not sources_unchanged(sources, globs, root):
         return None
+    from seamlessflow.graph.serialize import dag_from_data
+
+    return dag_from_data(data)
+
+
+def sources_unchanged(sources: list, globs: list, root: Path) -> bool:
+    """Whether the files a workflow was read from (`Workflow.source_files`) have the
+    same checksums and its globs (`Workflow.globs`) the same values."""
     for path, checksum in sources:
         if not isinstance(path, str) or _file_checksum(path) != checksum:
-            return None  # (open() takes an int for a file descriptor: never that)
+            return False  # (open() takes an int for a file descriptor: never that)
     if globs:
         from seamlessflow.language.evaluate import glob_values
 
         if any(glob_values(root, pattern) != values for pattern, values in globs):
-            return None
-    from seamlessflow.graph.serialize import dag_from_data
-
-    return dag_from_data(data)
+            return False
+    return True
 
 
 def save(seamlessfile: Path, overrides: dict[str, Any] | None, dag: Dag) -> None:
@@ -68,19 +76,21 @@ def save(seamlessfile: Path, overrides: dict[str, Any] | None, dag: Dag) -> None
     sources = list(wf.source_files.items())
     globs = list(wf.globs.items())
     try:
-        payload = marshal.dumps((FORMAT, _builder_signature(), sources, globs, dag_to_data(dag)))
-        file = _file(seamlessfile, overrides)
+        payload = marshal.dumps((FORMAT, code_signature(_BUILDERS), sources, globs,
+                                 dag_to_data(dag)))
+        file = cache_file(seamlessfile, overrides, ".plan")
         file.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(file, payload)
     except (OSError, ValueError):
         pass
 
 
-def _file(seamlessfile: Path, overrides: dict[str, Any] | None) -> Path:
+def cache_file(seamlessfile: Path, overrides: dict[str, Any] | None, suffix: str) -> Path:
+    """What the user's cache keeps about this Seamlessfile with these overrides."""
     from seamlessflow.storage.location import cache_dir
 
     key = repr((os.path.abspath(seamlessfile), sorted((overrides or {}).items())))
-    return cache_dir() / "plans" / (hashlib.sha256(key.encode()).hexdigest() + ".plan")
+    return cache_dir() / "plans" / (hashlib.sha256(key.encode()).hexdigest() + suffix)
 
 
 def _file_checksum(path: str) -> str | None:
@@ -92,14 +102,15 @@ def _file_checksum(path: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=1)
-def _builder_signature() -> list[tuple[str, int, int]]:
-    """Name, size and mtime of every module that builds plans: an upgrade or an edit of
-    seamlessflow itself (an editable install) makes old plans stale. Taken once per
-    process (a miss asked for it again to save the plan; `watch` asks every round):
-    the code that builds this process's plans is the code it started with."""
+@lru_cache(maxsize=4)
+def code_signature(folders: tuple[str, ...]) -> list[tuple[str, int, int]]:
+    """Name, size and mtime of every module in these folders of the package (for a plan:
+    those that build plans): an upgrade or an edit of seamlessflow itself (an editable
+    install) makes what they built stale. Taken once per process (a miss asked for it
+    again to save the plan; `watch` asks every round): the code of this process is the
+    code it started with."""
     found = []
-    for folder in _BUILDERS:
+    for folder in folders:
         try:
             entries = os.scandir(_PACKAGE / folder)
         except OSError:

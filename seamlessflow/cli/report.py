@@ -14,8 +14,8 @@ from seamlessflow.scheduling.state import InstanceState, RunSummary
 def instance_entry(state: InstanceState) -> dict:
     return {
         "name": state.name,
-        "step": state.instance.step,
-        "bindings": state.instance.bindings,
+        "step": state.step,
+        "bindings": state.bindings,
         "status": state.status,
         "reason": state.reason,
         "transformation": state.transformation,

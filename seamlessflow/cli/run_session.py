@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seamlessflow.errors import UsageError, WorkflowError
 from seamlessflow.graph.dag import Dag
 from seamlessflow.runners.base import Runner
-from seamlessflow.scheduling.state import Reporter, Reporters, RunSummary
+from seamlessflow.scheduling.state import CACHED, InstanceState, Reporter, Reporters, RunSummary
 
 if TYPE_CHECKING:
     from seamlessflow.cli.progress import LineReporter
@@ -24,11 +27,16 @@ STATE_DIR = ".seamlessflow"
 
 
 class RunSession:
-    def __init__(self, dag: Dag, args: argparse.Namespace, extra_reporters: list | None = None):
+    def __init__(self, dag: Dag, args: argparse.Namespace, extra_reporters: list | None = None,
+                 settled_file: Path | None = None):
+        """`settled_file`: where to keep the record of this run if it finds everything
+        cached (cli/settled.py), None to keep none."""
         from seamlessflow.cli.loading import missing_inputs, project_listing
         from seamlessflow.graph.targets import select
         from seamlessflow.scheduling.stages import plan_stages
 
+        self.started_ns = time.time_ns()  # before any project file is read
+        self.settled_file = settled_file
         self.dag = dag
         self.args = args
         workflow = dag.workflow
@@ -49,15 +57,7 @@ class RunSession:
         self._runners: dict[tuple[str, int], Runner] = {}
         self._made: Scheduler | None = None
         self._lines: LineReporter | None = None  # the plain line log, when that is the display
-
-    def reporter(self) -> Reporter:
-        from seamlessflow.cli.progress import LineReporter, LiveReporter
-
-        if sys.stdout.isatty() and not self.args.quiet:
-            main = LiveReporter(len(self.selected), dry_run=self.args.dry_run)
-        else:
-            main = self._lines = LineReporter(quiet=self.args.quiet, dry_run=self.args.dry_run)
-        return Reporters([main, *self.extra_reporters])
+        self._reported = _Reported()
 
     def _announce(self, message: str) -> None:
         if not self.args.quiet:
@@ -87,19 +87,15 @@ class RunSession:
         """The run, when nothing in it has to execute (a no-op or a dry run); None
         otherwise, and `execute` (in an event loop) carries on where this stopped."""
         scheduler = self._scheduler()
-        if self._lines is not None:
-            self._lines.flush_lines = False
         try:
-            summary = scheduler.run_without_loop()
+            with _lines_at_once(self._lines):
+                summary = scheduler.run_without_loop()
         except BaseException:
             self._save_state()
             raise
-        finally:
-            if self._lines is not None:
-                self._lines.flush_lines = True
-                self._lines.out.flush()
         if summary is not None:
             self._save_state()
+            self._keep_settled(summary)
         return summary
 
     async def execute(self) -> RunSummary:
@@ -110,6 +106,10 @@ class RunSession:
             for runner in self._runners.values():
                 await runner.close()
             self._save_state()
+            if self.settled_file is not None:  # something executed: the record is stale
+                from seamlessflow.cli import settled
+
+                settled.forget(self.settled_file)
 
     def _scheduler(self) -> Scheduler:
         if self._made is not None:
@@ -124,8 +124,9 @@ class RunSession:
         self.store = open_default_store(self.plan.cluster)
         db = open_default_database(self.plan.cluster)
         self._statcache = StatCache.load(state_dir)
-        reporter = self.reporter()
-        inputs = ProjectInputs(self.root, self._statcache, self.store, reporter.on_warning,
+        reporter, self._lines = make_reporter(self.args, len(self.selected),
+                                              [*self.extra_reporters, self._reported])
+        self._inputs = inputs = ProjectInputs(self.root, self._statcache, self.store, reporter.on_warning,
                                self.listing)
         outputs = OutputWriter(self.root, state_dir, self.store, self._statcache,
                                reporter.on_warning, no_download=self.args.no_download)
@@ -144,6 +145,91 @@ class RunSession:
     def _save_state(self) -> None:
         if not self.args.dry_run:  # a dry run writes nothing but the report
             self._statcache.save()
+
+    def _keep_settled(self, summary: RunSummary) -> None:
+        """Record a run that found everything cached, so that the next can say so at
+        the cost of a stat per file; remove the record of any other (a dry run leaves
+        it alone: it writes nothing)."""
+        if self.settled_file is None or self.args.dry_run:
+            return
+        from seamlessflow.cli import settled
+
+        if summary.counts[CACHED] != len(summary.states) or self._reported.warned \
+                or self.plan.cluster is not None:
+            settled.forget(self.settled_file)
+            return
+        settled.record(self.settled_file, workflow=self.dag.workflow, args=self.args,
+                       started_ns=self.started_ns, inputs=self._inputs.read,
+                       statcache=self._statcache, state_dir=self.root / STATE_DIR,
+                       states=summary.states, reported=self._reported.names)
+
+
+def make_reporter(args: argparse.Namespace, total: int, extra: Sequence[Reporter] = ()
+                  ) -> tuple[Reporter, LineReporter | None]:
+    """What the run shows: a live display on a terminal, else a line per instance (also
+    given back, so that a run that executes nothing can write its lines at once)."""
+    from seamlessflow.cli.progress import LineReporter, LiveReporter
+
+    if sys.stdout.isatty() and not args.quiet:
+        main, lines = LiveReporter(total, dry_run=args.dry_run), None
+    else:
+        main = lines = LineReporter(quiet=args.quiet, dry_run=args.dry_run)
+    return Reporters([main, *extra]), lines
+
+
+@contextmanager
+def _lines_at_once(lines: LineReporter | None) -> Iterator[None]:
+    """Lines unflushed while nothing executes: such a run is over in a moment (a write
+    per line was 4 % of a dry run of 5,000)."""
+    if lines is None:
+        yield
+        return
+    lines.flush_lines = False
+    try:
+        yield
+    finally:
+        lines.flush_lines = True
+        lines.out.flush()
+
+
+def replay_settled(file: Path, args: argparse.Namespace, root: Path) -> RunSummary | None:
+    """The run, told again from the record of the last one, when that found everything
+    cached and nothing that decided it has changed (cli/settled.py); None otherwise."""
+    from seamlessflow.cli import settled
+    from seamlessflow.cli.loading import without_cyclic_gc
+
+    started = time.perf_counter()
+    with without_cyclic_gc():
+        found = settled.replay(file, args, root)
+    if found is None:
+        return None
+    states, reported = found
+    reporter, lines = make_reporter(args, len(states))
+    with _lines_at_once(lines):
+        for state in reported:
+            reporter.on_event(state)
+    summary = RunSummary.of(states, time.perf_counter() - started, args.dry_run)
+    reporter.on_finish(summary)
+    return summary
+
+
+class _Reported:
+    """The order in which the run reported its instances, and whether it warned: what a
+    record of the run needs to tell it again."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.warned = False
+
+    def on_event(self, state: InstanceState) -> None:
+        if state.status == CACHED:
+            self.names.append(state.name)
+
+    def on_warning(self, message: str) -> None:
+        self.warned = True
+
+    def on_finish(self, summary: RunSummary) -> None:
+        pass
 
 
 class Terminated(KeyboardInterrupt):

@@ -63,6 +63,12 @@ class ProjectInputs:
         self._known[path] = (cs, is_local)
         return cs
 
+    @property
+    def read(self) -> dict[str, tuple[str, bool]]:
+        """Each project input asked about so far: (its checksum, whether the local file
+        gave it rather than its sidecar)."""
+        return self._known
+
     def ensure_in_store(self, path: str, is_dir: bool) -> None:
         """Copy a local input's bytes into the store unless they are there already."""
         cs, is_local = self._known[path]

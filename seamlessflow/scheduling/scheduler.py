@@ -92,8 +92,8 @@ class Scheduler:
         self.reporter = reporter
         self.options = options
         self.states = {
-            name: InstanceState(dag.workflow.instances[name], stages[name], None)
-            for name in selected
+            name: InstanceState(name, inst.step, inst.bindings, stages[name])
+            for name, inst in ((n, dag.workflow.instances[n]) for n in selected)
         }
         chosen = set(selected)
         self._waiting_on = {n: {u for u in dag.upstream[n] if u in chosen} for n in selected}
@@ -206,7 +206,7 @@ class Scheduler:
     def _use_cached(self, name: str, prep: _Prepared, result_cs: str) -> bool:
         """Adopt a recorded result; False when its bytes are gone and it must run again."""
         state = self.states[name]
-        keys = _result_keys(state.instance)
+        keys = _result_keys(self.dag.workflow.instances[name])
         result = self.outputs.recorded_result(keys, result_cs)
         if result is None:
             raw = self.store.get(result_cs)
@@ -294,7 +294,7 @@ class Scheduler:
 
         assert self._slots is not None  # `run` made them
         state = self.states[name]
-        inst = state.instance
+        inst = self.dag.workflow.instances[name]
         first = self._inflight.get(prep.checksum)
         if first is not None:  # an identical transformation is already running: share it
             _, ok = await asyncio.shield(first)
@@ -387,7 +387,7 @@ class Scheduler:
     async def _ensure_upstream_bytes(self, name: str, prep: _Prepared, runner: Runner) -> None:
         """Upstream results of scratch steps keep no bytes in the store: take them from the
         project file when it still matches, else recompute them (fingertip)."""
-        inst = self.states[name].instance
+        inst = self.dag.workflow.instances[name]
         for item, source in zip(inst.inputs, self.dag.sources[name], strict=True):
             if not isinstance(source, StepSource):
                 continue
@@ -417,7 +417,7 @@ class Scheduler:
 
     def _make_job(self, name: str, prep: _Prepared) -> Job:
         """Everything a runner needs, with every input's bytes in the store."""
-        inst = self.states[name].instance
+        inst = self.dag.workflow.instances[name]
         for path, is_dir in prep.project_inputs:
             self.inputs.ensure_in_store(path, is_dir)
         self.store.put(inst.code.encode())
@@ -521,11 +521,7 @@ class Scheduler:
 
     def _summary(self, duration: float, interrupted: bool) -> RunSummary:
         states = [self.states[n] for n in self.selected]
-        counts = {k: 0 for k in (RAN, CACHED, FAILED, SKIPPED, "planned")}
-        for s in states:
-            key = "planned" if s.status in (WILL_RUN, PENDING) else s.status
-            counts[key] = counts.get(key, 0) + 1
-        return RunSummary(states, duration, self.options.dry_run, interrupted, counts)
+        return RunSummary.of(states, duration, self.options.dry_run, interrupted)
 
 
 def _result_keys(inst: Instance) -> list[tuple[str, str, bool]]:

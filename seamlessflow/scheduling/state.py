@@ -8,9 +8,10 @@ scheduler knows none of them (doit's reporter protocol).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from seamlessflow.graph.model import Instance
+if TYPE_CHECKING:
+    from seamlessflow.graph.model import Value
 
 # statuses of a real run, then those only a dry run gives
 RAN, CACHED, FAILED, SKIPPED = "ran", "cached", "failed", "skipped"
@@ -20,9 +21,14 @@ PLANNED, STARTED = "planned", "started"  # transient
 
 @dataclass
 class InstanceState:
-    instance: Instance
+    """Names the instance rather than holding it: a settled run is replayed from its
+    record (cli/settled.py) without the workflow's instances."""
+
+    name: str
+    step: str
+    bindings: dict[str, Value]
     stage: str
-    runner: str | None  # the runner that executes it (None until it runs)
+    runner: str | None = None  # the runner that executes it (None until it runs)
     status: str = PLANNED
     reason: str = ""
     transformation: str | None = None
@@ -34,10 +40,6 @@ class InstanceState:
     stderr_tail: str = ""
     log_path: str | None = None
 
-    @property
-    def name(self) -> str:
-        return self.instance.name
-
 
 @dataclass(repr=False)
 class RunSummary:
@@ -46,6 +48,15 @@ class RunSummary:
     dry_run: bool
     interrupted: bool = False
     counts: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, states: list[InstanceState], duration_s: float, dry_run: bool,
+           interrupted: bool = False) -> RunSummary:
+        counts = {k: 0 for k in (RAN, CACHED, FAILED, SKIPPED, "planned")}
+        for s in states:
+            key = "planned" if s.status in (WILL_RUN, PENDING) else s.status
+            counts[key] = counts.get(key, 0) + 1
+        return cls(states, duration_s, dry_run, interrupted, counts)
 
     def __repr__(self) -> str:
         # Short on purpose: when asyncio.run restores the SIGINT handler it formats the

@@ -34,8 +34,16 @@ Entry = list
 FdHasher = Callable[[int, int], str]
 
 
-def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
+def signature(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What must stay the same for a file to count as unchanged."""
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+def racy(time_ns: int, recorded_ns: int) -> bool:
+    """Whether a change at `time_ns` (a file's mtime) might have gone unseen by a record
+    taken at `recorded_ns`: within the file system's timestamp granularity of it."""
+    fine = time_ns % 1_000_000_000 != 0  # a whole-second time may have been rounded
+    return time_ns >= recorded_ns - (FINE_GRANULARITY_NS if fine else GRANULARITY_NS)
 
 
 class StatCache:
@@ -72,7 +80,7 @@ class StatCache:
         it); `st` its stat, when the caller has just taken it. A file without an entry
         is not stat'ed by path at all: the open file is."""
         entry = self.entries.get(key)
-        if entry is not None and _trusted(entry, _signature(st or os.stat(key))):
+        if entry is not None and _trusted(entry, signature(st or os.stat(key))):
             return entry[4]
         # Taken before the read, this time makes an edit during the read racy (see
         # _trusted): such an edit leaves the file with a stat other than the one
@@ -80,7 +88,7 @@ class StatCache:
         recorded = time.time_ns()
         fd = os.open(key, os.O_RDONLY)
         try:
-            sig = _signature(os.fstat(fd))
+            sig = signature(os.fstat(fd))
             checksum = self.hasher(fd, sig[0])
         finally:
             os.close(fd)
@@ -103,6 +111,4 @@ def _trusted(entry: Entry, sig: tuple[int, int, int, int]) -> bool:
         return False
     if (size, mtime_ns, inode, ctime_ns) != sig or not isinstance(checksum, str):
         return False
-    fine = mtime_ns % 1_000_000_000 != 0  # a whole-second mtime may have been rounded
-    racy = mtime_ns >= recorded_ns - (FINE_GRANULARITY_NS if fine else GRANULARITY_NS)
-    return not racy and is_checksum(checksum)
+    return not racy(mtime_ns, recorded_ns) and is_checksum(checksum)
