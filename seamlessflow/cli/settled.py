@@ -144,8 +144,11 @@ def record(file: Path, *, workflow: Workflow, args: argparse.Namespace, started_
     for path, checksum in vouched:
         full = root + "/" + path
         entry = statcache.entries.get(full)
-        if entry is None or entry[4] != checksum or racy(entry[1], entry[5]):
-            return forget(file)  # a folder, or not yet trusted: the next run reads it
+        try:
+            if entry[4] != checksum or racy(entry[1], entry[5]):
+                return forget(file)  # not yet trusted: the next run reads it again
+        except (TypeError, IndexError):  # no entry: a folder's content is not one stat
+            return forget(file)
         paths.append(full)
         stats.append(tuple(entry[:4]))
     folders = {root + "/" + p.rpartition("/")[0] if "/" in p else root for p in inputs}

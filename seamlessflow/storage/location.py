@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from seamlessflow.config.clusters import Cluster
 from seamlessflow.errors import UsageError
-from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
-from seamlessflow.storage.local_store import LocalBufferStore
-from seamlessflow.storage.sqlite_db import SqliteResultDatabase
+
+if TYPE_CHECKING:  # a run told from its record (cli/settled.py) needs only the database
+    from seamlessflow.config.clusters import Cluster
+    from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 
 
 def cache_dir() -> Path:
@@ -44,6 +45,8 @@ def open_default_store(cluster: Cluster | None = None) -> BufferStore:
         from seamlessflow.storage.http_store import HttpBufferStore
 
         return HttpBufferStore(url, token=os.environ.get("SEAMLESSFLOW_TOKEN"))
+    from seamlessflow.storage.local_store import LocalBufferStore
+
     return LocalBufferStore(buffer_dir())
 
 
@@ -55,6 +58,8 @@ def open_default_database(cluster: Cluster | None = None) -> ResultDatabase:
         from seamlessflow.storage.http_database import HttpResultDatabase
 
         return HttpResultDatabase(url, token=os.environ.get("SEAMLESSFLOW_TOKEN"))
+    from seamlessflow.storage.sqlite_db import SqliteResultDatabase
+
     return SqliteResultDatabase(database_path())
 
 
