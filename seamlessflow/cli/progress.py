@@ -86,7 +86,9 @@ class LineReporter:
             return
         line = instance_line(state, self.dry_run)
         if line is not None:
-            print(line, file=self.out, flush=self.flush_lines)
+            self.out.write(line + "\n")  # not print: a dry run writes thousands
+            if self.flush_lines:
+                self.out.flush()
 
     def on_warning(self, message: str) -> None:
         self.out.flush()  # the lines printed before a warning stay before it

@@ -55,7 +55,20 @@ class ProjectListing:
     def kind(self, path: str) -> str | None:
         """FILE, DIR, or None (absent, or neither): from the directory entry when the
         folder is listed, without a stat for anything but a symbolic link."""
-        entry = self._entry(path)
+        return self._kind(path, self._entry(path))
+
+    def probe(self, path: str, *suffixes: str) -> tuple[str | None, list[bool]]:
+        """The kind of `path` and whether each `path + suffix` exists: what an input's
+        checksum needs, in one look at the listing. Its stat is left to the caller
+        (`stat`): a file the stat cache has never seen needs none."""
+        folder, _, name = path.rpartition("/")
+        if folder in self._worth_listing:
+            listing = self._listing(folder)
+            return self._kind(path, listing.get(name)), [name + s in listing for s in suffixes]
+        flags = [os.path.exists(self.full(path + s)) for s in suffixes]
+        return self._kind(path, UNLISTED), flags
+
+    def _kind(self, path: str, entry: os.DirEntry | None | _Unlisted) -> str | None:
         try:
             if isinstance(entry, _Unlisted):
                 mode = self._stat_unlisted(path).st_mode
@@ -65,18 +78,6 @@ class ProjectListing:
             return FILE if entry.is_file() else DIR if entry.is_dir() else None
         except OSError:
             return None
-
-    def probe(self, path: str, *suffixes: str) -> tuple[str | None, list[bool]]:
-        """The kind of `path` and whether each `path + suffix` exists: what an input's
-        checksum needs, in one look at the listing. Its stat is left to the caller
-        (`stat`): a file the stat cache has never seen needs none."""
-        folder, _, name = path.rpartition("/")
-        if folder in self._worth_listing:
-            listing = self._listing(folder)
-            flags = [name + s in listing for s in suffixes]
-        else:
-            flags = [os.path.exists(self.full(path + s)) for s in suffixes]
-        return self.kind(path), flags
 
     def _entry(self, path: str) -> os.DirEntry | None | _Unlisted:
         folder, _, name = path.rpartition("/")
