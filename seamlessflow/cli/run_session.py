@@ -159,7 +159,7 @@ class RunSession:
             settled.forget(self.settled_file)
             return
         settled.record(self.settled_file, workflow=self.dag.workflow, args=self.args,
-                       started_ns=self.started_ns, inputs=self._inputs.read,
+                       started_ns=self.started_ns, inputs=self._inputs.known,
                        statcache=self._statcache, state_dir=self.root / STATE_DIR,
                        states=summary.states, reported=self._reported.names)
 

@@ -17,8 +17,9 @@ folder may come from someone else) holds:
 - for every project input and output, the stat it had when its checksum was taken
   (the stat cache entry that vouched for it), only if that entry was not racy;
 - the stats of the folders holding inputs (a `.CHECKSUM` or `.FUTURE` appearing beside
-  an input changes the run), of the project's config files and of `outputs.json`,
-  taken at the end of the run, only if nothing changed them since it began;
+  an input changes the run), of the project's config files and of `outputs.json`
+  (without it a cached result is read from the store, which may have lost it), taken
+  at the end of the run, only if nothing changed them since just before it began;
 - every instance's state (transformation, result, captures), in the order reported.
 
 It holds while all those stats are the same and the result database still maps every

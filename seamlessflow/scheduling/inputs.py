@@ -64,7 +64,7 @@ class ProjectInputs:
         return cs
 
     @property
-    def read(self) -> dict[str, tuple[str, bool]]:
+    def known(self) -> dict[str, tuple[str, bool]]:
         """Each project input asked about so far: (its checksum, whether the local file
         gave it rather than its sidecar)."""
         return self._known

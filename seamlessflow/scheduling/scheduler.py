@@ -91,9 +91,11 @@ class Scheduler:
         self.outputs = outputs
         self.reporter = reporter
         self.options = options
+        instances = dag.workflow.instances
         self.states = {
-            name: InstanceState(name, inst.step, inst.bindings, stages[name])
-            for name, inst in ((n, dag.workflow.instances[n]) for n in selected)
+            name: InstanceState(name, instances[name].step, instances[name].bindings,
+                                stages[name])
+            for name in selected
         }
         chosen = set(selected)
         self._waiting_on = {n: {u for u in dag.upstream[n] if u in chosen} for n in selected}
