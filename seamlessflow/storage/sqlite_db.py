@@ -99,6 +99,10 @@ class SqliteResultDatabase:
                 raise StoreError(f"cannot open the result database {self.path}: {exc}") from None
 
     def _read(self, sql: str, params: tuple | list) -> list[tuple]:
+        """A database file that does not exist holds nothing, and reading it creates
+        nothing (a dry run writes nothing, not even an empty database)."""
+        if self._conn is None and not self.path.exists():
+            return []
         with self._lock:
             try:
                 return self._db().execute(sql, params).fetchall()

@@ -125,6 +125,7 @@ def test_dry_run_plans_and_writes_nothing(project):
     assert report["count"]["transformation"] is None
     assert report.proc.stdout.splitlines()[:1] == ["will-run norm  (no cached result)"]
     assert not (project.root / "sorted.txt").exists()
+    assert not (project.cache / "__TOPLEVEL__" / "seamless.db").exists()
     project.run()
     project.write("Seamlessfile", PIPELINE.replace('suffix = "!"', 'suffix = "?"'))
     again = project.run("-n")
