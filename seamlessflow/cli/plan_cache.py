@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 FORMAT = 1
 _PACKAGE = Path(__file__).resolve().parent.parent
+# What reading a damaged or foreign file (valid marshal, wrong shape) raises.
+DAMAGED = (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError)
 # The code that turns a Seamlessfile into a DAG: a plan built by other code is rebuilt.
 _BUILDERS = ("grammar", "language", "graph")
 
@@ -37,7 +39,7 @@ def load(seamlessfile: Path, overrides: dict[str, Any] | None) -> Dag | None:
         return None
     try:
         return _valid_plan(raw, Path(seamlessfile).absolute().parent)
-    except (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+    except DAMAGED:
         return None  # not a plan of this version: it is rebuilt and overwritten
 
 

@@ -78,7 +78,7 @@ class LineReporter:
         self.out, self.err, self.quiet, self.dry_run = out, err, quiet, dry_run
         # Each line is flushed, for whoever follows the log while steps run; a run that
         # executes nothing is over in a moment and writes its lines at once (a write per
-        # line was 4 % of a dry run of 5,000): see RunSession.execute_without_loop.
+        # line was 4 % of a dry run of 5,000): see run_session._lines_at_once.
         self.flush_lines = True
 
     def on_event(self, state: InstanceState) -> None:

@@ -126,8 +126,8 @@ class RunSession:
         self._statcache = StatCache.load(state_dir)
         reporter, self._lines = make_reporter(self.args, len(self.selected),
                                               [*self.extra_reporters, self._reported])
-        self._inputs = inputs = ProjectInputs(self.root, self._statcache, self.store, reporter.on_warning,
-                               self.listing)
+        self._inputs = inputs = ProjectInputs(self.root, self._statcache, self.store,
+                                              reporter.on_warning, self.listing)
         outputs = OutputWriter(self.root, state_dir, self.store, self._statcache,
                                reporter.on_warning, no_download=self.args.no_download)
         options = RunOptions(
@@ -179,8 +179,7 @@ def make_reporter(args: argparse.Namespace, total: int, extra: Sequence[Reporter
 
 @contextmanager
 def _lines_at_once(lines: LineReporter | None) -> Iterator[None]:
-    """Lines unflushed while nothing executes: such a run is over in a moment (a write
-    per line was 4 % of a dry run of 5,000)."""
+    """Lines unflushed while nothing executes (see LineReporter.flush_lines)."""
     if lines is None:
         yield
         return

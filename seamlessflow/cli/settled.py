@@ -39,12 +39,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seamlessflow.cli.plan_cache import cache_file, code_signature, sources_unchanged
+from seamlessflow.cli.plan_cache import DAMAGED, cache_file, code_signature, sources_unchanged
 from seamlessflow.scheduling.state import CACHED, InstanceState
+from seamlessflow.storage.statcache import StatCache, signature
 
-if TYPE_CHECKING:  # a replay needs neither: only what a run records from does
+if TYPE_CHECKING:
     from seamlessflow.graph.model import Workflow
-    from seamlessflow.storage.statcache import StatCache
 
 FORMAT = 1
 SUFFIX = ".settled"
@@ -92,7 +92,7 @@ def replay(file: Path, args: argparse.Namespace, root: Path
                                 captures=captures)
                   for name, step, bindings, stage, tf, result, captures in rows]
         return states, states if order is None else [states[i] for i in order]
-    except (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+    except DAMAGED:
         return None  # not a record of this version: the run goes the whole way
 
 
@@ -105,7 +105,7 @@ def _unchanged(paths: list[str], stats: list[Stat | None]) -> bool:
             if recorded is None:  # absent then, absent now
                 continue
             return False
-        if (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns) != recorded:
+        if signature(st) != recorded:
             return False
     return True
 
@@ -130,7 +130,7 @@ def record(file: Path, *, workflow: Workflow, args: argparse.Namespace, started_
     when something in it cannot be vouched for by one stat."""
     from seamlessflow.config.project_files import FILES as CONFIG_FILES
     from seamlessflow.scheduling.outputs import OUTPUTS_FILE
-    from seamlessflow.storage.statcache import racy, signature
+    from seamlessflow.storage.statcache import racy
 
     index = {s.name: i for i, s in enumerate(states)}
     if len(reported) != len(index) or set(reported) != index.keys():

@@ -222,9 +222,7 @@ class Scheduler:
             except MissingBytes:
                 state.reason = "its result's bytes are no longer in the buffer store"
                 return False
-        self._results[name] = result
-        state.result = result_cs
-        state.captures = {path: result[key] for key, path, _ in keys}
+        self._adopt(name, result, result_cs, keys)
         state.reason = "cached result"
         self._set(state, CACHED)
         return True
@@ -375,9 +373,7 @@ class Scheduler:
             write_error = record_and_write()
         else:
             write_error = await to_completion(record_and_write)
-        self._results[name] = result
-        state.result = outcome.result_checksum
-        state.captures = {path: result[key] for key, path, _ in keys}
+        self._adopt(name, result, outcome.result_checksum, keys)
         if write_error is not None:
             self._fail(name, f"its result could not be written to the project: {write_error}")
             return name, False
@@ -442,6 +438,15 @@ class Scheduler:
         )
 
     # ---------------------------------------------------------------- bookkeeping
+
+    def _adopt(self, name: str, result: dict[str, str], result_cs: str,
+               keys: list[tuple[str, str, bool]]) -> None:
+        """`name` produced `result` (named by `result_cs`), cached or just run: its
+        downstream reads it, its state reports it."""
+        self._results[name] = result
+        state = self.states[name]
+        state.result = result_cs
+        state.captures = {path: result[key] for key, path, _ in keys}
 
     def _write_outputs(self, name: str, tf_checksum: str, result: dict[str, str],
                        keys: list[tuple[str, str, bool]]) -> None:
