@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 from seamlessflow.errors import UsageError, WorkflowError
 from seamlessflow.graph.dag import Dag
-from seamlessflow.runners.base import Runner
 from seamlessflow.scheduling.state import CACHED, InstanceState, Reporter, Reporters, RunSummary
 
 if TYPE_CHECKING:
     from seamlessflow.cli.progress import LineReporter
+    from seamlessflow.runners.base import Runner
     from seamlessflow.scheduling.scheduler import Scheduler
 
 STATE_DIR = ".seamlessflow"

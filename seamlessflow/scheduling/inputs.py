@@ -34,6 +34,7 @@ class ProjectInputs:
         # the stat cache's keys are normalized absolute paths
         self.listing = listing or ProjectListing(os.path.abspath(root))
         self._known: dict[str, tuple[str, bool]] = {}  # path -> (checksum, is local)
+        self._probed: dict[str, tuple[str | None, list[bool]]] = {}  # see hash_ahead
 
     def checksum(self, path: str, is_dir: bool) -> str:
         """The checksum of a project input: the local file (preferred) or its sidecar.
@@ -44,7 +45,8 @@ class ProjectInputs:
             return known[0]
         listing = self.listing
         local = listing.full(path)
-        kind, (future, sidecar) = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
+        probed = self._probed.pop(path, None)  # hash_ahead looked already
+        kind, (future, sidecar) = probed or listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
         if future:
             self._wait_for_future(local)
             listing = ProjectListing(listing.root)  # the snapshot predates the file
@@ -54,7 +56,7 @@ class ProjectInputs:
             is_local = True
         elif not is_dir and kind == FILE:
             # a file never seen is opened without a stat first (statcache.py)
-            st = listing.stat(path) if self.statcache.knows(local) else None
+            st = listing.stat(path) if self.statcache.needs_stat(local) else None
             cs, is_local = self.statcache.checksum_stat(local, st), True
         else:
             cs, is_local = read_sidecar(sidecar_path(local)), False
@@ -62,6 +64,22 @@ class ProjectInputs:
             self._check_sidecar_agrees(Path(local + CHECKSUM_SUFFIX), cs)
         self._known[path] = (cs, is_local)
         return cs
+
+    def hash_ahead(self, inputs: list[tuple[str, bool]]) -> None:
+        """Hash the never-seen local files among `inputs` (path, is_dir) in one go, so
+        that the many-file case gets two cores (storage/two_cores.py); `checksum` then
+        finds them in the stat cache. A file something is still producing (`.FUTURE`)
+        is left to `checksum`, which waits for it."""
+        listing, seen = self.listing, self.statcache.entries
+        keys = []
+        for path, is_dir in inputs:
+            key = listing.full(path)
+            if is_dir or key in seen or path in self._known:
+                continue
+            probed = self._probed[path] = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
+            if probed[0] == FILE and not probed[1][0]:
+                keys.append(key)
+        self.statcache.hash_unseen(keys)
 
     @property
     def known(self) -> dict[str, tuple[str, bool]]:

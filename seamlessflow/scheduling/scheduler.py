@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from seamlessflow.errors import ExecutionError, SeamlessflowError
-from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.graph.dag import Dag, ProjectSource, StepSource
 from seamlessflow.graph.model import Instance
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
@@ -25,7 +24,6 @@ from seamlessflow.identity.transformation import (
     build_transformation,
     transformation_checksum,
 )
-from seamlessflow.runners.base import Runner
 from seamlessflow.scheduling.fingertip import fingertip
 from seamlessflow.scheduling.inputs import ProjectInputs
 from seamlessflow.scheduling.outputs import MissingBytes, OutputWriter
@@ -42,10 +40,13 @@ from seamlessflow.scheduling.state import (
     RunSummary,
 )
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
+from seamlessflow.storage.two_cores import FORK_MIN
 
 if TYPE_CHECKING:  # imported when something executes: see run_without_loop
     import asyncio
 
+    from seamlessflow.execution.job import Job
+    from seamlessflow.runners.base import Runner
     from seamlessflow.scheduling.slots import Slots
 
 
@@ -179,6 +180,12 @@ class Scheduler:
     def _resolve(self, batch: list[str]) -> list[tuple[str, _Prepared]]:
         """Compute identities of `batch`, look them up at once, adopt what is cached
         (releasing its downstream into `_ready`); give back what must execute."""
+        if len(batch) >= FORK_MIN:  # perhaps as many files never hashed: two cores
+            sources, instances = self.dag.sources, self.dag.workflow.instances
+            self.inputs.hash_ahead([
+                (source.path, item.is_dir) for name in batch
+                for item, source in zip(instances[name].inputs, sources[name], strict=True)
+                if isinstance(source, ProjectSource)])
         prepared: dict[str, _Prepared] = {}
         for name in batch:
             try:
@@ -290,6 +297,7 @@ class Scheduler:
     async def _execute(self, name: str, prep: _Prepared) -> tuple[str, bool]:
         import asyncio
 
+        from seamlessflow.execution.job import JobOutcome
         from seamlessflow.execution.offload import file_sizes, in_process, small, to_completion
 
         assert self._slots is not None  # `run` made them
@@ -415,6 +423,8 @@ class Scheduler:
 
     def _make_job(self, name: str, prep: _Prepared) -> Job:
         """Everything a runner needs, with every input's bytes in the store."""
+        from seamlessflow.execution.job import Job
+
         inst = self.dag.workflow.instances[name]
         for path, is_dir in prep.project_inputs:
             self.inputs.ensure_in_store(path, is_dir)

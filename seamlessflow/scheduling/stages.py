@@ -12,12 +12,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from seamlessflow.config.clusters import Cluster, clusters_file, load_clusters
 from seamlessflow.config.project_files import FILES, ProjectSettings, load_project_file
 from seamlessflow.errors import UsageError
 from seamlessflow.graph.model import StageSettings, Workflow
 from seamlessflow.language.suggest import did_you_mean
+
+if TYPE_CHECKING:  # clusters.yaml is read only when a stage names a cluster
+    from seamlessflow.config.clusters import Cluster
 
 DEFAULT = "default"
 
@@ -51,6 +54,8 @@ def plan_stages(workflow: Workflow, selected: list[str], cli_stage: str | None,
     for stage in dict.fromkeys(stages.values()):
         settings = _effective(layers, stage)
         if settings.cluster is not None and clusters is None:
+            from seamlessflow.config.clusters import load_clusters
+
             clusters = load_clusters()
         choice = _choice(stage, settings, clusters or {})
         if local:  # in-process, but still with the cluster's cache
@@ -96,6 +101,8 @@ def _choice(stage: str, settings: StageSettings, clusters: dict[str, Cluster]) -
     cluster = None
     if settings.cluster is not None:
         if settings.cluster not in clusters:
+            from seamlessflow.config.clusters import clusters_file
+
             raise UsageError(
                 f"stage '{stage}' uses cluster '{settings.cluster}', which {clusters_file()} "
                 f"does not define{did_you_mean(settings.cluster, clusters)}")
