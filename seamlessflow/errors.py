@@ -6,8 +6,8 @@ plainly and exit with the status CLI.md prescribes instead of a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -16,8 +16,12 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process it ended
 
 
-@dataclass(frozen=True)
-class SourcePos:
+# Records here and in the language layer are NamedTuples, not frozen dataclasses: a
+# dataclass compiles generated code when its module is imported (a millisecond each,
+# paid by every command), and positions are made and hashed by the thousand.
+
+
+class SourcePos(NamedTuple):
     """A place in a source file; line and column count from 1."""
 
     file: str
@@ -28,8 +32,7 @@ class SourcePos:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One problem in a Seamlessfile (or a config file), anchored at a position."""
 
     pos: SourcePos | None
@@ -113,11 +116,11 @@ class ExecutionError(SeamlessflowError):
     """A step or transfer failed at run time: exit 1."""
 
 
-@dataclass
 class DiagnosticCollector:
     """Gathers diagnostics so that all errors are reported, not only the first."""
 
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
 
     def error(self, pos: SourcePos | None, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(pos, message, hint))

@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli.loading import find_seamlessfile, load_dag, missing_inputs
+    from seamlessflow.cli.loading import load_dag, missing_inputs
+    from seamlessflow.cli.startup import find_seamlessfile
 
     dag = load_dag(find_seamlessfile(args.seamlessfile), args.config)
     problems = missing_inputs(dag)

@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli.loading import find_seamlessfile, load_dag
+    from seamlessflow.cli.loading import load_dag
+    from seamlessflow.cli.startup import find_seamlessfile
     from seamlessflow.graph.export import FORMATS, instance_graph, step_graph
     from seamlessflow.graph.targets import select
 

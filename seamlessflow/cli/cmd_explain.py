@@ -18,8 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli.loading import find_seamlessfile
     from seamlessflow.cli.run_session import STATE_DIR
+    from seamlessflow.cli.startup import find_seamlessfile
     from seamlessflow.scheduling.outputs import load_outputs_record
 
     seamlessfile = find_seamlessfile(args.seamlessfile)

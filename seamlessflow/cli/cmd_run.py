@@ -58,8 +58,8 @@ def _positive_int(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from seamlessflow.cli import settled
-    from seamlessflow.cli.loading import find_seamlessfile
     from seamlessflow.cli.run_session import replay_settled
+    from seamlessflow.cli.startup import find_seamlessfile
     from seamlessflow.language.config import parse_overrides
 
     seamlessfile = find_seamlessfile(args.seamlessfile)

@@ -1,36 +1,23 @@
 """Loading a workflow for the front ends (check, dag, run, watch, explain).
 
-Finds the Seamlessfile, parses, expands and links it, and checks that the inputs no
+Parses, expands and links the Seamlessfile, and checks that the inputs no
 step produces are present: the one piece of validation that needs the file system,
 so it lives here and not in the (I/O-free) graph layer. No heavy imports: every
-command, cached or not, comes through here.
+command that plans comes through here (a settled run does not: cli/startup.py).
 """
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
-from seamlessflow.errors import Diagnostic, UsageError
+from seamlessflow.cli.startup import without_cyclic_gc
+from seamlessflow.errors import Diagnostic
 from seamlessflow.graph.dag import Dag, ProjectSource
 from seamlessflow.graph.link import CaptureIndex, link, shown_path
 from seamlessflow.scheduling.listing import DIR, FILE, ProjectListing
 from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX
-
-
-def find_seamlessfile(arg: str | None) -> Path:
-    """The Seamlessfile named by -f (a directory means its Seamlessfile), else ./Seamlessfile."""
-    path = Path(arg) if arg is not None else Path("Seamlessfile")
-    if path.is_dir():
-        path = path / "Seamlessfile"
-    if not path.is_file():
-        raise UsageError(f"no Seamlessfile at {path.absolute()}; "
-                         "run in the project folder, or name the file with -f FILE")
-    return path
 
 
 def load_dag(seamlessfile: Path, config_items: list[str] | None, keep_plan: bool = True) -> Dag:
@@ -50,22 +37,6 @@ def load_dag(seamlessfile: Path, config_items: list[str] | None, keep_plan: bool
             if keep_plan:
                 plan_cache.save(seamlessfile, overrides, dag)
     return dag
-
-
-@contextmanager
-def without_cyclic_gc() -> Iterator[None]:
-    """Planning allocates objects by the hundred thousand and frees almost none: the
-    cyclic collector's passes over them took a third of the time of linking. They are
-    frozen afterwards, so that the run's own collections skip them too (reference
-    counting still frees them)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def project_listing(dag: Dag, names: list[str] | None = None) -> ProjectListing:

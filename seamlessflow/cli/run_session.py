@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seamlessflow.errors import UsageError, WorkflowError
-from seamlessflow.graph.dag import Dag
 from seamlessflow.scheduling.state import CACHED, InstanceState, Reporter, Reporters, RunSummary
 
 if TYPE_CHECKING:
     from seamlessflow.cli.progress import LineReporter
+    from seamlessflow.graph.dag import Dag
     from seamlessflow.runners.base import Runner
     from seamlessflow.scheduling.scheduler import Scheduler
 
@@ -51,7 +51,8 @@ class RunSession:
         if self.plan.cluster is not None:  # its store and database: found, or started now
             from seamlessflow.services.launcher import with_urls
 
-            self.plan.cluster = with_urls(self.plan.cluster, ["hashserver", "database"])
+            self.plan = self.plan._replace(
+                cluster=with_urls(self.plan.cluster, ["hashserver", "database"]))
         self.stages = self.plan.stages
         self.extra_reporters = extra_reporters or []
         self._runners: dict[tuple[str, int], Runner] = {}
@@ -77,7 +78,7 @@ class RunSession:
             elif choice.kind in services:
                 from seamlessflow.services.launcher import with_urls
 
-                self.plan.cluster = with_urls(self.plan.cluster, [choice.kind])
+                self.plan = self.plan._replace(cluster=with_urls(self.plan.cluster, [choice.kind]))
                 url = service_url(self.plan.cluster, choice.kind)
             self._runners[key] = make_runner(choice.kind, self.store, choice.workers, url,
                                              dask_entry, announce=self._announce)
@@ -195,7 +196,7 @@ def replay_settled(file: Path, args: argparse.Namespace, root: Path) -> RunSumma
     """The run, told again from the record of the last one, when that found everything
     cached and nothing that decided it has changed (cli/settled.py); None otherwise."""
     from seamlessflow.cli import settled
-    from seamlessflow.cli.loading import without_cyclic_gc
+    from seamlessflow.cli.startup import without_cyclic_gc
 
     started = time.perf_counter()
     with without_cyclic_gc():

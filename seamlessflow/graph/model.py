@@ -18,8 +18,9 @@ from seamlessflow.errors import SourcePos
 Value = Any  # a YAML/JSON value: None, bool, int, float, str, list, dict
 
 
-# Items and sources are NamedTuples, not frozen dataclasses: a big sweep makes tens of
-# thousands of them, and a frozen dataclass took ten times as long to construct.
+# Instances, items and sources are NamedTuples, not frozen dataclasses: a big sweep
+# makes tens of thousands of them, and a frozen dataclass took ten times as long to
+# construct.
 
 
 class InputItem(NamedTuple):
@@ -36,9 +37,10 @@ class CaptureItem(NamedTuple):
     pos: SourcePos
 
 
-@dataclass
-class Instance:
-    """One step instance: a step with its sweep variables bound."""
+class Instance(NamedTuple):
+    """One step instance: a step with its sweep variables bound. Never changed once
+    made (the defaults are shared); a NamedTuple, made ten thousand times by a sweep,
+    builds faster than a dataclass, and so does its class."""
 
     name: str  # "count[n=3]", or the step name when the step is not swept
     step: str
@@ -51,7 +53,7 @@ class Instance:
     pos: SourcePos  # the `step` keyword of the step's header
     stdout: str | None = None  # project path receiving standard output
     stdout_pos: SourcePos | None = None
-    metavars: dict[str, Value] = field(default_factory=dict)
+    metavars: dict[str, Value] = {}  # read only, like every field
     stage: str | None = None  # None: the stage given by --stage, else "default"
     stage_pos: SourcePos | None = None
     scratch: bool = False

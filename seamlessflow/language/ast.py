@@ -2,17 +2,17 @@
 
 Every node keeps its source position, because every later error (an unknown
 variable, a bad path, a missing input) must point at the text the user wrote.
+Nodes are NamedTuples, not dataclasses, for the reason errors.py gives.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from seamlessflow.errors import SourcePos
 
 
-@dataclass(frozen=True)
-class Scalar:
+class Scalar(NamedTuple):
     """A bare word, a quoted string or a triple-quoted string, as written."""
 
     text: str  # bare: as written; quoted: escapes resolved; long: dedented, raw
@@ -24,14 +24,12 @@ class Scalar:
         return self.kind != "bare"
 
 
-@dataclass(frozen=True)
-class ListExpr:
+class ListExpr(NamedTuple):
     items: list[Expr]
     pos: SourcePos
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """`range(...)` or `glob(...)`; other names are rejected when evaluated."""
 
     func: str
@@ -42,8 +40,7 @@ class Call:
 Expr = Scalar | ListExpr | Call
 
 
-@dataclass(frozen=True)
-class SweepVar:
+class SweepVar(NamedTuple):
     """`VAR in LIST` of a `for` clause."""
 
     var: str
@@ -51,8 +48,7 @@ class SweepVar:
     values: Expr
 
 
-@dataclass
-class Item:
+class Item(NamedTuple):
     """One comma-separated element of a field or setting.
 
     `PATH -> PATH`, `NAME = VALUE` and `PATH for VAR in LIST` all parse to this one
@@ -61,20 +57,18 @@ class Item:
 
     value: Expr
     pos: SourcePos
-    renamed: Scalar | None = None  # the right side of `->`
-    assigned: Expr | None = None  # the right side of `=`
-    sweep: list[SweepVar] = field(default_factory=list)
+    renamed: Scalar | None  # the right side of `->`
+    assigned: Expr | None  # the right side of `=`
+    sweep: list[SweepVar]  # the parser appends to it (parser._join_sweeps)
 
 
-@dataclass
-class Field:
+class Field(NamedTuple):
     name: str
     pos: SourcePos
     items: list[Item]
 
 
-@dataclass
-class Setting:
+class Setting(NamedTuple):
     """A top-level `NAME: ...` line."""
 
     name: str
@@ -82,16 +76,14 @@ class Setting:
     items: list[Item]
 
 
-@dataclass
-class Let:
+class Let(NamedTuple):
     name: str
     name_pos: SourcePos
     value: Expr
     pos: SourcePos
 
 
-@dataclass
-class Step:
+class Step(NamedTuple):
     name: str
     name_pos: SourcePos
     pos: SourcePos  # the `step` keyword
@@ -99,8 +91,7 @@ class Step:
     fields: list[Field]
 
 
-@dataclass
-class Stage:
+class Stage(NamedTuple):
     name: str
     name_pos: SourcePos
     pos: SourcePos
@@ -110,8 +101,7 @@ class Stage:
 Statement = Setting | Let | Step | Stage
 
 
-@dataclass
-class Module:
+class Module(NamedTuple):
     """One parsed file (the Seamlessfile or an included file)."""
 
     file: str

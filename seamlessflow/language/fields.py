@@ -9,7 +9,7 @@ expanded into instances by language.expand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from seamlessflow.errors import SourcePos
 from seamlessflow.graph.model import EXECUTIONS, REMOTES, StageSettings
@@ -23,19 +23,17 @@ STEP_FIELDS = ("inputs", "params", "shell", "python", "captures", "stdout", "met
 STAGE_FIELDS = ("execution", "remote", "cluster", "workers")
 
 
-@dataclass
-class PathItem:
+class PathItem(NamedTuple):
     """An input or capture item: `first` is what is written left of `->`."""
 
     first: Template
     second: Template
     is_dir: bool
     pos: SourcePos
-    sweep: list[tuple[str, list[Any]]] = field(default_factory=list)
+    sweep: list[tuple[str, list[Any]]]
 
 
-@dataclass
-class Assignment:
+class Assignment(NamedTuple):
     """A params or metavars item: a value, or (`ref`) the variable of that name."""
 
     name: str

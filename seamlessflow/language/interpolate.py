@@ -6,9 +6,8 @@ sweep of ten thousand instances formats strings instead of re-scanning them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from seamlessflow.language.evaluate import NAME, plain_text
 
@@ -17,8 +16,7 @@ class TemplateError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(NamedTuple):
     parts: tuple[str, ...]  # literal, name, literal, name, ..., literal
     names: tuple[str, ...]
 

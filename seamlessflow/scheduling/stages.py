@@ -10,9 +10,9 @@ layer each comes from: a stage block says what is special about that stage.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from seamlessflow.config.project_files import FILES, ProjectSettings, load_project_file
 from seamlessflow.errors import UsageError
@@ -25,15 +25,13 @@ if TYPE_CHECKING:  # clusters.yaml is read only when a stage names a cluster
 DEFAULT = "default"
 
 
-@dataclass(frozen=True)
-class RunnerChoice:
+class RunnerChoice(NamedTuple):
     kind: str  # "process" | "spawn" | "jobserver" | "daskserver"
     workers: int
     cluster: str | None = None
 
 
-@dataclass
-class StagePlan:
+class StagePlan(NamedTuple):
     stages: dict[str, str]  # instance -> stage name
     choices: dict[str, RunnerChoice]  # stage name -> runner
     cluster: Cluster | None  # the cluster whose hashserver and database the run uses

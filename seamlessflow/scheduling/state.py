@@ -7,7 +7,6 @@ scheduler knows none of them (doit's reporter protocol).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -19,35 +18,50 @@ WILL_RUN, PENDING = "will-run", "pending"
 PLANNED, STARTED = "planned", "started"  # transient
 
 
-@dataclass
+# The records below are plain classes, not dataclasses: a dataclass is built by
+# compiling generated code when its module is imported, a millisecond each, and every
+# run (a settled one too) imports these.
+
+
 class InstanceState:
     """Names the instance rather than holding it: a settled run is replayed from its
     record (cli/settled.py) without the workflow's instances."""
 
-    name: str
-    step: str
-    bindings: dict[str, Value]
-    stage: str
-    runner: str | None = None  # the runner that executes it (None until it runs)
-    status: str = PLANNED
-    reason: str = ""
-    transformation: str | None = None
-    result: str | None = None
-    captures: dict[str, str] | None = None  # project path -> checksum
-    duration_s: float | None = None
-    attempts: int = 0
-    error: str | None = None
-    stderr_tail: str = ""
-    log_path: str | None = None
+    __slots__ = ("name", "step", "bindings", "stage", "runner", "status", "reason",
+                 "transformation", "result", "captures", "duration_s", "attempts", "error",
+                 "stderr_tail", "log_path")
+
+    def __init__(self, name: str, step: str, bindings: dict[str, Value], stage: str,
+                 status: str = PLANNED, reason: str = "", transformation: str | None = None,
+                 result: str | None = None, captures: dict[str, str] | None = None):
+        self.name = name
+        self.step = step
+        self.bindings = bindings
+        self.stage = stage
+        self.runner: str | None = None  # the runner that executes it (None until it runs)
+        self.status = status
+        self.reason = reason
+        self.transformation = transformation
+        self.result = result
+        self.captures = captures  # project path -> checksum
+        self.duration_s: float | None = None
+        self.attempts = 0
+        self.error: str | None = None
+        self.stderr_tail = ""
+        self.log_path: str | None = None
+
+    def __repr__(self) -> str:
+        return f"InstanceState({self.name!r}, {self.status!r})"
 
 
-@dataclass(repr=False)
 class RunSummary:
-    states: list[InstanceState]
-    duration_s: float
-    dry_run: bool
-    interrupted: bool = False
-    counts: dict[str, int] = field(default_factory=dict)
+    def __init__(self, states: list[InstanceState], duration_s: float, dry_run: bool,
+                 interrupted: bool = False, counts: dict[str, int] | None = None):
+        self.states = states
+        self.duration_s = duration_s
+        self.dry_run = dry_run
+        self.interrupted = interrupted
+        self.counts = counts or {}
 
     @classmethod
     def of(cls, states: list[InstanceState], duration_s: float, dry_run: bool,
@@ -60,8 +74,8 @@ class RunSummary:
 
     def __repr__(self) -> str:
         # Short on purpose: when asyncio.run restores the SIGINT handler it formats the
-        # finished main task, result included, into a message it throws away; the full
-        # dataclass repr of every state cost a quarter of a second at 5,000 instances.
+        # finished main task, result included, into a message it throws away; a full
+        # repr of every state cost a quarter of a second at 5,000 instances.
         return f"RunSummary({self.counts}, {self.duration_s:.2f} s)"
 
     @property

@@ -26,7 +26,7 @@ def hash_on_two_cores(keys: list[str], hash_many: HashMany) -> dict[str, list]:
     """`hash_many(keys)` over all `keys`, half of them in a forked child. A key the
     child could not hash (or everything, if the child failed) is simply left out: the
     caller hashes what is missing the ordinary way, which reports the error."""
-    if len(keys) < FORK_MIN or not _fork_is_safe():
+    if len(keys) < FORK_MIN or not fork_is_safe():
         return hash_many(keys)
     half = len(keys) // 2
     read_end, write_end = os.pipe()
@@ -64,5 +64,5 @@ def hash_on_two_cores(keys: list[str], hash_many: HashMany) -> dict[str, list]:
     return found
 
 
-def _fork_is_safe() -> bool:
+def fork_is_safe() -> bool:
     return sys.platform == "linux" and threading.active_count() == 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from seamlessflow.cli.loading import find_seamlessfile, missing_inputs
+from seamlessflow.cli.loading import missing_inputs
+from seamlessflow.cli.startup import find_seamlessfile
 from seamlessflow.errors import UsageError
 from seamlessflow.graph.link import link
 

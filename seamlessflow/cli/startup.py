@@ -1,0 +1,41 @@
+"""What a command needs before it plans: its Seamlessfile, and the cyclic GC paused.
+
+Apart from loading.py, so that a run told from its settled record (cli/settled.py)
+gets both without importing the graph layer it does not need.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from seamlessflow.errors import UsageError
+
+
+def find_seamlessfile(arg: str | None) -> Path:
+    """The Seamlessfile named by -f (a directory means its Seamlessfile), else ./Seamlessfile."""
+    path = Path(arg) if arg is not None else Path("Seamlessfile")
+    if path.is_dir():
+        path = path / "Seamlessfile"
+    if not path.is_file():
+        raise UsageError(f"no Seamlessfile at {path.absolute()}; "
+                         "run in the project folder, or name the file with -f FILE")
+    return path
+
+
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Planning allocates objects by the hundred thousand and frees almost none: the
+    cyclic collector's passes over them took a third of the time of linking. They are
+    frozen afterwards, so that the run's own collections skip them too (reference
+    counting still frees them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
