@@ -8,8 +8,7 @@ every instance are reported once per source position.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from seamlessflow.errors import SourcePos
 from seamlessflow.graph.model import CaptureItem, InputItem, Instance
@@ -17,6 +16,8 @@ from seamlessflow.language.evaluate import ERROR, Evaluator, plain_text
 from seamlessflow.language.fields import Assignment, PathItem, StepSpec
 from seamlessflow.language.interpolate import Template, TemplateError
 from seamlessflow.language.suggest import hint
+
+ItemT = TypeVar("ItemT", InputItem, CaptureItem)
 
 
 def clean_path(text: str) -> tuple[str, str | None]:
@@ -110,12 +111,8 @@ class Expander:
 
     def _instance(self, spec: StepSpec, name: str, bindings: dict[str, Any]) -> Instance:
         env = {**self.ev.variables, **bindings} if bindings else self.ev.variables
-        inputs = [InputItem(project, workspace, item.is_dir, item.pos)
-                  for item in spec.inputs
-                  for project, workspace in self._paths(item, env)]
-        captures = [CaptureItem(workspace, project, item.is_dir, item.pos)
-                    for item in spec.captures
-                    for workspace, project in self._paths(item, env)]
+        inputs = self._items(spec.inputs, env, InputItem)
+        captures = self._items(spec.captures, env, CaptureItem)
         stdout = None
         if spec.stdout is not None:
             stdout = self._path(spec.stdout, env, spec.stdout_pos or spec.step.pos)
@@ -134,15 +131,30 @@ class Expander:
             timeout=spec.timeout, cores=spec.cores,
         )
 
-    def _paths(self, item: PathItem, env: dict[str, Any]) -> Sequence[tuple[str, str]]:
-        if not item.sweep:
+    def _items(self, items: list[PathItem], env: dict[str, Any], make: type[ItemT]
+               ) -> list[ItemT]:
+        """`make(first, second, is_dir, pos)` for each item (several for an item with
+        its own `for`), the items whose paths are refused left out. One loop, not nested
+        generators: this runs for every item of every instance."""
+        made = []
+        for item in items:
+            if item.sweep:
+                made.extend(make(first, second, item.is_dir, item.pos)
+                            for first, second in self._swept_pairs(item, env))
+                continue
             pair = self._pair(item, env)
-            return (pair,) if pair else ()
+            if pair is not None:
+                made.append(make(pair[0], pair[1], item.is_dir, item.pos))
+        return made
+
+    def _swept_pairs(self, item: PathItem, env: dict[str, Any]) -> list[tuple[str, str]]:
         variables = [var for var, _ in item.sweep]
+        inner = dict(env)  # one copy, its swept variables overwritten for each combination
         pairs = []
         for combo in itertools.product(*(values for _, values in item.sweep)):
-            pair = self._pair(item, {**env, **dict(zip(variables, combo, strict=True))})
-            if pair:
+            inner.update(zip(variables, combo, strict=True))
+            pair = self._pair(item, inner)
+            if pair is not None:
                 pairs.append(pair)
         return pairs
 
@@ -164,16 +176,12 @@ class Expander:
                 return None
             return path
         try:
-            text = template.render(env)
+            path, problem = clean_path(template.render(env))
         except KeyError:
             return None  # an unknown variable: reported by _check_names
         except TemplateError as exc:
             self.error(pos, str(exc))
             return None
-        return self._clean(text, pos)
-
-    def _clean(self, text: str, pos: SourcePos) -> str | None:
-        path, problem = clean_path(text)
         if problem:
             self.error(pos, problem)
             return None
