@@ -16,6 +16,7 @@ from seamlessflow.cli.startup import without_cyclic_gc
 from seamlessflow.errors import Diagnostic
 from seamlessflow.graph.dag import Dag, ProjectSource
 from seamlessflow.graph.link import CaptureIndex, link, shown_path
+from seamlessflow.scheduling.inputs import PROBED
 from seamlessflow.scheduling.listing import DIR, FILE, ProjectListing
 from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX
 
@@ -77,9 +78,10 @@ def missing_inputs(dag: Dag, names: list[str] | None = None,
 
 
 def _available(listing: ProjectListing, path: str, is_dir: bool) -> bool:
-    if listing.kind(path) == (DIR if is_dir else FILE):
+    kind, (_, sidecar) = listing.probe(path, *PROBED)  # as the checksum will ask
+    if kind == (DIR if is_dir else FILE):
         return True
-    return listing.kind(path + CHECKSUM_SUFFIX) == FILE
+    return sidecar and listing.kind(path + CHECKSUM_SUFFIX) == FILE
 
 
 class _Suggester:

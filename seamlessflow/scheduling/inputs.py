@@ -22,6 +22,7 @@ from seamlessflow.storage.trees import put_tree
 
 FUTURE_WAIT_S = 60.0  # how long to wait for a file Seamless is still producing
 FUTURE_SUFFIX = ".FUTURE"
+PROBED = (FUTURE_SUFFIX, CHECKSUM_SUFFIX)  # what is asked beside every input
 
 
 class ProjectInputs:
@@ -34,7 +35,6 @@ class ProjectInputs:
         # the stat cache's keys are normalized absolute paths
         self.listing = listing or ProjectListing(os.path.abspath(root))
         self._known: dict[str, tuple[str, bool]] = {}  # path -> (checksum, is local)
-        self._probed: dict[str, tuple[str | None, list[bool]]] = {}  # see hash_ahead
 
     def checksum(self, path: str, is_dir: bool) -> str:
         """The checksum of a project input: the local file (preferred) or its sidecar.
@@ -45,12 +45,11 @@ class ProjectInputs:
             return known[0]
         listing = self.listing
         local = listing.full(path)
-        probed = self._probed.pop(path, None)  # hash_ahead looked already
-        kind, (future, sidecar) = probed or listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
+        kind, (future, sidecar) = listing.probe(path, *PROBED)
         if future:
             self._wait_for_future(local)
             listing = ProjectListing(listing.root)  # the snapshot predates the file
-            kind, (_, sidecar) = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
+            kind, (_, sidecar) = listing.probe(path, *PROBED)
         if is_dir and kind == DIR:
             cs = deep_checksum(deep_index(Path(local), hasher=self.statcache.checksum))
             is_local = True
@@ -76,8 +75,8 @@ class ProjectInputs:
             key = listing.full(path)
             if is_dir or key in seen or path in self._known:
                 continue
-            probed = self._probed[path] = listing.probe(path, FUTURE_SUFFIX, CHECKSUM_SUFFIX)
-            if probed[0] == FILE and not probed[1][0]:
+            kind, (future, _) = listing.probe(path, *PROBED)
+            if kind == FILE and not future:
                 keys.append(key)
         self.statcache.hash_unseen(keys)
 

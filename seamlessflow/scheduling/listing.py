@@ -38,6 +38,7 @@ class ProjectListing:
         self._worth_listing = {folder for folder, n in counts.items() if n >= LIST_FROM}
         self._listings: dict[str, dict[str, os.DirEntry]] = {}
         self._stats: dict[str, os.stat_result] = {}
+        self._probes: dict[tuple[str, tuple[str, ...]], tuple[str | None, list[bool]]] = {}
 
     def full(self, path: str) -> str:
         return self.root + "/" + path
@@ -59,8 +60,17 @@ class ProjectListing:
 
     def probe(self, path: str, *suffixes: str) -> tuple[str | None, list[bool]]:
         """The kind of `path` and whether each `path + suffix` exists: what an input's
-        checksum needs, in one look at the listing. Its stat is left to the caller
-        (`stat`): a file the stat cache has never seen needs none."""
+        checksum needs, in one look at the listing, remembered for the snapshot (the
+        presence check before a run, the hashing ahead and the checksum each ask). Its
+        stat is left to the caller (`stat`): a file the stat cache has never seen needs
+        none."""
+        key = (path, suffixes)
+        probed = self._probes.get(key)
+        if probed is None:
+            probed = self._probes[key] = self._probe(path, suffixes)
+        return probed
+
+    def _probe(self, path: str, suffixes: tuple[str, ...]) -> tuple[str | None, list[bool]]:
         folder, _, name = path.rpartition("/")
         if folder in self._worth_listing:
             listing = self._listing(folder)

@@ -6,6 +6,9 @@ cannot share that work (hashing a small buffer holds the GIL, and the system cal
 short), so half of it goes to a forked copy of this process, which sends back what it
 found. Only where forking is cheap and safe: Linux, and a process with no other thread
 (a forked thread-holding process may inherit a lock held by a thread that is gone).
+Only the hashing is shared: a child that also built the instances' identities touched
+the whole plan, and the copies of the pages it touched (copy-on-write) made it slower
+than the parent doing everything alone.
 """
 
 from __future__ import annotations
