@@ -170,20 +170,17 @@ class Expander:
             cleaned = self._constant_paths.get(id(template))  # templates outlive expansion
             if cleaned is None:
                 cleaned = self._constant_paths[id(template)] = clean_path(template.parts[0])
-            path, problem = cleaned
-            if problem:
-                self.error(pos, problem)  # reported once per position
+        else:
+            try:
+                cleaned = clean_path(template.render(env))
+            except KeyError:
+                return None  # an unknown variable: reported by _check_names
+            except TemplateError as exc:
+                self.error(pos, str(exc))
                 return None
-            return path
-        try:
-            path, problem = clean_path(template.render(env))
-        except KeyError:
-            return None  # an unknown variable: reported by _check_names
-        except TemplateError as exc:
-            self.error(pos, str(exc))
-            return None
+        path, problem = cleaned
         if problem:
-            self.error(pos, problem)
+            self.error(pos, problem)  # reported once per position
             return None
         return path
 

@@ -67,17 +67,15 @@ class ProjectInputs:
     def hash_ahead(self, inputs: list[tuple[str, bool]]) -> None:
         """Hash the never-seen local files among `inputs` (path, is_dir) in one go, so
         that the many-file case gets two cores (storage/two_cores.py); `checksum` then
-        finds them in the stat cache. A file something is still producing (`.FUTURE`)
-        is left to `checksum`, which waits for it."""
-        listing, seen = self.listing, self.statcache.entries
+        finds them in the stat cache (which leaves out those it has seen before). A file
+        something is still producing (`.FUTURE`) is left to `checksum`, which waits for
+        it. The look at the listing is the one `checksum` takes (`probe` remembers it)."""
         keys = []
         for path, is_dir in inputs:
-            key = listing.full(path)
-            if is_dir or key in seen or path in self._known:
-                continue
-            kind, (future, _) = listing.probe(path, *PROBED)
-            if kind == FILE and not future:
-                keys.append(key)
+            if not is_dir:
+                kind, (future, _) = self.listing.probe(path, *PROBED)
+                if kind == FILE and not future:
+                    keys.append(self.listing.full(path))
         self.statcache.hash_unseen(keys)
 
     @property
