@@ -7,10 +7,18 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+COUNT_SWEEP = """\
+step count for i in range(0, {n}):
+    inputs: data/{{i}}.txt -> in.txt
+    shell: "wc -c < in.txt > n.txt"
+    captures: n.txt -> counts/{{i}}.txt
+"""
 
 
 @dataclass
@@ -26,6 +34,14 @@ class Project:
 
     def read(self, rel: str) -> str:
         return (self.root / rel).read_text()
+
+    def count_sweep(self, n: int, content: Callable[[int], str]) -> None:
+        """A Seamlessfile sweeping `count` over i = 0 .. n-1, each instance counting the
+        bytes of its own input data/{i}.txt (written here, `content(i)`) into
+        counts/{i}.txt."""
+        self.write("Seamlessfile", COUNT_SWEEP.format(n=n))
+        for i in range(n):
+            self.write(f"data/{i}.txt", content(i))
 
     def sf(self, *args: str, check: bool = True, timeout: float = 120,
            env: dict | None = None) -> subprocess.CompletedProcess:

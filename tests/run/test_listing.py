@@ -7,18 +7,9 @@ from seamlessflow.scheduling.listing import LIST_FROM
 
 N = LIST_FROM + 4  # enough inputs in data/ for the folder to be listed
 
-WORKFLOW = f"""\
-step count for i in range(0, {N}):
-    inputs: data/{{i}}.txt -> in.txt
-    shell: "wc -c < in.txt > n.txt"
-    captures: n.txt -> counts/{{i}}.txt
-"""
-
 
 def _setup(project) -> None:
-    project.write("Seamlessfile", WORKFLOW)
-    for i in range(N):
-        project.write(f"data/{i}.txt", "x" * (i + 1))
+    project.count_sweep(N, lambda i: "x" * (i + 1))
 
 
 def test_a_listed_folder_serves_files_and_sidecars(project):

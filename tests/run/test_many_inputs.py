@@ -15,20 +15,9 @@ from seamlessflow.storage.two_cores import FORK_MIN
 
 N = FORK_MIN + 10
 
-SEAMLESSFILE = f"""\
-let ids = range(0, {N})
-
-step count for i in ids:
-    inputs: data/{{i}}.txt -> in.txt
-    shell: "wc -c < in.txt > count.txt"
-    captures: count.txt -> counts/{{i}}.txt
-"""
-
 
 def _files(project) -> None:
-    project.write("Seamlessfile", SEAMLESSFILE)
-    for i in range(N):
-        project.write(f"data/{i}.txt", f"line {i}\n")
+    project.count_sweep(N, lambda i: f"line {i}\n")
 
 
 def test_hashed_ahead_inputs_give_the_identities_a_second_look_gives(project):
@@ -51,7 +40,7 @@ def test_a_file_still_being_produced_is_read_when_complete(project):
     project.write("data/7.txt", "partial")
     future = project.write("data/7.txt.FUTURE", "")
     complete = type(project)(project.root.parent / "complete", project.cache)
-    complete.write("Seamlessfile", SEAMLESSFILE.replace(f"range(0, {N})", "[7]"))
+    complete.count_sweep(8, lambda i: f"line {i}\n")
     complete.write("data/7.txt", "line 7, complete\n")
     report = project.root.parent / "future.json"
     env = {**os.environ, "SEAMLESSFLOW_CACHE": str(project.cache)}
