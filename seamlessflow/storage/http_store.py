@@ -4,6 +4,12 @@ Large buffers stream both ways through fixed-size chunks, so memory stays flat w
 their size. Bytes are trusted only once hashed: the server verifies every upload against
 the checksum in its URL, and this client hashes every download (`get`, `write_to`, and
 the stream `open` returns), so nothing corrupt is ever returned as a buffer.
+
+A `put` returns only once the server holds the bytes: a run records a result only after
+storing its buffers, so a result is never recorded whose bytes are not there. Seamless's
+hashserver answers 202 while another upload of the same buffer is under way, and counts
+that upload in `/has`; either is confirmed through `/buffer-length`, which that server
+answers once the other upload has ended, and the bytes are uploaded again if it died.
 """
 
 from __future__ import annotations
@@ -34,7 +40,9 @@ log = logging.getLogger("seamlessflow.storage")
 
 BATCH = 5000  # checksums per /has or /buffer-length request (about 330 KB of JSON)
 ASK_FIRST = 1 << 20  # files at least this large are uploaded only if /has says they are missing
-_STORED = (200, 201, 202)  # stored; already there; the same upload is in progress
+_STORED = (200, 201)  # stored; already there
+_IN_PROGRESS = 202  # Seamless's hashserver: another upload of the buffer is under way
+TAKEOVERS = 5  # uploads of a buffer tried while others of it keep answering 202
 
 
 class HttpBufferStore:
@@ -168,7 +176,7 @@ class HttpBufferStore:
             size = path.stat().st_size
             if checksum is None:
                 checksum = checksum_file(path)
-            if size >= ASK_FIRST and self.has([checksum])[0]:
+            if size >= ASK_FIRST and self.has([checksum])[0] and self._holds(checksum, size):
                 return checksum
             with open(path, "rb") as f:
                 self._upload(checksum, f, size, f"store {path}", path)
@@ -178,17 +186,31 @@ class HttpBufferStore:
 
     def _upload(self, checksum: str, body: bytes | BinaryIO, size: int, what: str,
                 path: Path | None) -> None:
-        def handle(response: http.client.HTTPResponse) -> None:
-            if response.status in _STORED:
+        def handle(response: http.client.HTTPResponse) -> bool:
+            """Whether the server says the bytes are stored."""
+            if response.status in _STORED or response.status == _IN_PROGRESS:
                 response.read()
-                return
+                return response.status != _IN_PROGRESS
             if response.status == 400 and path is not None:
                 response.read()
                 raise StoreError(f"{path} changed while it was being stored: the hashserver "
                                  f"{self.url} received bytes that do not hash to {checksum}")
             raise self.client.failure(response, what)
 
-        self.client.request("PUT", f"/{checksum}", what, handle, body=body, length=size)
+        for _ in range(TAKEOVERS):
+            if self.client.request("PUT", f"/{checksum}", what, handle, body=body, length=size):
+                return
+            if self._holds(checksum, size):  # the other upload stored it
+                return
+        raise StoreError(f"hashserver {self.url}: cannot {what}: {TAKEOVERS} uploads of it "
+                         "were turned away while other uploads of the same buffer never "
+                         "stored it")
+
+    def _holds(self, checksum: str, size: int) -> bool:
+        """Whether the server holds the buffer, asked in a way that waits out an upload
+        of it under way (Seamless's `/buffer-length` does; `/has` counts that upload as
+        present). An empty buffer's length tells nothing: it is simply uploaded again."""
+        return size > 0 and self.lengths([checksum])[0] == size
 
     def _warn_corrupt(self, checksum: str) -> None:
         log.warning("warning: hashserver %s sent bytes for %s that do not hash to it; "

@@ -34,7 +34,8 @@ class BufferStore(Protocol):
         ...
 
     def put(self, data: bytes) -> str:
-        """Store bytes; return their checksum. Idempotent."""
+        """Store bytes; return their checksum once they are stored (a result is recorded
+        only after its buffers are put, so nothing recorded lacks its bytes). Idempotent."""
         ...
 
     def put_file(self, path: Path, checksum: str | None = None, hardlink: bool = False) -> str:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import random
+import socket
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 from seamlessflow.storage.http_store import HttpBufferStore
 from seamlessflow.storage.local_store import LocalBufferStore
@@ -89,3 +93,30 @@ def test_gzip_uploads_to_the_real_hashserver_are_read_back_decoded(tmp_path, has
     assert (tmp_path / "out.bin").read_bytes() == data
     with store.open(checksum) as stream:
         assert stream.read() == data
+
+
+def test_a_202_from_the_real_hashserver_is_stored_only_once_the_bytes_are_there(tmp_path,
+                                                                                 hashserver):
+    """The real hashserver answers 202 to a PUT while another upload of the same buffer
+    is under way; when that upload dies, `put` must still end with the bytes stored."""
+    http = hashserver(tmp_path / "buffers")
+    port = urllib.parse.urlsplit(http.base).port
+    log = tmp_path / f"hashserver-{port}.log"
+    checksum = sha(LARGE)
+    with socket.create_connection(("127.0.0.1", port)) as stalled, ThreadPoolExecutor(1) as pool:
+        stalled.sendall(f"PUT /{checksum} HTTP/1.1\r\nHost: test\r\n"
+                        f"Content-Length: {len(LARGE)}\r\n\r\n".encode() + LARGE[:1 << 16])
+        wait_until(lambda: list((tmp_path / "buffers").rglob(checksum + "-*")))  # receiving
+        put = pool.submit(HttpBufferStore(http.base).put, LARGE)
+        wait_until(lambda: put.done() or f"PUT /{checksum} HTTP/1.1\" 202" in log.read_text())
+        stalled.close()  # the first uploader dies
+        assert put.result() == checksum
+    reply = http.get(checksum)
+    assert (reply.status, sha(reply.body)) == (200, checksum)
+
+
+def wait_until(condition, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition never met"
+        time.sleep(0.01)
