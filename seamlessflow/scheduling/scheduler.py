@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from seamlessflow.errors import ExecutionError, SeamlessflowError
+from seamlessflow.errors import ExecutionError, ResultConflict, SeamlessflowError
 from seamlessflow.graph.dag import Dag, ProjectSource, StepSource
 from seamlessflow.graph.model import Instance
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
@@ -110,6 +110,8 @@ class Scheduler:
         self._stop = False  # a failure without --keep-going: dispatch nothing new
         self._scratch_buffers: list[str] = []
         self._code_checksums: dict[str, str] = {}
+        # instances whose recorded result their run replaces: forced, or its bytes are gone
+        self._replacing: set[str] = set()
 
     # ---------------------------------------------------------------- the loop
 
@@ -205,6 +207,8 @@ class Scheduler:
                 continue
             if result_cs is None:
                 state.reason = "forced with --force" if name in forced else "no cached result"
+            if name in forced or result_cs is not None:
+                self._replacing.add(name)
             if self.options.dry_run:
                 self._set(state, WILL_RUN)
                 self._mark_pending(name)
@@ -364,13 +368,17 @@ class Scheduler:
 
         def record_and_write() -> str | None:
             """The result (every byte it names is stored by now), then the project's
-            copies; the error writing them, if any."""
-            self.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
-                               record=record)
+            copies; what went wrong, if anything."""
+            try:
+                self.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
+                                   record=record, overwrite=name in self._replacing)
+            except ResultConflict as exc:  # another run recorded its own result meanwhile
+                return f"{exc}; its step gave another result before, so it may not give " \
+                       f"the same result every time (run --force {name} to record this one)"
             try:
                 self._write_outputs(name, prep.checksum, result, keys)
             except (MissingBytes, OSError) as exc:
-                return str(exc)
+                return f"its result could not be written to the project: {exc}"
             return None
 
         # Small results on the event loop; big ones (or a store or database behind the
@@ -383,7 +391,7 @@ class Scheduler:
             write_error = await to_completion(record_and_write)
         self._adopt(name, result, outcome.result_checksum, keys)
         if write_error is not None:
-            self._fail(name, f"its result could not be written to the project: {write_error}")
+            self._fail(name, write_error)
             return name, False
         if inst.scratch:
             self._scratch_buffers.extend(result.values())

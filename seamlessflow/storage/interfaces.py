@@ -67,9 +67,13 @@ class ResultDatabase(Protocol):
         result: str,
         captures: dict[str, str] | None = None,
         record: dict | None = None,
+        overwrite: bool = False,
     ) -> None:
         """Record a result, atomically. `captures` maps capture workspace path -> checksum;
-        `record` is a small JSON-able execution record (when, how long, runner, job spec)."""
+        `record` is a small JSON-able execution record (when, how long, runner, job spec).
+        Recording the result already recorded is harmless; a different one raises
+        ResultConflict unless `overwrite` (a forced run, or a rerun replacing a result
+        whose bytes are gone)."""
         ...
 
     def transformations_for(self, checksum: str) -> list[str]:
