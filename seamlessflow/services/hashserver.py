@@ -31,6 +31,7 @@ from seamlessflow.identity.checksum import CHUNK
 from seamlessflow.services.common import JSON_MAX, healthcheck, parse_checksum
 from seamlessflow.storage.atomic import atomic_write_bytes, os_error, temp_in
 from seamlessflow.storage.local_store import MARKER, READ_ONLY, LocalBufferStore
+from seamlessflow.storage.wire import HAS_HEADER, HAS_STORED_ONLY
 
 log = logging.getLogger("seamlessflow.services")
 T = TypeVar("T")
@@ -79,7 +80,9 @@ class Hashserver:
             return checksums
         # Stored buffers only: an upload under way may still die (Seamless's server
         # counts it, and a client that trusts that may skip storing bytes nobody stores).
-        return _json(await _maybe_in_thread(len(checksums) > 64, self.store.has, checksums))
+        answer = _json(await _maybe_in_thread(len(checksums) > 64, self.store.has, checksums))
+        answer.headers[HAS_HEADER] = HAS_STORED_ONLY  # the client need not double-check
+        return answer
 
     async def buffer_length(self, request: web.Request) -> web.Response:
         checksums = await _checksum_list(request)
