@@ -327,12 +327,13 @@ def test_code_and_params_are_not_interpolated(project):
     project.write("Seamlessfile", """
         step s for n in [1]:
             params: label = "{n}"
-            python: "print('{n}')"
+            python: "print('{m}', '{{n}}')"
             stdout: out/{n}.txt
         """)
     inst = project.load().instances["s[n=1]"]
     assert inst.params == {"label": "{n}"}
-    assert inst.code == "print('{n}')"
+    # {m} names no variable of the step; {{n}} is the escape for a literal {n}
+    assert inst.code == "print('{m}', '{n}')"
     assert inst.stdout == "out/1.txt"
 
 

@@ -1,0 +1,63 @@
+"""Traps a user coming from Snakemake falls into, each met through the real CLI: what
+looks right must not silently give wrong results, and what is wrong must say where."""
+
+from __future__ import annotations
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ": error: " in line]
+
+
+def test_a_step_variable_in_braces_in_code_is_refused_with_its_spelling(project):
+    project.write("data/a.txt", "x y\n")
+    project.write("Seamlessfile", """\
+        let ks = [1, 2]
+        step table for k in ks:
+            inputs: data/a.txt -> in.txt
+            params: k
+            shell: "awk -v k={k} '{print $1, k}' in.txt > t.txt"
+            captures: t.txt -> tables/{k}.txt
+
+        step note for k in ks:
+            python: \"\"\"
+                print(f"{k!r}" if False else "no")
+                open("n.txt", "w").write("k={k}")
+            \"\"\"
+            captures: n.txt -> notes/{k}.txt
+        """)
+    for command in ("check", "run"):
+        proc = project.sf(command, check=False)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        errors = _error_lines(proc.stderr)
+        assert len(errors) == 2, proc.stderr
+        assert errors[0].endswith("Seamlessfile:5:22: error: '{k}' in the shell code is not "
+                                  "replaced: bash gets the text '{k}', not the value of 'k'")
+        assert "hint: write $k (or {{k}} for a literal {k})" in proc.stderr
+        assert errors[1].split("Seamlessfile:")[1].startswith("11:37: error: '{k}' in the "
+                                                              "python code")
+        assert "f-string" in proc.stderr and "with k added to params:" in proc.stderr
+        carets = [line for line in proc.stderr.splitlines() if line.strip() == "^"]
+        assert len(carets) == 2
+    assert not (project.root / "tables").exists()
+
+
+def test_braces_that_are_not_step_variables_and_the_escape_reach_the_command(project):
+    project.write("data/a.txt", "x y\n")
+    project.write("Seamlessfile", """\
+        step table for k in [1]:
+            inputs: data/a.txt -> in.txt
+            params: k
+            shell: "awk -v k=$k '{print $1, k}' in.txt > t.txt; echo ${k} {{k}} {a,b} >> t.txt"
+            captures: t.txt -> tables/{k}.txt
+
+        step note for k in [7]:
+            params: k
+            python: \"\"\"
+                s = {k}
+                open("n.txt", "w").write(f"{k} " + "{k}".format(k=k + 1) + " {{k}}")
+            \"\"\"
+            captures: n.txt -> notes/{k}.txt
+        """)
+    project.sf("run")
+    assert project.read("tables/1.txt") == "x 1\n1 {k} a b\n"  # {a,b}: bash brace expansion
+    assert project.read("notes/7.txt") == "7 8 {k}"
