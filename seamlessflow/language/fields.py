@@ -296,6 +296,8 @@ class FieldReader:
             sweep = [(var.var, self.ev.sequence(var.values, var.var)) for var in item.sweep]
             if any(values is ERROR for _, values in sweep):
                 continue  # reported; expanding without the variable would only add errors
+            for var, values in zip(item.sweep, (values for _, values in sweep), strict=True):
+                self.ev.note_sweep(values, var.values.pos, f"this {f.name} item")
             first_template = self._template(first, item.value.pos)
             second_template = first_template if item.renamed is None else \
                 self._template(second, item.renamed.pos)

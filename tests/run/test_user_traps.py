@@ -61,3 +61,54 @@ def test_braces_that_are_not_step_variables_and_the_escape_reach_the_command(pro
     project.sf("run")
     assert project.read("tables/1.txt") == "x 1\n1 {k} a b\n"  # {a,b}: bash brace expansion
     assert project.read("notes/7.txt") == "7 8 {k}"
+
+
+def test_a_sweep_over_a_glob_that_matches_nothing_is_an_error_naming_glob_and_steps(project):
+    project.write("data/S1.fa", ">s1\nACGT\n")
+    project.write("data/S2.fa", ">s2\nACGT\n")
+    project.write("Seamlessfile", """\
+        let samples = glob("data/{s}.fasta")
+        step clean for s in samples:
+            inputs: data/{s}.fasta -> in.fa
+            shell: "cp in.fa out.fa"
+            captures: out.fa -> clean/{s}.fa
+        step merge:
+            inputs: clean/{s}.fa for s in samples
+            shell: "cat clean/* > all.fa"
+            captures: all.fa
+        """)
+    for args in (["check"], ["run"], ["run", "-n"]):
+        proc = project.sf(*args, check=False)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        errors = _error_lines(proc.stderr)
+        assert [e.split("Seamlessfile:")[1] for e in errors] == [
+            "2:21: error: step 'clean' sweeps over glob(\"data/{s}.fasta\") (at line 1), which "
+            "matches no file, so it has no instances",
+            "7:35: error: this inputs item sweeps over glob(\"data/{s}.fasta\") (at line 1), "
+            "which matches no file, so it has no paths"]
+        assert proc.stderr.count("hint: data/ holds S1.fa, S2.fa") == 2
+    assert not (project.root / "all.fa").exists()
+
+
+def test_a_glob_over_what_a_step_of_the_workflow_captures_is_refused(project):
+    project.write("Seamlessfile", """\
+        step split:
+            shell: "mkdir chunks; echo a > chunks/1.txt; echo b > chunks/2.txt"
+            captures: chunks/
+        step per for c in glob("chunks/{c}.txt"):
+            inputs: chunks/{c}.txt -> in.txt
+            shell: "tr a-z A-Z < in.txt > out.txt"
+            captures: out.txt -> per/{c}.txt
+        """)
+    # Refused on a fresh project (the glob matches nothing yet) and just as much once an
+    # earlier run left chunks there: the instances would be those of the earlier run.
+    project.write("chunks/0.txt", "stale\n")
+    for args in (["check"], ["run"], ["run", "-n"]):
+        proc = project.sf(*args, check=False)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        errors = _error_lines(proc.stderr)
+        assert len(errors) == 1, proc.stderr
+        assert errors[0].split("Seamlessfile:")[1].startswith(
+            "4:19: error: glob(\"chunks/{c}.txt\") lists chunks/, which step 'split' captures")
+        assert "Seamlessfile of their own" in proc.stderr
+    assert not (project.root / "per").exists()
