@@ -112,3 +112,47 @@ def test_a_glob_over_what_a_step_of_the_workflow_captures_is_refused(project):
             "4:19: error: glob(\"chunks/{c}.txt\") lists chunks/, which step 'split' captures")
         assert "Seamlessfile of their own" in proc.stderr
     assert not (project.root / "per").exists()
+
+
+def test_a_typo_in_a_swept_input_is_one_error_with_its_count_and_an_example(project):
+    for s in ("S1", "S2", "S3"):
+        project.write(f"data/{s}.fa", f">{s}\n")
+    project.write("Seamlessfile", """\
+        step clean for s in [S1, S2, S3]:
+            inputs: dat/{s}.fa -> raw.fa, data/{s}.fa -> again.fa
+            shell: "cat raw.fa > clean.fa"
+            captures: clean.fa -> clean/{s}.fa
+        step merge:
+            inputs: clean/{s}.fa for s in [S1, S2, S3], dat/S9.fa
+            shell: "cat clean/* > all.fa"
+            captures: all.fa
+        """)
+    for args in (["check"], ["run"]):
+        proc = project.sf(*args, check=False)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert [e.split("Seamlessfile:")[1] for e in _error_lines(proc.stderr)] == [
+            "2:13: error: 3 instances miss this input, e.g. clean[s=S1]: input dat/S1.fa not "
+            "found: no step captures it, and neither it nor dat/S1.fa.CHECKSUM is in the "
+            "project folder",
+            "6:49: error: merge: input dat/S9.fa not found: no step captures it, and neither "
+            "it nor dat/S9.fa.CHECKSUM is in the project folder"]
+        assert proc.stderr.endswith("2 errors found.\n")
+
+
+def test_a_reversed_input_arrow_gets_a_hint_about_its_direction(project):
+    for s in ("S1", "S2"):
+        project.write(f"data/{s}.fa", f">{s}\n")
+    project.write("Seamlessfile", """\
+        step clean for s in [S1, S2]:
+            inputs: raw.fa -> data/{s}.fa
+            shell: "cat data/*.fa > clean.fa"
+            captures: clean.fa -> clean/{s}.fa
+        """)
+    proc = project.sf("check", check=False)
+    assert proc.returncode == 2
+    assert len(_error_lines(proc.stderr)) == 1
+    assert "error: 2 instances miss this input, e.g. clean[s=S1]: input raw.fa not found" \
+        in proc.stderr
+    assert "hint: data/S1.fa exists in the project and raw.fa does not: in inputs, `->` " \
+           "points from the project path to the name in the workspace " \
+           "(`data/S1.fa -> raw.fa`); swap the two sides" in proc.stderr
