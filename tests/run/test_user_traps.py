@@ -156,3 +156,40 @@ def test_a_reversed_input_arrow_gets_a_hint_about_its_direction(project):
     assert "hint: data/S1.fa exists in the project and raw.fa does not: in inputs, `->` " \
            "points from the project path to the name in the workspace " \
            "(`data/S1.fa -> raw.fa`); swap the two sides" in proc.stderr
+
+
+CHAINS = """\
+step clean for s in [S1, S2]:
+    inputs: data/{s}.fa -> in.fa
+    shell: "cp in.fa out.fa"
+    captures: out.fa -> clean/{s}.fa
+step count for s in [S1, S2], k in [1, 2]:
+    inputs: clean/{s}.fa -> in.fa
+    params: k
+    shell: "wc -c < in.fa > n; echo $k >> n"
+    captures: n -> counts/{s}_{k}.txt
+step qc for s in [S1, S2]:
+    inputs: counts/{s}_{k}.txt for k in [1, 2]
+    shell: "cat counts/* > q"
+    captures: q -> qc/{s}.txt
+step merge:
+    inputs: qc/{s}.txt for s in [S1, S2]
+    shell: "cat qc/* > all"
+    captures: all
+"""
+
+
+def test_a_dry_run_lists_chain_by_chain_and_says_what_pending_means(project):
+    project.write("Seamlessfile", CHAINS)
+    project.write("data/S1.fa", ">S1\n")
+    project.write("data/S2.fa", ">S2\n")
+    project.sf("run")
+    project.write("data/S2.fa", ">S2 changed\n")
+    proc = project.sf("run", "-n")
+    lines = proc.stdout.splitlines()
+    assert [line.split()[:2] for line in lines[:-1]] == [
+        ["cached", "clean[s=S1]"], ["cached", "count[s=S1,k=1]"], ["cached", "count[s=S1,k=2]"],
+        ["cached", "qc[s=S1]"], ["will-run", "clean[s=S2]"], ["pending", "count[s=S2,k=1]"],
+        ["pending", "count[s=S2,k=2]"], ["pending", "qc[s=S2]"], ["pending", "merge"]]
+    assert lines[-1] == ("9 instances, dry run: 4 cached, 1 will run, "
+                         "4 wait on upstream results (may be cached)")
