@@ -163,15 +163,21 @@ class LiveReporter(LineReporter):
         if self.listing is not None:
             self.planned[state.name] = line
             return
-        style = {FAILED: "red", RAN: "green"}.get(state.status, "")
-        self.console.print(line, style=style, highlight=False)
+        self._print(line, {FAILED: "red", RAN: "green"}.get(state.status, ""))
 
     def on_warning(self, message: str) -> None:
-        self.console.print(f"warning: {message}", style="yellow", highlight=False)
+        self._print(f"warning: {message}", "yellow")
+
+    def _print(self, line: str, style: str = "") -> None:
+        """`line` as written: as a Text, rich reads no markup (`[s=S6]` of an instance
+        name would vanish as a tag) and no `:emoji:` codes in it."""
+        from rich.text import Text
+
+        self.console.print(Text(line, style=style), highlight=False)
 
     def on_finish(self, summary: RunSummary) -> None:
         self.live.stop()
         for line in self.planned_lines():
-            self.console.print(line, highlight=False)
+            self._print(line)
         self.listing = None
         super().on_finish(summary)

@@ -3,6 +3,12 @@ looks right must not silently give wrong results, and what is wrong must say whe
 
 from __future__ import annotations
 
+import os
+import pty
+import re
+import subprocess
+import sys
+
 
 def _error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ": error: " in line]
@@ -193,3 +199,50 @@ def test_a_dry_run_lists_chain_by_chain_and_says_what_pending_means(project):
         ["pending", "count[s=S2,k=2]"], ["pending", "qc[s=S2]"], ["pending", "merge"]]
     assert lines[-1] == ("9 instances, dry run: 4 cached, 1 will run, "
                          "4 wait on upstream results (may be cached)")
+
+
+def _on_a_terminal(project, *args: str) -> tuple[int, str]:
+    """`seamlessflow ARGS` with its standard output on a pseudo-terminal, as a user at a
+    terminal sees it: (exit status, what was shown, terminal escapes removed; the live
+    panel's redrawn lines run into the printed ones)."""
+    master, slave = pty.openpty()
+    env = {**os.environ, "SEAMLESSFLOW_CACHE": str(project.cache), "TERM": "xterm",
+           "COLUMNS": "200"}
+    env.pop("SEAMLESS_CACHE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "seamlessflow", "-C", str(project.root),
+                             *args], stdout=slave, stderr=subprocess.STDOUT, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    code = proc.wait(timeout=120)
+    text = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    return code, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r", "", text)
+
+
+def test_instance_names_keep_their_brackets_on_a_terminal(project):
+    project.write("Seamlessfile", """\
+        step clean for s in [S1, S6]:
+            params: s
+            shell: "echo $s > c.txt"
+            captures: c.txt -> clean/{s}.txt
+        step gate for s in [S1, S6]:
+            inputs: clean/{s}.txt -> c.txt
+            params: s
+            shell: "test $s = S1"
+            stdout: gate/{s}.txt
+        """)
+    code, shown = _on_a_terminal(project, "run", "-k")
+    assert code == 1, shown
+    for name in ("clean[s=S1]", "clean[s=S6]", "gate[s=S1]"):
+        assert f"ran     {name}  " in shown, shown
+    assert "FAILED  gate[s=S6]  exit 1" in shown, shown
+    code, shown = _on_a_terminal(project, "run", "-n")
+    assert "will-run gate[s=S6]  (no cached result)" in shown, shown
