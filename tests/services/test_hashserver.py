@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from seamlessflow.config.tokens import token_for_url
 from seamlessflow.errors import StoreError
 from seamlessflow.identity.checksum import checksum_bytes
 from seamlessflow.storage.http_store import HttpBufferStore
@@ -169,7 +170,8 @@ def test_an_upload_cut_off_midway_stores_nothing_and_blocks_nothing(hashserver, 
     data = os.urandom(4 << 20)
     cs = checksum_bytes(data)
     with socket.create_connection(("127.0.0.1", hashserver.port)) as sock:
-        sock.sendall(f"PUT /{cs} HTTP/1.1\r\nHost: test\r\nContent-Length: {len(data)}\r\n\r\n"
+        auth = f"Authorization: Bearer {token_for_url(hashserver.url)}\r\n"
+        sock.sendall(f"PUT /{cs} HTTP/1.1\r\nHost: test\r\n{auth}Content-Length: {len(data)}\r\n\r\n"
                      .encode() + data[:1 << 20])
         wait_until(lambda: temp_files(folder))  # the server is receiving it
     wait_until(lambda: not temp_files(folder))  # ... and cleaned up after the hang-up
