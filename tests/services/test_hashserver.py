@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from seamlessflow.config.tokens import token_for_url
 from seamlessflow.errors import StoreError
 from seamlessflow.identity.checksum import checksum_bytes
 from seamlessflow.storage.http_store import HttpBufferStore
@@ -168,7 +169,8 @@ def stalled_upload(port: int, data: bytes, sent: int) -> socket.socket:
     """A raw `PUT` announcing all of `data` that sends only its first `sent` bytes and
     then waits, as a client that hangs or dies halfway does."""
     sock = socket.create_connection(("127.0.0.1", port))
-    sock.sendall(f"PUT /{checksum_bytes(data)} HTTP/1.1\r\nHost: test\r\n"
+    auth = f"Authorization: Bearer {token_for_url(f'http://127.0.0.1:{port}')}\r\n"
+    sock.sendall(f"PUT /{checksum_bytes(data)} HTTP/1.1\r\nHost: test\r\n{auth}"
                  f"Content-Length: {len(data)}\r\n\r\n".encode() + data[:sent])
     return sock
 
