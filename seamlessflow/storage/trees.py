@@ -74,7 +74,7 @@ def write_tree(store: BufferStore, deep_checksum: str, dest: Path) -> None:
                 f"cannot rebuild {dest}: {len(set(missing))} buffer(s) missing from the "
                 f"store: {shown}{more}")
         _fix_dir_modes(building)
-        _swap_into_place(building, dest)
+        swap_into_place(building, dest)
     except OSError as exc:
         raise os_error(exc, dest, "write directory") from None
     finally:
@@ -93,8 +93,9 @@ def _fix_dir_modes(root: Path) -> None:
             os.chmod(os.path.join(dirpath, name), DIR_MODE)
 
 
-def _swap_into_place(new: Path, dest: Path) -> None:
-    """Two renames (old aside, new in) then removal of the old: Linux offers no portable
+def swap_into_place(new: Path, dest: Path) -> None:
+    """Put `new` (a file or folder) where `dest` is, whatever `dest` is.
+    Two renames (old aside, new in) then removal of the old: Linux offers no portable
     atomic exchange of directories, and this keeps the gap to one rename."""
     if dest.is_symlink() or dest.exists():
         old = dest.parent / f"{TEMP_PREFIX}old-{os.urandom(8).hex()}"
