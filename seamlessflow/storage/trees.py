@@ -50,6 +50,20 @@ def load_index(store: BufferStore, deep_checksum: str) -> dict[str, str]:
     return index
 
 
+def complete_in_store(store: BufferStore, checksum: str, is_dir: bool) -> bool:
+    """Whether the store holds the buffer; for a directory, its index and every file
+    the index names."""
+    if not store.has([checksum])[0]:
+        return False
+    if not is_dir:
+        return True
+    try:
+        index = load_index(store, checksum)
+    except StoreError:
+        return False
+    return all(store.has(list(index.values())))
+
+
 def write_tree(store: BufferStore, deep_checksum: str, dest: Path) -> None:
     """Build the whole directory beside `dest`, then swap it in: a reader sees the
     old tree or the new one, and a missing buffer leaves `dest` untouched."""
