@@ -22,8 +22,9 @@ import orjson
 
 from seamlessflow.identity.checksum import checksum_value
 from seamlessflow.identity.deep import deep_checksum, deep_index
-from seamlessflow.storage.atomic import TEMP_PREFIX, atomic_write_bytes
+from seamlessflow.storage.atomic import atomic_write_bytes
 from seamlessflow.storage.interfaces import BufferStore
+from seamlessflow.storage.leftovers import temp_name
 from seamlessflow.storage.sidecars import sidecar_path, write_index, write_sidecar
 from seamlessflow.storage.statcache import StatCache
 from seamlessflow.storage.trees import put_tree, swap_into_place, write_tree
@@ -207,7 +208,7 @@ class OutputWriter:
             if not self.store.write_to(checksum, dest):
                 raise MissingBytes(f"the buffer store lacks {checksum}")
             return
-        beside = dest.parent / f"{TEMP_PREFIX}new-{os.urandom(8).hex()}"
+        beside = Path(temp_name(dest.parent))
         try:
             if not self.store.write_to(checksum, beside):
                 raise MissingBytes(f"the buffer store lacks {checksum}")
