@@ -20,6 +20,7 @@ from pathlib import Path
 
 import orjson
 
+from seamlessflow.errors import SeamlessflowError
 from seamlessflow.identity.checksum import checksum_value
 from seamlessflow.identity.deep import deep_checksum, deep_index
 from seamlessflow.storage.atomic import atomic_write_bytes
@@ -34,6 +35,10 @@ OUTPUTS_FILE = "outputs.json"
 
 class MissingBytes(Exception):
     """The store lacks a result's bytes (a scratch result, or a pruned store)."""
+
+
+class OutsideProject(SeamlessflowError):
+    """A folder on the way to an output is a link that leads out of the project folder."""
 
 
 def load_outputs_record(state_dir: Path) -> dict[str, dict]:
@@ -74,6 +79,8 @@ class OutputWriter:
         self.no_download = no_download
         self.record = load_outputs_record(state_dir)
         self._written: list[tuple[str, bool]] = []  # project files written by this run
+        self._real_root = os.path.realpath(root)
+        self._inside: set[str] = set()  # folders known to lead to a place in the project
         self._changed = False
 
     def is_current(self, project_path: str, checksum: str, is_dir: bool) -> bool:
@@ -88,6 +95,7 @@ class OutputWriter:
               transformation: str, instance: str) -> None:
         """Make the project path hold the result; raises MissingBytes if the store lacks them."""
         if not self.is_current(project_path, checksum, is_dir):
+            self._check_inside(project_path)
             dest = self.root / project_path
             if self.no_download:
                 self._write_sidecar(dest, checksum, is_dir)
@@ -165,6 +173,20 @@ class OutputWriter:
         if not stat.S_ISREG(st.st_mode):
             return None
         return self.statcache.checksum_stat(dest, st)
+
+    def _check_inside(self, project_path: str) -> None:
+        """Paths never escape the project folder, also not through a link: a folder on
+        the way to `project_path` that is a symbolic link to a place outside the project
+        is an error (one to a place inside it is followed). Asked once per folder."""
+        folder = project_path.rpartition("/")[0]
+        if not folder or folder in self._inside:
+            return
+        real = os.path.realpath(os.path.join(self._root, folder))
+        if real != self._real_root and not real.startswith(self._real_root + os.sep):
+            raise OutsideProject(
+                f"{project_path} would be written outside the project folder: {folder} "
+                f"leads to {real}; make {folder} a folder of the project, or a link to one")
+        self._inside.add(folder)
 
     def _save_previous(self, project_path: str, dest: Path, is_dir: bool) -> None:
         """Whatever stands where an output goes is about to be replaced. A file or a

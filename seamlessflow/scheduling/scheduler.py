@@ -202,7 +202,8 @@ class Scheduler:
             state.transformation = prep.checksum
             result_cs = None if name in forced else known.get(prep.checksum)
             if result_cs is not None and self._use_cached(name, prep, result_cs):
-                self._ready.extend(self._release(name))
+                if state.status == CACHED:
+                    self._ready.extend(self._release(name))
                 continue
             if result_cs is None:
                 state.reason = "forced with --force" if name in forced else "no cached result"
@@ -214,7 +215,8 @@ class Scheduler:
         return to_start
 
     def _use_cached(self, name: str, prep: _Prepared, result_cs: str) -> bool:
-        """Adopt a recorded result; False when its bytes are gone and it must run again."""
+        """Adopt a recorded result; False when its bytes are gone and it must run again.
+        True also when the project cannot take its outputs: the instance then failed."""
         state = self.states[name]
         keys = _result_keys(self.dag.workflow.instances[name])
         result = self.outputs.recorded_result(keys, result_cs)
@@ -230,6 +232,9 @@ class Scheduler:
             except MissingBytes:
                 state.reason = "its result's bytes are no longer in the buffer store"
                 return False
+            except (SeamlessflowError, OSError) as exc:
+                self._fail(name, f"its result could not be written to the project: {exc}")
+                return True
         self._adopt(name, result, result_cs, keys)
         state.reason = "cached result"
         self._set(state, CACHED)
@@ -379,7 +384,7 @@ class Scheduler:
                                record=record)
             try:
                 self._write_outputs(name, prep.checksum, result, keys)
-            except (MissingBytes, OSError) as exc:
+            except (MissingBytes, SeamlessflowError, OSError) as exc:
                 return str(exc)
             return None
 

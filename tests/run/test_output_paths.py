@@ -83,3 +83,36 @@ def test_an_edited_directory_output_is_kept_with_a_way_to_rebuild_it(project, tm
     (tmp_path / "copy.CHECKSUM").write_text(checksum + "\n")
     project.sf("download", str(copy))
     assert (copy / "f").read_text() == "edited\n"
+
+
+NESTED_STEP = """
+step s:
+    inputs: a.txt
+    shell: "cat a.txt > o; mkdir d; cp a.txt d/"
+    captures: o -> out/o.txt, d/ -> out/sub/d/
+"""
+
+
+def test_an_output_is_not_written_through_a_link_leading_out_of_the_project(project, tmp_path):
+    project.write("Seamlessfile", NESTED_STEP)
+    project.write("a.txt", "a\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (project.root / "out").symlink_to(elsewhere)
+    for _ in range(2):  # run, then cached: neither writes there
+        report = project.run(check=False)
+        assert report.proc.returncode == 1
+        assert report.statuses == {"s": "failed"}
+        assert f"would be written outside the project folder: out leads to {elsewhere}" \
+            in report["s"]["reason"]
+        assert list(elsewhere.iterdir()) == []
+
+
+def test_a_link_to_a_folder_inside_the_project_is_followed(project):
+    project.write("Seamlessfile", NESTED_STEP)
+    project.write("a.txt", "a\n")
+    (project.root / "real").mkdir()
+    (project.root / "out").symlink_to("real")
+    assert project.run().statuses == {"s": "ran"}
+    assert project.read("real/o.txt") == "a\n"
+    assert project.read("real/sub/d/a.txt") == "a\n"
