@@ -41,6 +41,7 @@ from seamlessflow.scheduling.state import (
     RunSummary,
 )
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
+from seamlessflow.storage.trees import complete_in_store
 from seamlessflow.storage.two_cores import FORK_MIN
 
 if TYPE_CHECKING:  # imported when something executes: see run_without_loop
@@ -212,7 +213,8 @@ class Scheduler:
             state.transformation = prep.checksum
             result_cs = None if name in forced else known.get(prep.checksum)
             if result_cs is not None and self._use_cached(name, prep, result_cs):
-                self._ready.extend(self._release(name))
+                if state.status == CACHED:
+                    self._ready.extend(self._release(name))
                 continue
             if result_cs is None:
                 self._explain_rerun(state, prep, forced=name in forced)
@@ -226,7 +228,8 @@ class Scheduler:
         return to_start
 
     def _use_cached(self, name: str, prep: _Prepared, result_cs: str) -> bool:
-        """Adopt a recorded result; False when its bytes are gone and it must run again."""
+        """Adopt a recorded result; False when its bytes are gone and it must run again.
+        True also when the project cannot take its outputs: the instance then failed."""
         state = self.states[name]
         keys = _result_keys(self.dag.workflow.instances[name])
         result = self.outputs.recorded_result(keys, result_cs)
@@ -242,6 +245,9 @@ class Scheduler:
             except MissingBytes:
                 state.reason = "its result's bytes are no longer in the buffer store"
                 return False
+            except (SeamlessflowError, OSError) as exc:
+                self._fail(name, f"its result could not be written to the project: {exc}")
+                return True
         self._adopt(name, result, result_cs, keys)
         state.reason = "cached result"
         self._set(state, CACHED)
@@ -392,11 +398,20 @@ class Scheduler:
                 return name, False
             self._set(state, STARTED)
             outcome = JobOutcome(ok=False)
-            for attempt in range(inst.retries + 1):
-                state.attempts = attempt + 1
+            attempts, restored = inst.retries + 1, False
+            while state.attempts < attempts:
+                state.attempts += 1
                 outcome = await runner.run(job)
                 if outcome.ok:
                     break
+                if not restored:
+                    try:
+                        restored = await self._restore_inputs(name, prep, runner)
+                    except (SeamlessflowError, OSError) as exc:
+                        outcome = JobOutcome(ok=False, error=str(exc))
+                        break
+                    if restored:  # the attempt lacked bytes, not the command: once more
+                        attempts += 1
             state.duration_s = outcome.duration_s
             if not outcome.ok and not self.options.keep_going:
                 # before the slot is released, so that no waiting instance starts after it
@@ -430,7 +445,7 @@ class Scheduler:
                        f"the same result every time (run --force {name} to record this one)"
             try:
                 self._write_outputs(name, prep.checksum, result, keys)
-            except (MissingBytes, OSError) as exc:
+            except (MissingBytes, SeamlessflowError, OSError) as exc:
                 return f"its result could not be written to the project: {exc}"
             return None
 
@@ -459,11 +474,11 @@ class Scheduler:
             if not isinstance(source, StepSource):
                 continue
             cs = prep.transformation["inputs"][item.workspace_path]
-            if self._complete_in_store(cs, item.is_dir):
+            if complete_in_store(self.store, cs, item.is_dir):
                 continue
             if not self.outputs.adopt_local(_produced_path(self.dag, source), cs, item.is_dir) \
                     and not (await fingertip(cs, self.store, self.db, runner)
-                             and self._complete_in_store(cs, item.is_dir)):
+                             and complete_in_store(self.store, cs, item.is_dir)):
                 raise ExecutionError(
                     f"input '{item.workspace_path}' ({cs}) from {source.instance} is in no "
                     f"buffer store and could not be recomputed; run with --force {source.instance}"
@@ -474,13 +489,21 @@ class Scheduler:
                 if item.is_dir:
                     self._scratch_buffers.extend(json.loads(self.store.get(cs) or b"{}").values())
 
-    def _complete_in_store(self, cs: str, is_dir: bool) -> bool:
-        if not self.store.has([cs])[0]:
+    async def _restore_inputs(self, name: str, prep: _Prepared, runner: Runner) -> bool:
+        """Whether an input's bytes went missing from the store during a failed attempt
+        and were put back. A buffer found corrupt while the workspace was built is dropped
+        from the store (the attempt then fails); a project input is stored again from
+        its file, an upstream result as before the attempt."""
+        import asyncio
+
+        dir_inputs = set(prep.dir_inputs)
+        if all(complete_in_store(self.store, cs, path in dir_inputs)
+               for path, cs in prep.transformation["inputs"].items()):
             return False
-        if not is_dir:
-            return True
-        index = json.loads(self.store.get(cs) or b"{}")
-        return all(self.store.has(list(index.values())))
+        for path, is_dir in prep.project_inputs:
+            await asyncio.to_thread(self.inputs.ensure_in_store, path, is_dir, True)
+        await self._ensure_upstream_bytes(name, prep, runner)
+        return True
 
     def _make_job(self, name: str, prep: _Prepared) -> Job:
         """Everything a runner needs, with every input's bytes in the store."""
