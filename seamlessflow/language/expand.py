@@ -20,11 +20,14 @@ from seamlessflow.language.suggest import hint
 ItemT = TypeVar("ItemT", InputItem, CaptureItem)
 
 
+MAX_NAME_BYTES = 255  # one file or folder name, on every common Linux file system
+
+
 def clean_path(text: str) -> tuple[str, str | None]:
     """A project or workspace path as a relative POSIX path without a trailing slash,
     or the reason it is refused."""
     if text and text[0] not in "./~" and text[-1] != "/" and "/." not in text \
-            and "//" not in text:
+            and "//" not in text and len(text) <= MAX_NAME_BYTES // 4:
         return text, None  # the usual case, decided without splitting: no '.', '..' or ''
     path = text
     while path.startswith("./"):
@@ -37,6 +40,10 @@ def clean_path(text: str) -> tuple[str, str | None]:
     parts = path.split("/")
     if ".." in parts:
         return path, f"{text} climbs out of the project folder with '..'"
+    for part in parts:
+        if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+            return path, (f"a name in this path is longer than the {MAX_NAME_BYTES} bytes "
+                          "a file system allows for one file or folder name")
     if "" in parts or "." in parts:
         path = "/".join(p for p in parts if p not in ("", "."))
     return path, None
