@@ -16,6 +16,7 @@ def instance_entry(state: InstanceState) -> dict:
         "bindings": state.bindings,
         "status": state.status,
         "reason": state.reason,
+        "changes": state.changes or [],
         "transformation": state.transformation,
         "result": state.result,
         "captures": state.captures,
