@@ -126,6 +126,7 @@ class Expander:
             stdout = self._path(spec.stdout, env, spec.stdout_pos or spec.step.pos)
         if len(inputs) > 1:
             self._unique_workspace_paths(name, inputs, "input")
+            self._no_input_inside_another(name, inputs)
         if len(captures) > 1:
             self._unique_workspace_paths(name, captures, "capture")
         return Instance(
@@ -200,6 +201,23 @@ class Expander:
                 self.error(item.pos, f"{name}: two {what}s at workspace path "
                                      f"{item.workspace_path}",
                            f"rename one with {'PATH -> OTHER' if what == 'input' else 'OTHER -> PATH'}")
+
+    def _no_input_inside_another(self, name: str, inputs: list[InputItem]) -> None:
+        """`a.txt -> q` and `b.txt -> q/r` cannot both be put into the workspace: q would
+        have to be a file and a folder (a directory input, too, is the input's own)."""
+        taken = {item.workspace_path: item for item in inputs}
+        for item in inputs:
+            path = item.workspace_path
+            slash = path.rfind("/")
+            while slash > 0:
+                outer = taken.get(path[:slash])
+                if outer is not None:
+                    self.error(item.pos, f"{name}: input {item.project_path} would go to "
+                                         f"{path}, inside input {outer.project_path} at "
+                                         f"{outer.workspace_path} in the workspace",
+                               "give one of them another workspace path: PATH -> OTHER")
+                    break
+                slash = path.rfind("/", 0, slash)
 
     def _values(self, assignments: list[Assignment], env: dict[str, Any]) -> dict[str, Any]:
         values = {}

@@ -143,6 +143,14 @@ CASES = [
          '    shell: "true"\n    captures: o\n',
          "Seamlessfile:2:22", "a: two inputs at workspace path a/x.txt",
          "rename one with PATH -> OTHER"),
+    Case("an-input-inside-another-in-the-workspace", 'step a:\n'
+         '    inputs: a.txt -> q, b.txt -> q/r\n    shell: "true"\n    captures: o\n',
+         "Seamlessfile:2:25", "a: input b.txt would go to q/r, inside input a.txt at q",
+         "give one of them another workspace path"),
+    Case("an-input-deep-inside-a-directory-input", 'step a:\n'
+         '    inputs: d/ -> q, b.txt -> q/s/t\n    shell: "true"\n    captures: o\n',
+         "Seamlessfile:2:22", "a: input b.txt would go to q/s/t, inside input d at q",
+         "give one of them another workspace path"),
     Case("two-captures-from-one-workspace-path", 'step a:\n    shell: "true"\n'
          '    captures: o -> x, o -> y\n',
          "Seamlessfile:3:23", "a: two captures at workspace path o", "OTHER -> PATH"),
