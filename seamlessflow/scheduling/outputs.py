@@ -4,7 +4,7 @@ Each write is atomic (the store writes a temp file beside the destination and re
 A file already holding the right bytes is left alone (that is what makes a no-op run
 cheap). A file whose bytes differ is first saved into the buffer store; when those bytes
 are not what seamlessflow itself last wrote there, the user edited it, and a warning
-names the checksum under which the edit can be recovered (`seamlessflow resolve`).
+names the checksum under which the edit can be recovered (`resolve`; `download` for a folder).
 
 `.seamlessflow/outputs.json` remembers, per project path, what seamlessflow wrote and
 which transformation produced it: that is how edits are recognised and what `explain`
@@ -24,7 +24,12 @@ from seamlessflow.identity.checksum import checksum_value
 from seamlessflow.identity.deep import deep_checksum, deep_index
 from seamlessflow.storage.atomic import atomic_write_bytes
 from seamlessflow.storage.interfaces import BufferStore
-from seamlessflow.storage.sidecars import sidecar_path, write_index, write_sidecar
+from seamlessflow.storage.sidecars import (
+    recovery_hint,
+    sidecar_path,
+    write_index,
+    write_sidecar,
+)
 from seamlessflow.storage.statcache import StatCache
 from seamlessflow.storage.trees import put_tree, write_tree
 
@@ -163,7 +168,7 @@ class OutputWriter:
             self.warn(
                 f"{project_path} was changed since seamlessflow wrote it; it is replaced, and "
                 f"its content is kept in the buffer store as {current} "
-                f"(seamlessflow resolve {current} -o FILE)"
+                f"({recovery_hint(current, is_dir)})"
             )
 
     def _write_sidecar(self, dest: Path, checksum: str, is_dir: bool) -> None:
