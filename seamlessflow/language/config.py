@@ -26,6 +26,9 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise UsageError(f"--config {item}: expected KEY=VALUE (e.g. --config threshold=0.5)")
+        if "" in key.split("."):
+            raise UsageError(f"--config {item}: the key {key!r} has an empty part; a dotted "
+                             "key names nested keys, e.g. --config plot.width=40")
         try:
             value = load_yaml(text) if text.strip() else ""
         except yaml.YAMLError as exc:
