@@ -1,6 +1,7 @@
 """Input past the limits of docs/language.md ("Limits") is a positioned error from
 `seamlessflow check` (exit 2), never a traceback: nesting too deep for the parser, a
-name too long for a file system, a NUL byte, and YAML aliases that expand without end."""
+name too long for a file system, a NUL byte, bytes that are not UTF-8, and YAML aliases
+that expand without end."""
 
 from __future__ import annotations
 
@@ -120,3 +121,11 @@ def test_an_alias_bomb_in_seamless_yaml_stops_a_run_with_exit_2(ready, tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert "seamless.yaml: refused: its aliases expand to" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_bytes_that_are_not_utf8_are_refused_at_their_place(ready):
+    (ready.root / "part.sf").write_bytes(b"let x = 1\nlet y = \xc3\xa9\xff\n")
+    ready.write("Seamlessfile", "include: part.sf\n" + STEP.format(value="1"))
+    [error] = ready.check_errors()
+    assert (error.where, error.message) == ("part.sf:2:10", "byte 0xff is not UTF-8 text")
+    assert error.hint == "a Seamlessfile is UTF-8 text: save it as UTF-8"
