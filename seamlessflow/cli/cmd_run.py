@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """The options of `run`, shared with `watch`."""
-    p.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1,
+    p.add_argument("-j", "--jobs", type=_job_count, default=os.cpu_count() or 1,
                    metavar="N", help="at most N instances (in cores: slots) at once")
     p.add_argument("-n", "--dry-run", action="store_true", help="plan only; run nothing")
     p.add_argument("-k", "--keep-going", action="store_true",
@@ -46,13 +46,15 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="keep the workspace of a failed attempt, for debugging")
 
 
-def _positive_int(text: str) -> int:
+def _job_count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    from seamlessflow.graph.model import MAX_WORKERS
+
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be at least 1 and at most {MAX_WORKERS:,}")
     return value
 
 

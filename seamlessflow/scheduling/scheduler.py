@@ -508,6 +508,7 @@ class Scheduler:
     def _make_job(self, name: str, prep: _Prepared) -> Job:
         """Everything a runner needs, with every input's bytes in the store."""
         from seamlessflow.execution.job import Job
+        from seamlessflow.execution.logs import log_file_name
 
         inst = self.dag.workflow.instances[name]
         for path, is_dir in prep.project_inputs:
@@ -517,7 +518,7 @@ class Scheduler:
         log_path = None
         if self.options.log_dir is not None:
             self.options.log_dir.mkdir(parents=True, exist_ok=True)
-            log_path = str(self.options.log_dir / (_safe_file_name(name) + ".log"))
+            log_path = str(self.options.log_dir / log_file_name(name))
         return Job(
             name=name,
             checksum=prep.checksum,
@@ -644,6 +645,3 @@ def _produced_path(dag: Dag, source: StepSource) -> str:
                     if c.workspace_path == source.capture.rstrip("/"))
     return f"{base}/{source.subpath}" if source.subpath else base
 
-
-def _safe_file_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_.=," else "_" for c in name)
