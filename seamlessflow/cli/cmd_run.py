@@ -96,10 +96,11 @@ def _run(seamlessfile: Path, args: argparse.Namespace, settled_file: Path | None
                                    "run shows the instances of the files there now; `run` "
                                    f"reads it again once {captures[0][0]} has run")
     elif found:
-        summary = _execute(dag, glob_rounds.first_round(dag, found, args), None)
+        first = glob_rounds.first_round(dag, found, args)
+        summary = _execute(dag, first, None)
         if isinstance(summary, int) or not summary.ok:
             return summary
-        glob_rounds.second_round(args)
+        args = glob_rounds.second_round(dag, args, first)
         dag = load_dag(seamlessfile, args.config)
     return _execute(dag, args, settled_file)
 

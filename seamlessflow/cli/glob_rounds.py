@@ -47,8 +47,15 @@ def first_round(dag: Dag, found: dict[str, list[tuple[str, str]]], args: argpars
     return argparse.Namespace(**{**vars(args), "targets": producers(dag, found)})
 
 
-def second_round(args: argparse.Namespace) -> None:
+def second_round(dag: Dag, args: argparse.Namespace, first: argparse.Namespace
+                 ) -> argparse.Namespace:
+    """The command line of the second round, announced: the user's `args`, without
+    `--force` of what the `first` round ran (forced once is enough; forced again, it
+    could make something else than what the globs were just read from)."""
     tell(args, "reading the Seamlessfile again, with the globs matching what they made")
+    ran = set(first.targets)
+    ran |= {dag.workflow.instances[name].step for name in ran}
+    return argparse.Namespace(**{**vars(args), "force": [f for f in args.force if f not in ran]})
 
 
 def tell(args: argparse.Namespace, message: str) -> None:

@@ -95,14 +95,16 @@ class WatchLoop:
             taken = None  # the new plan may read other inputs
             self._replan()
         self._settle(taken)
+        args = self.args
         found = glob_rounds.globs_over_captures(self.plan.dag)
         if found:  # as `run` does: what such globs list first, then the workflow again
-            if not self._run(glob_rounds.first_round(self.plan.dag, found, self.args)):
+            first = glob_rounds.first_round(self.plan.dag, found, args)
+            if not self._run(first):
                 return
-            glob_rounds.second_round(self.args)
+            args = glob_rounds.second_round(self.plan.dag, args, first)
             self._replan()
             self._settle(None)
-        self._run(self.args)
+        self._run(args)
 
     def _replan(self) -> None:
         try:

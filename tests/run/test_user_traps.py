@@ -273,3 +273,17 @@ def test_instance_names_keep_their_brackets_on_a_terminal(project):
     assert "FAILED  gate[s=S6]  exit 1" in shown, shown
     code, shown = _on_a_terminal(project, "run", "-n")
     assert "will-run gate[s=S6]  (no cached result)" in shown, shown
+
+
+def test_forcing_the_step_a_glob_lists_the_captures_of_runs_it_once(project):
+    project.write("Seamlessfile", SPLIT.replace(
+        "mkdir chunks;", "mkdir chunks; date +%N >> $SEAMLESSFLOW_RUNS_LOG;"))
+    project.write("input.txt", "a\nb\n")
+    runs_log = project.root.parent / "runs.log"
+    env = {"SEAMLESSFLOW_RUNS_LOG": str(runs_log)}
+    project.sf("run", env=env)
+    runs_log.unlink()
+    report = project.run("--force", "split", env=env)
+    assert len(runs_log.read_text().splitlines()) == 1
+    assert report.statuses["split"] == "cached"  # forced in the first round, adopted after
+    assert report.statuses["merge"] == "cached"
