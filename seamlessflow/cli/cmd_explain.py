@@ -86,7 +86,24 @@ def _describe(root: Path, rel: str, entry: dict) -> str:
         lines.append("  inputs:" + ("" if tf["inputs"] else " none"))
         lines.extend(f"      {k}  {v}" for k, v in sorted(tf["inputs"].items()))
     lines.append("  on disk         " + _disk_state(root / rel, entry))
+    lines.extend(_why_it_ran(root, entry))
     return "\n".join(lines)
+
+
+def _why_it_ran(root: Path, entry: dict) -> list[str]:
+    """What had changed when the producing instance last ran, as a dry run said it."""
+    from seamlessflow.cli.run_session import STATE_DIR
+    from seamlessflow.scheduling.changes import code_diffs, describe
+    from seamlessflow.scheduling.history import RunHistory
+
+    recorded = RunHistory(root / STATE_DIR).entry(entry["instance"])
+    if recorded is None or recorded.get("transformation") != entry["transformation"] \
+            or not recorded.get("changes"):
+        return []
+    changes = recorded["changes"]
+    lines = ["  why it ran      " + describe(changes)]
+    lines.extend("      " + text for diff in code_diffs(changes) for text in diff.splitlines())
+    return lines
 
 
 def _disk_state(path: Path, entry: dict) -> str:

@@ -10,6 +10,7 @@ import sys
 import time
 from typing import TextIO
 
+from seamlessflow.scheduling.changes import code_diffs
 from seamlessflow.scheduling.state import (
     CACHED,
     FAILED,
@@ -39,6 +40,9 @@ def instance_line(state: InstanceState, dry_run: bool) -> str | None:
         line += f"  {state.error}"
     elif state.status == SKIPPED or dry_run:
         line += f"  ({state.reason})"
+    if state.status == WILL_RUN and state.changes:
+        for diff in code_diffs(state.changes):
+            line += "".join(f"\n    {text}" for text in diff.splitlines())
     return line
 
 

@@ -115,6 +115,7 @@ class RunSession:
     def _scheduler(self) -> Scheduler:
         if self._made is not None:
             return self._made
+        from seamlessflow.scheduling.history import RunHistory
         from seamlessflow.scheduling.inputs import ProjectInputs
         from seamlessflow.scheduling.outputs import OutputWriter
         from seamlessflow.scheduling.scheduler import RunOptions, Scheduler
@@ -145,7 +146,8 @@ class RunSession:
             log_dir=state_dir / "logs",
         )
         self._made = Scheduler(self.dag, self.selected, self.stages, self.runner_for,
-                               self.store, db, inputs, outputs, reporter, options)
+                               self.store, db, inputs, outputs, reporter, options,
+                               RunHistory(state_dir))
         return self._made
 
     def _save_state(self) -> None:

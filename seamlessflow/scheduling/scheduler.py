@@ -24,6 +24,7 @@ from seamlessflow.identity.transformation import (
     build_transformation,
     transformation_checksum,
 )
+from seamlessflow.scheduling.changes import compare, describe, meaning
 from seamlessflow.scheduling.fingertip import fingertip
 from seamlessflow.scheduling.inputs import ProjectInputs
 from seamlessflow.scheduling.outputs import MissingBytes, OutputWriter
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # imported when something executes: see run_without_loop
 
     from seamlessflow.execution.job import Job
     from seamlessflow.runners.base import Runner
+    from seamlessflow.scheduling.history import RunHistory
     from seamlessflow.scheduling.slots import Slots
 
 
@@ -65,6 +67,7 @@ class _Prepared(NamedTuple):  # made for every instance of every run: a tuple is
     checksum: str
     dir_inputs: list[str]
     project_inputs: list[tuple[str, bool]]  # (project path, is_dir) whose bytes must be stored
+    origins: list[tuple[str, str | None]]  # per input: (project path, producing instance)
 
 
 class Scheduler:
@@ -80,6 +83,7 @@ class Scheduler:
         outputs: OutputWriter,
         reporter: Reporter,
         options: RunOptions,
+        history: RunHistory | None = None,
     ):
         """`stages` maps each selected instance to its stage name; `runner_for(stage)`
         gives that stage's runner (created on first use)."""
@@ -92,6 +96,8 @@ class Scheduler:
         self.outputs = outputs
         self.reporter = reporter
         self.options = options
+        self.history = history
+        self._prepared: dict[str, _Prepared] = {}  # for the history, at the end of a run
         instances = dag.workflow.instances
         self.states = {
             name: InstanceState(name, instances[name].step, instances[name].bindings,
@@ -173,6 +179,7 @@ class Scheduler:
         self._finish_untouched()
         self._discard_scratch()
         self.outputs.save()
+        self._record_history()
         summary = self._summary(time.perf_counter() - self._started, interrupted)
         self.reporter.on_finish(summary)
         return summary
@@ -186,17 +193,19 @@ class Scheduler:
                 (source.path, item.is_dir) for name in batch
                 for item, source in zip(instances[name].inputs, sources[name], strict=True)
                 if isinstance(source, ProjectSource)])
-        prepared: dict[str, _Prepared] = {}
+        prepared = self._prepared
         for name in batch:
             try:
                 prepared[name] = self._prepare(name)
             except (SeamlessflowError, OSError, KeyError) as exc:
                 self._fail(name, f"cannot compute its identity: {exc}")
-        forced = {n for n in prepared if n in self.options.force}
-        lookup = [p.checksum for n, p in prepared.items() if n not in forced]
+        batch = [n for n in batch if n in prepared]
+        forced = {n for n in batch if n in self.options.force}
+        lookup = [prepared[n].checksum for n in batch if n not in forced]
         known = self.db.get_results(lookup) if lookup else {}
         to_start = []
-        for name, prep in prepared.items():
+        for name in batch:
+            prep = prepared[name]
             state = self.states[name]
             state.transformation = prep.checksum
             result_cs = None if name in forced else known.get(prep.checksum)
@@ -204,7 +213,7 @@ class Scheduler:
                 self._ready.extend(self._release(name))
                 continue
             if result_cs is None:
-                state.reason = "forced with --force" if name in forced else "no cached result"
+                self._explain_rerun(state, prep, forced=name in forced)
             if self.options.dry_run:
                 self._set(state, WILL_RUN)
                 self._mark_pending(name)
@@ -241,12 +250,15 @@ class Scheduler:
         inputs: dict[str, str] = {}
         dir_inputs: list[str] = []
         project_inputs: list[tuple[str, bool]] = []
+        origins: list[tuple[str, str | None]] = []
         for item, source in zip(inst.inputs, self.dag.sources[name], strict=True):
             if isinstance(source, ProjectSource):
                 cs = self.inputs.checksum(source.path, item.is_dir)
                 project_inputs.append((source.path, item.is_dir))
+                origins.append((source.path, None))
             else:
                 cs = self._upstream_checksum(source, item.is_dir)
+                origins.append((_produced_path(self.dag, source), source.instance))
             inputs[item.workspace_path] = cs
             if item.is_dir:
                 dir_inputs.append(item.workspace_path)
@@ -259,7 +271,48 @@ class Scheduler:
             captures,
             inst.stdout is not None,
         )
-        return _Prepared(tf, transformation_checksum(tf), dir_inputs, project_inputs)
+        return _Prepared(tf, transformation_checksum(tf), dir_inputs, project_inputs, origins)
+
+    def _meaning(self, name: str, prep: _Prepared) -> dict:
+        """What the transformation of `name` means, for the history and its reasons."""
+        inst = self.dag.workflow.instances[name]
+        tf = prep.transformation
+        inputs = {item.workspace_path: (path, tf["inputs"][item.workspace_path], producer)
+                  for item, (path, producer) in zip(inst.inputs, prep.origins, strict=True)}
+        return meaning(inst.language, tf["code"], inst.params, inputs, tf["captures"],
+                       tf["stdout"])
+
+    def _explain_rerun(self, state: InstanceState, prep: _Prepared, forced: bool) -> None:
+        """The reason `state` must run: what changed since its last recorded run."""
+        now = self._meaning(state.name, prep)
+        before, code_before = (None, None) if self.history is None \
+            else self.history.last(state.name)
+        changes = compare(before, now, code_before,
+                          self.dag.workflow.instances[state.name].code)
+        if forced:
+            changes = [{"kind": "forced"}] + [c for c in changes if c["kind"] != "new"]
+        state.changes = changes
+        state.reason = describe(changes) if changes else \
+            "no cached result (nothing changed since its last run)"
+
+    def _record_history(self) -> None:
+        """Remember what each instance that ran or was cached ran as (not in a dry run)."""
+        if self.history is None or self.options.dry_run:
+            return
+        instances = self.dag.workflow.instances
+        for name in self.selected:
+            state = self.states[name]
+            prep = self._prepared.get(name)
+            if state.status not in (RAN, CACHED) or prep is None \
+                    or self.history.recorded_transformation(name) == prep.checksum:
+                continue
+            now = self._meaning(name, prep)
+            changes = state.changes
+            if changes is None:  # adopted from the cache: compared only now
+                before, code_before = self.history.last(name)
+                changes = compare(before, now, code_before, instances[name].code)
+            self.history.record(name, prep.checksum, now, instances[name].code, changes)
+        self.history.save()
 
     def _code_checksum(self, code: str) -> str:
         """Every instance of a step shares its code text: hashed once per step."""
