@@ -51,13 +51,15 @@ def captured_globs(patterns: Iterable[str], instances: Iterable[Instance]
     if not compiled:
         return {}
     found: dict[str, list[tuple[str, str]]] = {}
-    for inst in instances:
+    for inst in instances:  # every capture of every instance: kept to string tests
         paths = [(c.project_path, c.is_dir) for c in inst.captures]
         if inst.stdout is not None:
             paths.append((inst.stdout, False))
         for path, is_dir in paths:
             for pattern, prefix, regexes in compiled:
-                if not ((path + "/").startswith(prefix) or prefix.startswith(path + "/")):
+                # below the folder the pattern looks in, or a folder on the way to it
+                if not (path.startswith(prefix) or prefix.startswith(path)
+                        and prefix[len(path)] == "/"):
                     continue
                 depth = path.count("/") + 1
                 if depth < len(regexes) and not is_dir:
