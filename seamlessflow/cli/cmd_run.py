@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from seamlessflow.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 
 if TYPE_CHECKING:
+    from seamlessflow.graph.dag import Dag
     from seamlessflow.scheduling.state import RunSummary
 
 # Files are written atomically and closed before `run` returns: see main.entry.
@@ -84,11 +85,32 @@ def run(args: argparse.Namespace) -> int:
 def _run(seamlessfile: Path, args: argparse.Namespace, settled_file: Path | None
          ) -> RunSummary | int:
     """The run the whole way: plan, identities, lookups, execution; an exit status when
-    it was interrupted."""
+    it was interrupted. A workflow that globs what it captures is run in two rounds
+    (cli/glob_rounds.py)."""
+    from seamlessflow.cli import glob_rounds
     from seamlessflow.cli.loading import load_dag
-    from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
 
     dag = load_dag(seamlessfile, args.config, keep_plan=not args.dry_run)
+    found = glob_rounds.globs_over_captures(dag)
+    if found and args.dry_run:
+        for pattern, captures in found.items():
+            glob_rounds.tell(args, f"note: {glob_rounds.describe(pattern, captures)}: this dry "
+                                   "run shows the instances of the files there now; `run` "
+                                   f"reads it again once {captures[0][0]} has run")
+    elif found:
+        first = glob_rounds.first_round(dag, found, args)
+        summary = _execute(dag, first, None)
+        if isinstance(summary, int) or not summary.ok:
+            return summary
+        args = glob_rounds.second_round(dag, args, first)
+        dag = load_dag(seamlessfile, args.config)
+    return _execute(dag, args, settled_file)
+
+
+def _execute(dag: Dag, args: argparse.Namespace, settled_file: Path | None
+             ) -> RunSummary | int:
+    from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
+
     session = RunSession(dag, args, settled_file=settled_file)
     summary = session.execute_without_loop()
     if summary is None:  # something must execute: only now is asyncio imported
