@@ -56,7 +56,7 @@ class CommandSpec:
     argv: list[str]
     env: dict[bytes, bytes]  # as the OS holds it: nothing to re-encode per command
     cwd: Path
-    stdout_path: Path | None  # None: stdout is discarded
+    stdout_path: Path | None  # None: stdout goes with stderr
     # A bash script passed with -c: the path bash names it by ($0, error messages) and
     # its text, written to that path only if the attempt is kept.
     inline_script: tuple[Path, str] | None = None
@@ -135,6 +135,8 @@ def prepare_command(
         globals_path.write_bytes(orjson.dumps(variables))
         argv = [sys.executable, "-c", _PYTHON_BOOTSTRAP, str(script), str(globals_path)]
         env = dict(os.environb)
+        if not capture_stdout:  # its prints then go where its traceback goes, in order
+            env[b"PYTHONUNBUFFERED"] = b"1"
     else:
         raise ExecutionError(f"unknown language '{language}' (expected bash or python)")
     return CommandSpec(argv, env, workspace, stdout_path)
@@ -160,8 +162,10 @@ def keep_files(spec: CommandSpec, stderr: Stderr, private_dir: Path) -> None:
 
 
 def start_command(spec: CommandSpec, stderr: Stderr) -> subprocess.Popen:
-    """Start the command as the leader of a new session; OSError if it cannot start."""
-    stdout: Any = subprocess.DEVNULL
+    """Start the command as the leader of a new session; OSError if it cannot start.
+    Uncaptured stdout joins stderr: what a step prints is in its log and shown with its
+    failure, in the order it was printed."""
+    stdout: Any = stderr.fd
     out_fd = -1
     if spec.stdout_path is not None:
         out_fd = os.open(spec.stdout_path,

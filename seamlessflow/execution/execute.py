@@ -35,6 +35,7 @@ from seamlessflow.execution.offload import SMALL_BYTES, in_process, off_loop, sm
 from seamlessflow.execution.workspace import (
     Attempt,
     DeferredRemovals,
+    make_capture_folders,
     materialize_inputs,
     open_attempt,
 )
@@ -170,6 +171,7 @@ def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOut
     stderr = None
     try:
         materialize_inputs(job, store, attempt.workspace)
+        make_capture_folders(job.transformation["captures"], attempt.workspace)
         variables = {**job.transformation.get("params", {}), **job.metavars}
         command = prepare_command(language, job.code, variables, attempt.workspace,
                                   attempt.root, capture_stdout)
