@@ -31,6 +31,14 @@ class SourcePos(NamedTuple):
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
+    def in_project(self, root: str) -> str:
+        """FILE:LINE:COL with FILE relative to the project folder when it is inside it:
+        what a run's messages show (`Seamlessfile:27:5`)."""
+        import os
+
+        rel = os.path.relpath(self.file, root)
+        return f"{self.file if rel.startswith('..') else rel}:{self.line}:{self.column}"
+
 
 class Diagnostic(NamedTuple):
     """One problem in a Seamlessfile (or a config file), anchored at a position."""

@@ -46,6 +46,33 @@ def instance_line(state: InstanceState, dry_run: bool) -> str | None:
     return line
 
 
+# A step with more skipped instances than this gets one line for them all.
+SKIPS_LISTED_MAX = 3
+
+
+def skip_lines(skipped: list[InstanceState], dry_run: bool) -> list[str]:
+    """A line per skipped instance, or one per step that has many: a failure early in a
+    sweep would otherwise bury the run's output under hundreds of `skipped` lines."""
+    by_step: dict[str, list[InstanceState]] = {}
+    for state in skipped:
+        by_step.setdefault(state.step, []).append(state)
+    lines = []
+    for step, states in by_step.items():
+        if len(states) <= SKIPS_LISTED_MAX:
+            lines.extend(line for s in states if (line := instance_line(s, dry_run)))
+            continue
+        reasons: dict[str, int] = {}
+        for state in states:
+            reasons[state.reason] = reasons.get(state.reason, 0) + 1
+        why = "; ".join(f"{n}: {reason}" for reason, n in reasons.items())
+        lines.append(f"{_LABELS[SKIPPED]:<8}{step}  {len(states)} instances ({why})")
+    return lines
+
+
+def _skipped(summary: RunSummary) -> list[InstanceState]:
+    return [s for s in summary.states if s.status == SKIPPED]
+
+
 def summary_line(summary: RunSummary) -> str:
     c = summary.counts
     n = len(summary.states)
@@ -84,9 +111,12 @@ class LineReporter:
         # executes nothing is over in a moment and writes its lines at once (a write per
         # line was 4 % of a dry run of 5,000): see run_session._lines_at_once.
         self.flush_lines = True
+        # Skipped instances are told at the end, a step's together (skip_lines).
 
     def on_event(self, state: InstanceState) -> None:
         if self.quiet and state.status != FAILED:
+            return
+        if state.status == SKIPPED:
             return
         line = instance_line(state, self.dry_run)
         if line is not None:
@@ -94,11 +124,17 @@ class LineReporter:
             if self.flush_lines:
                 self.out.flush()
 
+    def tell_skips(self, summary: RunSummary) -> None:
+        if not self.quiet:
+            for line in skip_lines(_skipped(summary), self.dry_run):
+                self.out.write(line + "\n")
+
     def on_warning(self, message: str) -> None:
         self.out.flush()  # the lines printed before a warning stay before it
         print(f"warning: {message}", file=self.err, flush=True)
 
     def on_finish(self, summary: RunSummary) -> None:
+        self.tell_skips(summary)
         details = failure_details(summary)
         if details:
             self.out.flush()
@@ -143,10 +179,16 @@ class LiveReporter(LineReporter):
         self.running.pop(state.name, None)
         if state.status in self.counts:
             self.counts[state.status] += 1
+        if state.status == SKIPPED:
+            return
         line = instance_line(state, self.dry_run)
         if line is not None and (state.status != CACHED or self.dry_run):
             style = {FAILED: "red", RAN: "green"}.get(state.status, "")
             self.console.print(line, style=style, highlight=False)
+
+    def tell_skips(self, summary: RunSummary) -> None:
+        for line in skip_lines(_skipped(summary), self.dry_run):
+            self.console.print(line, highlight=False)
 
     def on_warning(self, message: str) -> None:
         self.console.print(f"warning: {message}", style="yellow", highlight=False)

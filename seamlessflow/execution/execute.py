@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seamlessflow.errors import SeamlessflowError
-from seamlessflow.execution.capture import capture_results
+from seamlessflow.execution.capture import CaptureError, capture_results
 from seamlessflow.execution.command import (
     CommandResult,
     CommandSpec,
@@ -216,6 +216,8 @@ def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: Command
                     job.transformation, prepared.attempt.workspace, command.stdout_path, store
                 )
                 outcome.ok = True
+            except CaptureError as exc:
+                outcome.error, outcome.capture = str(exc), exc.capture
             except (SeamlessflowError, OSError) as exc:
                 outcome.error = str(exc)
         if not outcome.ok:

@@ -49,6 +49,7 @@ class JobOutcome:
     log_path: str | None = None
     duration_s: float = 0.0
     workspace: str | None = None  # the kept workspace of a failed attempt, if any
+    capture: str | None = None  # the capture (workspace path) a failure is about, if one
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -49,3 +49,53 @@ step count:
     project.write("in.txt", "x\n")
     proc = project.sf("run", check=False)
     assert "counting in.txt" in proc.stderr
+
+
+QC_SWEEP = '''
+let samples = [S1, S2, S3, S4, S5, S6]
+
+step qc for s in samples:
+    inputs: in.txt
+    params: s
+    shell: """
+        echo "checking $s" >&2
+        if [ "$s" = S2 ]; then cp in.txt counts.tsv; else cp in.txt count.tsv; fi
+        """
+    captures: count.tsv -> qc/{s}.tsv
+
+step gate for s in samples:
+    inputs: qc/{s}.tsv -> q.tsv
+    shell: "cp q.tsv ok.tsv"
+    captures: ok.tsv -> gate/{s}.tsv
+'''
+
+
+def test_a_missing_capture_names_its_line_the_workspace_and_stderr(project):
+    project.write("Seamlessfile", QC_SWEEP)
+    project.write("in.txt", "x\n")
+    proc = project.sf("run", "-j", "1", "-k", check=False)
+    assert proc.returncode == 1
+    assert ("FAILED  qc[s=S2]  capture 'count.tsv' was not produced (no such file in the "
+            "workspace); the workspace held: counts.tsv, in.txt "
+            "(declared at Seamlessfile:11:15)") in proc.stdout
+    assert "--- qc[s=S2] failed" in proc.stderr
+    assert "checking S2" in proc.stderr  # the stderr tail
+
+
+def test_skipped_lines_say_truly_why_and_a_step_gets_one_line(project):
+    project.write("Seamlessfile", QC_SWEEP)
+    project.write("in.txt", "x\n")
+    proc = project.sf("run", "-j", "1", check=False)  # stops at the first failure
+    lines = proc.stdout.splitlines()
+    assert "ran     qc[s=S1]" in lines[0]
+    assert lines[2:4] == [
+        "skipped qc  4 instances (4: not started: the run stopped when qc[s=S2] failed)",
+        "skipped gate  6 instances (5: not started: the run stopped when qc[s=S2] failed; "
+        "1: qc[s=S2] failed)",
+    ]
+    report = project.run("-j", "1", check=False)
+    assert report["gate[s=S2]"]["reason"] == "qc[s=S2] failed"
+    assert report["gate[s=S1]"]["reason"] == \
+        "not started: the run stopped when qc[s=S2] failed"
+    assert report["qc[s=S3]"]["reason"] == \
+        "not started: the run stopped when qc[s=S2] failed"
