@@ -32,12 +32,15 @@ class SourcePos(NamedTuple):
         return f"{self.file}:{self.line}:{self.column}"
 
     def in_project(self, root: str) -> str:
-        """FILE:LINE:COL with FILE relative to the project folder when it is inside it:
-        what a run's messages show (`Seamlessfile:27:5`)."""
+        """FILE:LINE:COL as a run's messages show it (`Seamlessfile:27:5`)."""
+        return f"{self.file_in_project(root)}:{self.line}:{self.column}"
+
+    def file_in_project(self, root: str) -> str:
+        """The file relative to the project folder when it is inside it."""
         import os
 
         rel = os.path.relpath(self.file, root)
-        return f"{self.file if rel.startswith('..') else rel}:{self.line}:{self.column}"
+        return self.file if rel.startswith("..") else rel
 
 
 class Diagnostic(NamedTuple):

@@ -174,7 +174,8 @@ def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOut
         make_capture_folders(job.transformation["captures"], attempt.workspace)
         variables = {**job.transformation.get("params", {}), **job.metavars}
         command = prepare_command(language, job.code, variables, attempt.workspace,
-                                  attempt.root, capture_stdout)
+                                  attempt.root, capture_stdout,
+                                  tuple(job.code_origin) if job.code_origin else None)
         stderr = Stderr(attempt.root)
     except (SeamlessflowError, OSError) as exc:
         outcome = JobOutcome(ok=False, error=f"could not prepare the workspace: {exc}",

@@ -47,6 +47,7 @@ class StepSpec:
     step: ast.Step
     language: str = "bash"
     code: str = ""
+    code_pos: SourcePos | None = None  # where the code's first line is
     inputs: list[PathItem] = field(default_factory=list)
     captures: list[PathItem] = field(default_factory=list)
     params: list[Assignment] = field(default_factory=list)
@@ -228,6 +229,8 @@ class FieldReader:
                        f'write {f.name}: "{scalar.text}"')
         spec.language = "bash" if f.name == "shell" else "python"
         spec.code = scalar.text
+        spec.code_pos = scalar.pos._replace(line=scalar.first_line) if scalar.first_line \
+            else scalar.pos
 
     def _boolean(self, f: ast.Field) -> bool:
         scalar = self.single(f)

@@ -497,6 +497,8 @@ class Scheduler:
             cores=inst.cores,
             log_path=log_path,
             keep_workspace=self.options.keep_workspace,
+            code_origin=None if inst.code_pos is None else
+            [inst.code_pos.file_in_project(self.dag.workflow.root), inst.code_pos.line],
         )
 
     # ---------------------------------------------------------------- bookkeeping

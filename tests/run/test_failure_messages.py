@@ -99,3 +99,53 @@ def test_skipped_lines_say_truly_why_and_a_step_gets_one_line(project):
         "not started: the run stopped when qc[s=S2] failed"
     assert report["qc[s=S3]"]["reason"] == \
         "not started: the run stopped when qc[s=S2] failed"
+
+
+def test_a_python_traceback_points_at_the_seamlessfile_line(project):
+    project.write("Seamlessfile", '''
+step clean:
+    inputs: in.txt
+    python: """
+        total = 0
+
+        print("about to fail")
+        total = undefined_name + 1
+        """
+    captures: out.txt
+''')
+    project.write("in.txt", "x\n")
+    proc = project.sf("run", check=False)
+    assert ('  File "Seamlessfile", line 8, in <module>\n'
+            '    total = undefined_name + 1\n') in proc.stderr
+    assert "command.py" not in proc.stderr and "/tmp/" not in proc.stderr.split("(full log")[0]
+    log = (project.root / ".seamlessflow" / "logs" / "clean.log").read_text()
+    assert 'File "Seamlessfile", line 8' in log
+
+
+def test_a_bash_error_points_at_the_seamlessfile_line_of_an_included_file(project):
+    project.write("Seamlessfile", "include: rules/sweep.seamless\n")
+    project.write("rules/sweep.seamless", '''
+step sweep:
+    inputs: in.txt
+    shell: """
+        echo one
+        awkk '{print $1}' in.txt > out.txt
+        """
+    captures: out.txt
+''')
+    project.write("in.txt", "x\n")
+    proc = project.sf("run", check=False)
+    assert "rules/sweep.seamless: line 6: awkk: command not found" in proc.stderr
+    assert "command.sh" not in proc.stderr
+
+
+def test_a_one_line_shell_command_points_at_its_line(project):
+    project.write("Seamlessfile", '''
+step one:
+    inputs: in.txt
+    shell: "cat in.txt > x.txt; exit_now_please"
+    captures: x.txt
+''')
+    project.write("in.txt", "x\n")
+    proc = project.sf("run", check=False)
+    assert "Seamlessfile: line 4: exit_now_please: command not found" in proc.stderr
