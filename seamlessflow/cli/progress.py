@@ -98,6 +98,8 @@ def failure_details(summary: RunSummary) -> str:
             parts.append(s.stderr_tail.rstrip("\n"))
         if s.log_path:
             parts.append(f"(full log: {s.log_path})")
+        if s.workspace:
+            parts.append(f"(workspace kept: {s.workspace})")
     return "\n".join(parts)
 
 
