@@ -79,8 +79,10 @@ def summary_line(summary: RunSummary) -> str:
     if summary.dry_run:
         will = sum(1 for s in summary.states if s.status == WILL_RUN)
         pending = sum(1 for s in summary.states if s.status == PENDING)
-        return (f"{n} instance{'s' if n != 1 else ''}: {c[CACHED]} cached, {will} will run, "
-                f"{pending} pending (dry run)")
+        text = f"{n} instance{'s' if n != 1 else ''}, dry run: {c[CACHED]} cached, {will} will run"
+        if pending:  # not known to run: their inputs come from instances that will
+            text += f", {pending} wait on upstream results (may be cached)"
+        return text
     text = (f"{n} instance{'s' if n != 1 else ''}: {c[RAN]} ran, {c[CACHED]} cached, "
             f"{c[FAILED]} failed")
     if c[SKIPPED]:
@@ -107,12 +109,16 @@ class LineReporter:
     """For logs and pipes: a line per finished instance, as CLI.md shows."""
 
     def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, quiet: bool = False,
-                 dry_run: bool = False):
+                 dry_run: bool = False, listing: list[str] | None = None):
+        """`listing`: the order in which a dry run lists its instances (graph/chains.py),
+        once all are planned; None to write each line as its instance is decided."""
         self.out, self.err, self.quiet, self.dry_run = out, err, quiet, dry_run
         # Each line is flushed, for whoever follows the log while steps run; a run that
         # executes nothing is over in a moment and writes its lines at once (a write per
         # line was 4 % of a dry run of 5,000): see run_session._lines_at_once.
         self.flush_lines = True
+        self.listing = listing
+        self.planned: dict[str, str] = {}  # name -> line, while a listing waits
         # Skipped instances are told at the end, a step's together (skip_lines).
 
     def on_event(self, state: InstanceState) -> None:
@@ -121,10 +127,20 @@ class LineReporter:
         if state.status == SKIPPED:
             return
         line = instance_line(state, self.dry_run)
-        if line is not None:
-            self.out.write(line + "\n")  # not print: a dry run writes thousands
-            if self.flush_lines:
-                self.out.flush()
+        if line is None:
+            return
+        if self.listing is not None:
+            self.planned[state.name] = line
+            return
+        self.out.write(line + "\n")  # not print: a dry run writes thousands
+        if self.flush_lines:
+            self.out.flush()
+
+    def planned_lines(self) -> list[str]:
+        """The lines a listing held back, in its order (those of instances it does not
+        name, if any, last)."""
+        lines = [self.planned.pop(name) for name in self.listing or () if name in self.planned]
+        return lines + list(self.planned.values())
 
     def tell_skips(self, summary: RunSummary) -> None:
         if not self.quiet:
@@ -136,6 +152,8 @@ class LineReporter:
         print(f"warning: {message}", file=self.err, flush=True)
 
     def on_finish(self, summary: RunSummary) -> None:
+        if self.listing is not None:
+            self.out.write("".join(line + "\n" for line in self.planned_lines()))
         self.tell_skips(summary)
         details = failure_details(summary)
         if details:
@@ -147,8 +165,8 @@ class LineReporter:
 class LiveReporter(LineReporter):
     """On a terminal: finished instances scroll by, a live panel shows counts and what runs."""
 
-    def __init__(self, total: int, dry_run: bool = False):
-        super().__init__(dry_run=dry_run)
+    def __init__(self, total: int, dry_run: bool = False, listing: list[str] | None = None):
+        super().__init__(dry_run=dry_run, listing=listing)
         from rich.console import Console
         from rich.live import Live
 
@@ -184,17 +202,30 @@ class LiveReporter(LineReporter):
         if state.status == SKIPPED:
             return
         line = instance_line(state, self.dry_run)
-        if line is not None and (state.status != CACHED or self.dry_run):
-            style = {FAILED: "red", RAN: "green"}.get(state.status, "")
-            self.console.print(line, style=style, highlight=False)
+        if line is None or (state.status == CACHED and not self.dry_run):
+            return
+        if self.listing is not None:
+            self.planned[state.name] = line
+            return
+        self._print(line, {FAILED: "red", RAN: "green"}.get(state.status, ""))
 
     def tell_skips(self, summary: RunSummary) -> None:
         for line in skip_lines(_skipped(summary), self.dry_run):
-            self.console.print(line, highlight=False)
+            self._print(line)
 
     def on_warning(self, message: str) -> None:
-        self.console.print(f"warning: {message}", style="yellow", highlight=False)
+        self._print(f"warning: {message}", "yellow")
+
+    def _print(self, line: str, style: str = "") -> None:
+        """`line` as written: as a Text, rich reads no markup (`[s=S6]` of an instance
+        name would vanish as a tag) and no `:emoji:` codes in it."""
+        from rich.text import Text
+
+        self.console.print(Text(line, style=style), highlight=False)
 
     def on_finish(self, summary: RunSummary) -> None:
         self.live.stop()
+        for line in self.planned_lines():
+            self._print(line)
+        self.listing = None
         super().on_finish(summary)

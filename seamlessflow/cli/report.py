@@ -4,8 +4,6 @@ docs/report.schema.json is its JSON Schema (a test holds the two together)."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from seamlessflow import __version__
@@ -45,9 +43,13 @@ def build_report(summary: RunSummary) -> dict:
 
 
 def write_report(summary: RunSummary, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        json.dump(build_report(summary), f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
+    """Atomically for a regular file, through a FIFO, device or symlink such as
+    /dev/stdout (storage.atomic.output_file); with the umask's permissions."""
+    from seamlessflow.storage.atomic import os_error, output_file
+
+    text = json.dumps(build_report(summary), indent=2) + "\n"
+    try:
+        with output_file(path) as f:
+            f.write(text.encode())
+    except OSError as exc:
+        raise os_error(exc, path, "write the report to") from None

@@ -126,8 +126,13 @@ class RunSession:
         self.store = open_default_store(self.plan.cluster)
         db = open_default_database(self.plan.cluster)
         self._statcache = StatCache.load(state_dir)
+        listing = None
+        if self.args.dry_run:
+            from seamlessflow.graph.chains import chain_order
+
+            listing = chain_order(self.dag, self.selected)
         reporter, self._lines = make_reporter(self.args, len(self.selected),
-                                              [*self.extra_reporters, self._reported])
+                                              [*self.extra_reporters, self._reported], listing)
         self._inputs = inputs = ProjectInputs(self.root, self._statcache, self.store,
                                               reporter.on_warning, self.listing)
         outputs = OutputWriter(self.root, state_dir, self.store, self._statcache,
@@ -167,16 +172,17 @@ class RunSession:
                        states=summary.states, reported=self._reported.names)
 
 
-def make_reporter(args: argparse.Namespace, total: int, extra: Sequence[Reporter] = ()
-                  ) -> tuple[Reporter, LineReporter | None]:
+def make_reporter(args: argparse.Namespace, total: int, extra: Sequence[Reporter] = (),
+                  listing: list[str] | None = None) -> tuple[Reporter, LineReporter | None]:
     """What the run shows: a live display on a terminal, else a line per instance (also
-    given back, so that a run that executes nothing can write its lines at once)."""
+    given back, so that a run that executes nothing can write its lines at once);
+    `listing` orders the lines of a dry run (see LineReporter)."""
     from seamlessflow.cli.progress import LineReporter, LiveReporter
 
     if sys.stdout.isatty() and not args.quiet:
-        main, lines = LiveReporter(total, dry_run=args.dry_run), None
+        main, lines = LiveReporter(total, dry_run=args.dry_run, listing=listing), None
     else:
-        main = lines = LineReporter(quiet=args.quiet, dry_run=args.dry_run)
+        main = lines = LineReporter(quiet=args.quiet, dry_run=args.dry_run, listing=listing)
     return Reporters([main, *extra]), lines
 
 

@@ -64,6 +64,7 @@ class Expander:
             values = self.ev.sequence(var.values, var.var)
             if values is ERROR:
                 return []
+            self.ev.note_sweep(values, var.values.pos, f"step '{step.name}'")
             lists.append((var, values))
         self._check_names(spec, variables)
         made: dict[str, Instance] = {}

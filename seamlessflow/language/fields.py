@@ -9,13 +9,16 @@ expanded into instances by language.expand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from seamlessflow.errors import SourcePos
 from seamlessflow.graph.model import EXECUTIONS, REMOTES, StageSettings
 from seamlessflow.language import ast
+from seamlessflow.language.code_braces import mention_pos, read_code
 from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
 from seamlessflow.language.interpolate import Template, TemplateError, compile_template
+from seamlessflow.language.source_text import read_source
 from seamlessflow.language.suggest import closest, hint
 
 STEP_FIELDS = ("inputs", "params", "shell", "python", "captures", "stdout", "metavars",
@@ -186,6 +189,8 @@ class FieldReader:
             spec.params = self._assignments(fields["params"])
         if "metavars" in fields:
             spec.metavars = self._assignments(fields["metavars"])
+        if spec.code:
+            self._code_braces(spec, fields["shell" if spec.language == "bash" else "python"])
         if "stdout" in fields:
             scalar = self.single(fields["stdout"])
             if scalar is not None:
@@ -232,6 +237,36 @@ class FieldReader:
         spec.code_pos = scalar.pos._replace(line=scalar.first_line) if scalar.first_line \
             else scalar.pos
 
+    def _code_braces(self, spec: StepSpec, f: ast.Field) -> None:
+        """Refuses `{name}` of a step variable in the code (see code_braces), and makes
+        the escape `{{name}}` the literal `{name}` the command gets."""
+        given = {a.name for a in [*spec.params, *spec.metavars]}
+        names = given | {var.var for var in spec.step.sweep} | set(self.ev.variables)
+        written = spec.code
+        spec.code, mentions = read_code(written, spec.language, names)
+        if not mentions:
+            return
+        string_pos = f.items[0].value.pos
+        try:
+            source = read_source(Path(string_pos.file))[0]
+        except (OSError, UnicodeDecodeError):
+            source = ""
+        for mention in mentions:
+            name = mention.name
+            if spec.language == "bash":
+                spelling = f"${name}"
+                what = f"bash gets the text '{{{name}}}'"
+            else:
+                spelling = f'an f-string, f"...{{{name}}}..."'
+                what = f"a plain Python string keeps the text '{{{name}}}'"
+            if name not in given:
+                spelling = f"{spelling}, with {name} added to params:"
+            self.error(mention_pos(written, mention, string_pos, source) if source
+                       else string_pos,
+                       f"'{{{name}}}' in the {f.name} code is not replaced: {what}, "
+                       f"not the value of '{name}'",
+                       f"write {spelling} (or {{{{{name}}}}} for a literal {{{name}}})")
+
     def _boolean(self, f: ast.Field) -> bool:
         scalar = self.single(f)
         if scalar is None:
@@ -264,6 +299,8 @@ class FieldReader:
             sweep = [(var.var, self.ev.sequence(var.values, var.var)) for var in item.sweep]
             if any(values is ERROR for _, values in sweep):
                 continue  # reported; expanding without the variable would only add errors
+            for var, values in zip(item.sweep, (values for _, values in sweep), strict=True):
+                self.ev.note_sweep(values, var.values.pos, f"this {f.name} item")
             first_template = self._template(first, item.value.pos)
             second_template = first_template if item.renamed is None else \
                 self._template(second, item.renamed.pos)

@@ -20,6 +20,7 @@ from seamlessflow.language.config import load_config_file, merge
 from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
 from seamlessflow.language.expand import Expander
 from seamlessflow.language.fields import STAGE_FIELDS, FieldReader
+from seamlessflow.language.glob_sweeps import check_glob_sweeps
 from seamlessflow.language.parser import KEYWORDS, parse
 from seamlessflow.language.source_text import read_source
 from seamlessflow.language.suggest import hint
@@ -111,6 +112,7 @@ class _Loader:
         stages = self._stages([s for s in statements if isinstance(s, ast.Stage)], reader)
         instances = self._steps([s for s in statements if isinstance(s, ast.Step)], reader, ev,
                                 stages)
+        check_glob_sweeps(ev, instances.values())
         return Workflow(root=str(self.root), seamlessfile=str(self.path), instances=instances,
                         project=project, default_stage=default_stage, stages=stages,
                         source_files=self.sources, globs=ev.globs)

@@ -173,5 +173,6 @@ def test_a_run_that_executes_nothing_writes_every_line_into_a_file(project, dry)
     lines = log.read_text().splitlines()
     assert code == 0
     assert len(lines) == n + 1
-    summary = f"0 cached, {n} will run" if dry else f"0 ran, {n} cached"
-    assert lines[-1].startswith(f"{n} instances: {summary}")
+    summary = f"{n} instances, dry run: 0 cached, {n} will run" if dry else \
+        f"{n} instances: 0 ran, {n} cached"
+    assert lines[-1].startswith(summary)
