@@ -31,6 +31,17 @@ class SourcePos(NamedTuple):
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
+    def in_project(self, root: str) -> str:
+        """FILE:LINE:COL as a run's messages show it (`Seamlessfile:27:5`)."""
+        return f"{self.file_in_project(root)}:{self.line}:{self.column}"
+
+    def file_in_project(self, root: str) -> str:
+        """The file relative to the project folder when it is inside it."""
+        import os
+
+        rel = os.path.relpath(self.file, root)
+        return self.file if rel.startswith("..") else rel
+
 
 class Diagnostic(NamedTuple):
     """One problem in a Seamlessfile (or a config file), anchored at a position."""

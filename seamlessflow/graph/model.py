@@ -60,6 +60,7 @@ class Instance(NamedTuple):
     retries: int = 0
     timeout: float | None = None
     cores: int = 1
+    code_pos: SourcePos | None = None  # the Seamlessfile line of the code's first line
 
 
 EXECUTIONS = ("process", "spawn", "remote")  # the values of `execution:`

@@ -131,7 +131,7 @@ class Expander:
             self._unique_workspace_paths(name, captures, "capture")
         return Instance(
             name=name, step=spec.step.name, bindings=bindings, language=spec.language,
-            code=spec.code, inputs=inputs,
+            code=spec.code, code_pos=spec.code_pos, inputs=inputs,
             params=self._values(spec.params, env) if spec.params else {},
             captures=captures, pos=spec.step.pos, stdout=stdout, stdout_pos=spec.stdout_pos,
             metavars=self._values(spec.metavars, env) if spec.metavars else {},

@@ -50,6 +50,7 @@ class StepSpec:
     step: ast.Step
     language: str = "bash"
     code: str = ""
+    code_pos: SourcePos | None = None  # where the code's first line is
     inputs: list[PathItem] = field(default_factory=list)
     captures: list[PathItem] = field(default_factory=list)
     params: list[Assignment] = field(default_factory=list)
@@ -236,6 +237,8 @@ class FieldReader:
                        f'write {f.name}: "{scalar.text}"')
         spec.language = "bash" if f.name == "shell" else "python"
         spec.code = scalar.text
+        spec.code_pos = scalar.pos._replace(line=scalar.first_line) if scalar.first_line \
+            else scalar.pos
 
     def _code_braces(self, spec: StepSpec, f: ast.Field) -> None:
         """Refuses `{name}` of a step variable in the code (see code_braces), and makes

@@ -270,7 +270,10 @@ class _ToAst(Transformer):
         return ast.Scalar(unescape(token[1:-1]), "string", self._pos(token))
 
     def long_string(self, token: Token) -> ast.Scalar:
-        return ast.Scalar(long_string(str(token)), "long", self._pos(token))
+        raw = str(token)  # its text starts on the next line when a newline follows """
+        opens_line = raw[3:4] == "\n" or raw[3:5] == "\r\n"
+        return ast.Scalar(long_string(raw), "long", self._pos(token),
+                          token.line + 1 if opens_line else token.line)
 
     @v_args(meta=True, inline=False)
     def list(self, meta, children) -> ast.ListExpr:

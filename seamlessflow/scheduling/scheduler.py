@@ -115,6 +115,7 @@ class Scheduler:
         self._to_start: list[tuple[str, _Prepared]] = []  # resolved, must execute
         self._started = time.perf_counter()
         self._stop = False  # a failure without --keep-going: dispatch nothing new
+        self._first_failure: str | None = None  # what stopped the run, without -k
         self._scratch_buffers: list[str] = []
         self._code_checksums: dict[str, str] = {}
         # instances whose recorded result their run replaces: forced, or its bytes are gone
@@ -156,10 +157,8 @@ class Scheduler:
                 name, ok = task.result()
                 if ok:
                     self._ready.extend(self._release(name))
-                else:
-                    self._skip_downstream(name)
-                    if not self.options.keep_going:
-                        self._stop = True
+                elif not self.options.keep_going:
+                    self._stop = True
         except asyncio.CancelledError:
             interrupted = True
             for task in running:
@@ -380,7 +379,7 @@ class Scheduler:
         self._first_of[prep.checksum] = name
         async with self._slots.hold(min(inst.cores, max(self.options.jobs, 1))):
             if self._stop:
-                self._set_skip(state, "not started: an earlier instance failed")
+                self._set_skip(state, self._not_started())
                 return name, False
             runner = self.runner_for(state.stage)
             state.runner = runner.name
@@ -419,7 +418,8 @@ class Scheduler:
         if not outcome.ok:
             state.stderr_tail = outcome.stderr_tail
             state.log_path = outcome.log_path
-            self._fail(name, outcome.error or "failed")
+            state.workspace = outcome.workspace
+            self._fail(name, (outcome.error or "failed") + self._declared_at(inst, outcome.capture))
             return name, False
         result = outcome.result or {}
         record = {
@@ -530,6 +530,8 @@ class Scheduler:
             cores=inst.cores,
             log_path=log_path,
             keep_workspace=self.options.keep_workspace,
+            code_origin=None if inst.code_pos is None else
+            [inst.code_pos.file_in_project(self.dag.workflow.root), inst.code_pos.line],
         )
 
     # ---------------------------------------------------------------- bookkeeping
@@ -597,8 +599,24 @@ class Scheduler:
         """Instances never reached (a failure stopped the run, or Ctrl-C) end as skipped."""
         for state in self.states.values():
             if state.status in ("planned", STARTED):
-                reason = "interrupted" if state.status == STARTED else "not started"
+                reason = "interrupted" if state.status == STARTED else self._not_started()
                 self._set_skip(state, reason)
+
+    def _not_started(self) -> str:
+        """Why an instance that nothing stopped directly never started."""
+        if self._first_failure is None or self.options.keep_going:
+            return "not started"
+        return f"not started: the run stopped when {self._first_failure} failed"
+
+    def _declared_at(self, inst: Instance, capture: str | None) -> str:
+        """Where the Seamlessfile declares the capture a failure is about: " (declared
+        at Seamlessfile:5:15)", or "" when it is about none."""
+        if capture is None:
+            return ""
+        for item in inst.captures:
+            if item.workspace_path == capture.rstrip("/"):
+                return f" (declared at {item.pos.in_project(self.dag.workflow.root)})"
+        return ""
 
     def _discard_scratch(self) -> None:
         discard = getattr(self.store, "discard", None)
@@ -608,10 +626,14 @@ class Scheduler:
             discard(cs)
 
     def _fail(self, name: str, error: str) -> None:
+        """`name` failed: so does everything downstream of it, which is skipped."""
         state = self.states[name]
         state.error = error
         state.reason = error
+        if self._first_failure is None:
+            self._first_failure = name
         self._set(state, FAILED)
+        self._skip_downstream(name)
 
     def _set_skip(self, state: InstanceState, reason: str) -> None:
         state.reason = reason
