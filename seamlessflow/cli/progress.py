@@ -46,6 +46,33 @@ def instance_line(state: InstanceState, dry_run: bool) -> str | None:
     return line
 
 
+# A step with more skipped instances than this gets one line for them all.
+SKIPS_LISTED_MAX = 3
+
+
+def skip_lines(skipped: list[InstanceState], dry_run: bool) -> list[str]:
+    """A line per skipped instance, or one per step that has many: a failure early in a
+    sweep would otherwise bury the run's output under hundreds of `skipped` lines."""
+    by_step: dict[str, list[InstanceState]] = {}
+    for state in skipped:
+        by_step.setdefault(state.step, []).append(state)
+    lines = []
+    for step, states in by_step.items():
+        if len(states) <= SKIPS_LISTED_MAX:
+            lines.extend(line for s in states if (line := instance_line(s, dry_run)))
+            continue
+        reasons: dict[str, int] = {}
+        for state in states:
+            reasons[state.reason] = reasons.get(state.reason, 0) + 1
+        why = "; ".join(f"{n}: {reason}" for reason, n in reasons.items())
+        lines.append(f"{_LABELS[SKIPPED]:<8}{step}  {len(states)} instances ({why})")
+    return lines
+
+
+def _skipped(summary: RunSummary) -> list[InstanceState]:
+    return [s for s in summary.states if s.status == SKIPPED]
+
+
 def summary_line(summary: RunSummary) -> str:
     c = summary.counts
     n = len(summary.states)
@@ -73,6 +100,8 @@ def failure_details(summary: RunSummary) -> str:
             parts.append(s.stderr_tail.rstrip("\n"))
         if s.log_path:
             parts.append(f"(full log: {s.log_path})")
+        if s.workspace:
+            parts.append(f"(workspace kept: {s.workspace})")
     return "\n".join(parts)
 
 
@@ -90,9 +119,12 @@ class LineReporter:
         self.flush_lines = True
         self.listing = listing
         self.planned: dict[str, str] = {}  # name -> line, while a listing waits
+        # Skipped instances are told at the end, a step's together (skip_lines).
 
     def on_event(self, state: InstanceState) -> None:
         if self.quiet and state.status != FAILED:
+            return
+        if state.status == SKIPPED:
             return
         line = instance_line(state, self.dry_run)
         if line is None:
@@ -110,6 +142,11 @@ class LineReporter:
         lines = [self.planned.pop(name) for name in self.listing or () if name in self.planned]
         return lines + list(self.planned.values())
 
+    def tell_skips(self, summary: RunSummary) -> None:
+        if not self.quiet:
+            for line in skip_lines(_skipped(summary), self.dry_run):
+                self.out.write(line + "\n")
+
     def on_warning(self, message: str) -> None:
         self.out.flush()  # the lines printed before a warning stay before it
         print(f"warning: {message}", file=self.err, flush=True)
@@ -117,6 +154,7 @@ class LineReporter:
     def on_finish(self, summary: RunSummary) -> None:
         if self.listing is not None:
             self.out.write("".join(line + "\n" for line in self.planned_lines()))
+        self.tell_skips(summary)
         details = failure_details(summary)
         if details:
             self.out.flush()
@@ -161,6 +199,8 @@ class LiveReporter(LineReporter):
         self.running.pop(state.name, None)
         if state.status in self.counts:
             self.counts[state.status] += 1
+        if state.status == SKIPPED:
+            return
         line = instance_line(state, self.dry_run)
         if line is None or (state.status == CACHED and not self.dry_run):
             return
@@ -168,6 +208,10 @@ class LiveReporter(LineReporter):
             self.planned[state.name] = line
             return
         self._print(line, {FAILED: "red", RAN: "green"}.get(state.status, ""))
+
+    def tell_skips(self, summary: RunSummary) -> None:
+        for line in skip_lines(_skipped(summary), self.dry_run):
+            self._print(line)
 
     def on_warning(self, message: str) -> None:
         self._print(f"warning: {message}", "yellow")

@@ -1,4 +1,5 @@
-"""The JSON run report of CLI.md, written with `--report FILE` (and kept as the last run's)."""
+"""The JSON run report, written with `--report FILE`: docs/report.md describes it and
+docs/report.schema.json is its JSON Schema (a test holds the two together)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ def instance_entry(state: InstanceState) -> dict:
         "runner": state.runner,
         "duration_s": None if state.duration_s is None else round(state.duration_s, 4),
         "attempts": state.attempts,
+        "error": state.error,
+        "stderr_tail": state.stderr_tail or None,
+        "log": state.log_path,
+        "workspace": state.workspace,
     }
 
 
