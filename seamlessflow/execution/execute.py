@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seamlessflow.errors import SeamlessflowError
-from seamlessflow.execution.capture import capture_results
+from seamlessflow.execution.capture import CaptureError, capture_results
 from seamlessflow.execution.command import (
     CommandResult,
     CommandSpec,
@@ -35,6 +35,7 @@ from seamlessflow.execution.offload import SMALL_BYTES, in_process, off_loop, sm
 from seamlessflow.execution.workspace import (
     Attempt,
     DeferredRemovals,
+    make_capture_folders,
     materialize_inputs,
     open_attempt,
 )
@@ -170,9 +171,11 @@ def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOut
     stderr = None
     try:
         materialize_inputs(job, store, attempt.workspace)
+        make_capture_folders(job.transformation["captures"], attempt.workspace)
         variables = {**job.transformation.get("params", {}), **job.metavars}
         command = prepare_command(language, job.code, variables, attempt.workspace,
-                                  attempt.root, capture_stdout)
+                                  attempt.root, capture_stdout,
+                                  tuple(job.code_origin) if job.code_origin else None)
         stderr = Stderr(attempt.root)
     except (SeamlessflowError, OSError) as exc:
         outcome = JobOutcome(ok=False, error=f"could not prepare the workspace: {exc}",
@@ -214,6 +217,8 @@ def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: Command
                     job.transformation, prepared.attempt.workspace, command.stdout_path, store
                 )
                 outcome.ok = True
+            except CaptureError as exc:
+                outcome.error, outcome.capture = str(exc), exc.capture
             except (SeamlessflowError, OSError) as exc:
                 outcome.error = str(exc)
         if not outcome.ok:

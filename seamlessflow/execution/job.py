@@ -26,6 +26,8 @@ class Job:
     keep_workspace: bool = False  # keep the workspace of a failed attempt (for debugging)
     workdir: str | None = None  # parent folder of workspaces; None: the system temp folder
     cores: int = 1  # the step's `cores:`, for runners that place jobs by resources (Dask)
+    # [Seamlessfile as shown, its line of the code's first line]: what errors name
+    code_origin: list | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict, so a Job can cross a process or network boundary."""
@@ -49,6 +51,7 @@ class JobOutcome:
     log_path: str | None = None
     duration_s: float = 0.0
     workspace: str | None = None  # the kept workspace of a failed attempt, if any
+    capture: str | None = None  # the capture (workspace path) a failure is about, if one
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

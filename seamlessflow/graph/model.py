@@ -60,10 +60,12 @@ class Instance(NamedTuple):
     retries: int = 0
     timeout: float | None = None
     cores: int = 1
+    code_pos: SourcePos | None = None  # the Seamlessfile line of the code's first line
 
 
 EXECUTIONS = ("process", "spawn", "remote")  # the values of `execution:`
 REMOTES = ("jobserver", "daskserver")  # the values of `remote:`
+MAX_WORKERS = 10_000  # of -j and workers:; more runs at once on no machine or cluster: a typo
 
 
 @dataclass

@@ -4,7 +4,7 @@ Each write is atomic (the store writes a temp file beside the destination and re
 A file already holding the right bytes is left alone (that is what makes a no-op run
 cheap). A file whose bytes differ is first saved into the buffer store; when those bytes
 are not what seamlessflow itself last wrote there, the user edited it, and a warning
-names the checksum under which the edit can be recovered (`seamlessflow resolve`).
+names the checksum under which the edit can be recovered (`resolve`; `download` for a folder).
 
 `.seamlessflow/outputs.json` remembers, per project path, what seamlessflow wrote and
 which transformation produced it: that is how edits are recognised and what `explain`
@@ -28,7 +28,12 @@ from seamlessflow.identity.deep import deep_checksum, deep_index
 from seamlessflow.storage.atomic import atomic_write_bytes
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 from seamlessflow.storage.leftovers import temp_name
-from seamlessflow.storage.sidecars import sidecar_path, write_index, write_sidecar
+from seamlessflow.storage.sidecars import (
+    recovery_hint,
+    sidecar_path,
+    write_index,
+    write_sidecar,
+)
 from seamlessflow.storage.statcache import StatCache
 from seamlessflow.storage.trees import put_tree, swap_into_place, write_tree
 
@@ -52,14 +57,6 @@ def load_outputs_record(state_dir: Path) -> dict[str, dict]:
     except (OSError, orjson.JSONDecodeError):
         return {}
     return record if isinstance(record, dict) else {}
-
-
-def recovery_hint(checksum: str, is_dir: bool) -> str:
-    """How a user gets replaced bytes back from the buffer store."""
-    if is_dir:
-        return (f"to rebuild the folder as COPY: mkdir COPY; echo {checksum} > COPY.CHECKSUM; "
-                "seamlessflow download COPY")
-    return f"seamlessflow resolve {checksum} -o FILE"
 
 
 def _lmode(path: Path) -> int:

@@ -108,6 +108,35 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
         raise os_error(exc, path, "write") from None
 
 
+def replaceable(path: Path) -> bool:
+    """Whether a file the user named is written by atomic replacement: a regular file or
+    a new path. Anything else standing there (a FIFO, a device, a symlink such as
+    /dev/stdout) is written through, in place: replacing it would turn `--report
+    /dev/stdout` into a regular file and a pipe into nothing."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True
+
+
+@contextmanager
+def output_file(path: Path) -> Iterator[BinaryIO]:
+    """Open a file the user named for writing (`--report FILE`, `-o FILE`): a regular
+    file or a new path is replaced atomically when the block ends, with the umask's
+    permissions; a FIFO, device or symlink is written through (see `replaceable`).
+    OSError is the caller's to report (`os_error`)."""
+    path = Path(path)
+    if not replaceable(path):
+        with open(path, "wb") as f:
+            yield f
+        return
+    with temp_in(path.parent) as (f, tmp):
+        yield f
+        f.flush()
+        os.fchmod(f.fileno(), FILE_MODE)
+        os.replace(tmp, path)
+
+
 def copy_hashing(src: BinaryIO, dst: BinaryIO) -> tuple[str, int]:
     """Copy a stream in fixed chunks, hashing on the way: one read of the source gives
     both the stored bytes and the proof of what they are. Returns (checksum, length).
