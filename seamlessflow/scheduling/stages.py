@@ -67,6 +67,29 @@ def plan_stages(workflow: Workflow, selected: list[str], cli_stage: str | None,
     return StagePlan(stages, choices, cluster)
 
 
+def plan_exec_stage(root: Path, cli_stage: str | None, local: bool
+                    ) -> tuple[RunnerChoice, Cluster | None]:
+    """The runner and cluster of one command run outside a workflow (`exec`): the
+    stage named on the command line (else the default) as seamless.yaml and
+    seamless.profile.yaml set it, which is what seamless-run reads too."""
+    layers = [load_project_file(root / name) for name in FILES]
+    known = list(dict.fromkeys([DEFAULT, *(s for layer in layers for s in layer.stages)]))
+    if cli_stage is not None and cli_stage not in known:
+        raise UsageError(f"--stage {cli_stage}: no such stage in {' or '.join(FILES)}"
+                         f"{did_you_mean(cli_stage, known)}")
+    stage = cli_stage or DEFAULT
+    settings = _effective(layers, stage)
+    clusters: dict[str, Cluster] = {}
+    if settings.cluster is not None:
+        from seamlessflow.config.clusters import load_clusters
+
+        clusters = load_clusters()
+    choice = _choice(stage, settings, clusters, local)
+    if local:
+        choice = RunnerChoice("process", choice.workers, choice.cluster)
+    return choice, clusters.get(choice.cluster) if choice.cluster is not None else None
+
+
 def _from_workflow(workflow: Workflow) -> ProjectSettings:
     return ProjectSettings(workflow.project, workflow.default_stage, dict(workflow.stages))
 

@@ -1,0 +1,205 @@
+"""`seamlessflow exec` through the real CLI: seamless-run's command line, cached.
+
+A visible side effect (a line appended to a log outside the workspace, whose path is
+a --metavar and so not part of the identity) tells whether the command really ran."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+
+DATA = b"hello world\n"
+WC_TRANSFORMATION = "55a42f6cb23a8dbcb207d3531dd35ff9b0b4f0c4d0ba6b8ab38781a70f4a1047"
+WC_RESULT = "873fda5a93d2771a991e4e10b5a0c226713bb2da7eeec7024e33f2dca44c7d35"
+
+COUNT_SH = """\
+#!/bin/bash
+echo ran >> "$LOG"
+wc -c "$1"
+"""
+
+HEAD_SH = """\
+#!/bin/bash
+echo ran >> "$LOG"
+head -n "$n" "$1"
+"""
+
+MAKE_SH = """\
+#!/bin/bash
+echo ran >> "$LOG"
+mkdir -p outdir/sub
+cp "$1" outdir/sub/copy.txt
+echo "$1" > side.txt
+echo printed
+"""
+
+
+def _setup(project, script: str | None = None, name: str = "count.sh"):
+    (project.root / "data.txt").write_bytes(DATA)
+    (project.root / "other.txt").write_bytes(b"second file\n")
+    if script is not None:
+        path = project.write(name, script)
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    log = project.root.parent / "ran.log"
+    return log
+
+
+def _runs(log) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def _results(project) -> dict[str, str]:
+    db = project.cache / "__TOPLEVEL__" / "seamless.db"
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("SELECT checksum, result FROM transformation"))
+
+
+def test_stdout_mode_runs_once_and_records_as_seamless(project):
+    log = _setup(project, COUNT_SH)
+    first = project.sf("exec", "--metavar", f"LOG={log}", "--", "./count.sh", "data.txt")
+    assert first.stdout == "12 data.txt\n"
+    assert _runs(log) == 1
+    again = project.sf("exec", "--metavar", f"LOG={log}", "--", "./count.sh", "data.txt")
+    assert again.stdout == "12 data.txt\n"
+    assert _runs(log) == 1  # answered from the cache
+    # a metavar's value is not part of the identity: still the same transformation
+    other_log = project.root.parent / "other.log"
+    project.sf("exec", "--metavar", f"LOG={other_log}", "--", "./count.sh", "data.txt")
+    assert not other_log.exists()
+    # the worked example of seamless-run, recorded under its own checksum and result
+    plain = project.sf("exec", "--", "wc", "-c", "data.txt")
+    assert plain.stdout == "12 data.txt\n"
+    assert _results(project)[WC_TRANSFORMATION] == WC_RESULT
+
+
+def test_var_changes_the_identity_and_reaches_the_command(project):
+    log = _setup(project, HEAD_SH, "head.sh")
+    args = ("exec", "--metavar", f"LOG={log}", "--var")
+    cmd = ("--", "./head.sh data.txt")
+    project.write("data.txt", "one\ntwo\nthree\n")
+    assert project.sf(*args, "n=1", *cmd).stdout == "one\n"
+    assert project.sf(*args, "n=2", *cmd).stdout == "one\ntwo\n"
+    assert project.sf(*args, "n=1", *cmd).stdout == "one\n"
+    assert _runs(log) == 2
+
+
+def test_capture_mode_writes_targets_folders_stdout_and_sidecars(project):
+    log = _setup(project, MAKE_SH, "make.sh")
+    args = ("exec", "--metavar", f"LOG={log}", "-cp", "outdir", "-cp", "side.txt:local.txt",
+            "-cp", ":printed.txt", "--", "./make.sh", "data.txt")
+    project.sf(*args)
+    root = project.root
+    assert (root / "outdir" / "sub" / "copy.txt").read_bytes() == DATA
+    assert (root / "local.txt").read_text() == "data.txt\n"
+    assert not (root / "side.txt").exists()
+    assert (root / "printed.txt").read_text() == "printed\n"
+    index = json.loads((root / "outdir.INDEX").read_text())
+    assert index == {"sub/copy.txt": hashlib.sha256(DATA).hexdigest()}
+    for name in ("local.txt", "printed.txt"):
+        assert (root / f"{name}.CHECKSUM").read_text().strip() == \
+            hashlib.sha256((root / name).read_bytes()).hexdigest()
+    (root / "local.txt").unlink()
+    project.sf(*args)
+    assert _runs(log) == 1
+    assert (root / "local.txt").read_text() == "data.txt\n"  # written again from the cache
+
+
+def test_a_final_redirect_is_captured(project):
+    _setup(project)
+    project.sf("exec", "--", "sort -r data.txt other.txt > out.txt")
+    assert (project.root / "out.txt").read_text() == "second file\nhello world\n"
+    assert "deab584eb954b456be53beddcd7c7eff39086b718e96c72bed5987822d98af6e" in \
+        _results(project)
+
+
+def test_no_download_writes_only_sidecars(project):
+    _setup(project)
+    project.sf("exec", "-nd", "--", "sort -r data.txt other.txt > out.txt")
+    assert not (project.root / "out.txt").exists()
+    assert (project.root / "out.txt.CHECKSUM").read_text().strip() == \
+        hashlib.sha256(b"second file\nhello world\n").hexdigest()
+
+
+def test_upload_delete_exec_download(project):
+    project.write("data.txt", "c\na\nb\n")
+    project.sf("upload", "data.txt")
+    (project.root / "data.txt").unlink()
+    project.sf("exec", "--var", "n=2", "-nd", "--", "sort data.txt | head -n $n > out.txt")
+    assert not (project.root / "out.txt").exists()
+    project.sf("download", "out.txt")
+    assert project.read("out.txt") == "a\nb\n"
+    assert not (project.root / "data.txt").exists()  # the input came by its checksum
+
+
+def test_dry_run_runs_nothing_and_gives_seamless_runs_transformation(project):
+    log = _setup(project, COUNT_SH)
+    shown = project.sf("exec", "--dry", "--", "wc", "-c", "data.txt")
+    assert hashlib.sha256(shown.stdout.encode()).hexdigest() == WC_TRANSFORMATION
+    job = project.root.parent / "job"
+    printed = project.sf("exec", "--dry", "-j", str(job), "--", "wc", "-c", "data.txt")
+    assert printed.stdout.strip() == WC_TRANSFORMATION
+    assert (job / "transformation.json").read_text() == shown.stdout
+    assert (job / "command.txt").read_text() == "(\nwc -c data.txt\n) > RESULT\n"
+    project.sf("exec", "--dry", "--metavar", f"LOG={log}", "--", "./count.sh", "data.txt")
+    assert _runs(log) == 0
+    assert not project.cache.exists()
+
+
+def test_a_failure_records_nothing(project):
+    log = _setup(project, "#!/bin/bash\necho ran >> \"$LOG\"\necho oops >&2\nexit 3\n",
+                 "fail.sh")
+    cmd = ("exec", "--metavar", f"LOG={log}", "--", "./fail.sh", "data.txt")
+    for _ in range(2):
+        failed = project.sf(*cmd, check=False)
+        assert failed.returncode == 1
+        assert "the command failed: exit 3" in failed.stderr
+        assert "oops" in failed.stderr
+    assert _runs(log) == 2
+
+
+def test_a_result_whose_bytes_are_gone_is_computed_again(project):
+    log = _setup(project, COUNT_SH)
+    cmd = ("exec", "--metavar", f"LOG={log}", "--", "./count.sh", "data.txt")
+    project.sf(*cmd)
+    result = _results(project)
+    buffers = project.cache / "__TOPLEVEL__"
+    (gone,) = [p for p in buffers.rglob("*") if p.name == next(iter(result.values()))]
+    os.chmod(gone, 0o644)
+    gone.unlink()
+    assert project.sf(*cmd).stdout == "12 data.txt\n"
+    assert _runs(log) == 2
+
+
+def test_commands_outside_the_common_forms_are_refused(project):
+    _setup(project)
+    for command in ("cat data.txt; cat other.txt", "cat data.txt && cat other.txt",
+                    "wc -l < data.txt", "cat data.txt 2>&1", "echo $(cat data.txt)",
+                    "sort data.txt>out.txt", "sort data.txt >> out.txt",
+                    "sort data.txt > out.txt | cat", "(cat data.txt)"):
+        refused = project.sf("exec", "--", command, check=False)
+        assert refused.returncode == 2, command
+        assert "exec takes one command or one pipeline" in refused.stderr, command
+        assert "Traceback" not in refused.stderr
+    assert not (project.root / "out.txt").exists()
+
+
+def test_argtyping_rules_and_usage_errors(project):
+    _setup(project)
+    missing = project.sf("exec", "--", "cat", "missing.txt", check=False)
+    assert missing.returncode == 2 and "-g1" in missing.stderr
+    # -g1: a word with a suffix that is no file is text
+    assert project.sf("exec", "-g1", "--", "echo", "missing.txt").stdout == "missing.txt\n"
+    (project.root / "plain").write_text("x\n")
+    rule2 = project.sf("exec", "--", "cat", "plain", check=False)
+    assert rule2.returncode == 2 and "-g2" in rule2.stderr
+    assert project.sf("exec", "-g2", "--", "cat", "plain").stdout == "x\n"
+    nd = project.sf("exec", "-nd", "--", "cat", "data.txt", check=False)
+    assert nd.returncode == 2 and "-cp :FILE" in nd.stderr
+    bad_var = project.sf("exec", "--var", "1n=3", "--", "cat", "data.txt", check=False)
+    assert bad_var.returncode == 2 and "NAME=VALUE" in bad_var.stderr
+    (project.root.parent / "outside.txt").write_text("far\n")
+    outside = project.sf("exec", "--", "cat", "../outside.txt", check=False)
+    assert outside.returncode == 2 and "not inside the working directory" in outside.stderr
