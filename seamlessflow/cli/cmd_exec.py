@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     variables = parse_assignments(args.var, "--var")
     metavars = parse_assignments(args.metavar, "--metavar")
     plan = plan_command(words, args.capture, g1=args.g1, g2=args.g2)
-    if not plan.capture_mode and args.no_download:
+    if not plan.targets and args.no_download:
         raise UsageError("-nd with nothing captured: the result is stdout, which would "
                          "be neither printed nor kept; capture it with -cp :FILE")
     if args.dry:
@@ -109,7 +109,6 @@ def _build(plan: ExecPlan, variables: dict[str, str], metavars: dict[str, str],
         (folders if pin.is_dir else files)[pin.name] = checksum
     return build(plan.command, files=files, folders=folders, variables=variables,
                  metavars=metavars, targets=list(plan.targets),
-                 capture_stdout=plan.stdout_target is not None,
                  executables=plan.executables)
 
 
@@ -204,12 +203,8 @@ def _deliver(store: BufferStore, plan: ExecPlan, index: dict[str, str],
     """Each capture at its local path with its sidecar (a folder: and its .INDEX)."""
     from seamlessflow.errors import StoreError
     from seamlessflow.identity.checksum import plain_serialize
-    from seamlessflow.identity.seamless_bash import STDOUT
 
-    wanted = list(plan.targets.items())
-    if plan.stdout_target is not None:
-        wanted.append((STDOUT, plan.stdout_target))
-    for inside, local in wanted:
+    for inside, local in plan.targets.items():
         if inside in index:
             _write(store, Path(local), index[inside], None, sidecars_only)
             continue

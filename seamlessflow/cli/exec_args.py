@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from seamlessflow.errors import UsageError
 from seamlessflow.identity.checksum import checksum_file
+from seamlessflow.identity.seamless_bash import STDOUT
 from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX, INDEX_SUFFIX, read_sidecar
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -48,13 +49,9 @@ class Pin:
 class ExecPlan:
     command: str  # the command text as it runs, with pin names written in
     pins: list[Pin] = field(default_factory=list)
-    targets: dict[str, str] = field(default_factory=dict)  # path in the workspace -> local
-    stdout_target: str | None = None  # the local file of `-cp :LOCAL`
+    # path in the workspace (STDOUT: stdout) -> local path, in seamless-run's order
+    targets: dict[str, str] = field(default_factory=dict)
     executables: list[str] = field(default_factory=list)
-
-    @property
-    def capture_mode(self) -> bool:
-        return bool(self.targets) or self.stdout_target is not None
 
 
 def parse_assignments(items: list[str], option: str) -> dict[str, str]:
@@ -113,10 +110,10 @@ def plan_command(words: list[str], captures: list[str], g1: bool = False,
         if colon and not inside:
             if not local:
                 raise UsageError("-cp : needs a file to write stdout to: -cp :FILE")
-            plan.stdout_target = local
-            continue
-        _check_target(inside, f"-cp {spec}")
-        plan.targets.setdefault(inside, local or inside)
+            inside = STDOUT
+        else:
+            _check_target(inside, f"-cp {spec}")
+        plan.targets[inside] = local or inside
     if redirect is not None:
         _check_target(redirect, f"> {redirect}")
         plan.targets.setdefault(redirect, redirect)

@@ -69,16 +69,16 @@ def str_buffer(value: str) -> bytes:
     return (json.dumps(value) + "\n").encode()
 
 
-def bash_code(command: str, targets: list[str], capture_stdout: bool,
-              metavars: list[str] = (), executables: list[str] = ()) -> str:
+def bash_code(command: str, targets: list[str], metavars: list[str] = (),
+              executables: list[str] = ()) -> str:
     """The code text around `command` (already written with pin names).
 
-    Stdout mode (no targets, stdout not captured as `STDOUT`): the command's stdout becomes `RESULT`. Capture mode: the
+    Stdout mode (no targets): the command's stdout becomes `RESULT`. Capture mode: the
     folders of the targets are made under `RESULT/`, the command runs (its stdout into
-    `STDOUT` when captured too) and each target is moved under `RESULT/`. A local
-    executable first word is made executable and found on `./`; metavars are exported
-    from their `META__` pins. Targets are not quoted, as seamless-run does not quote
-    them: callers refuse target names bash would split.
+    `STDOUT` when that is one of the targets) and each target is moved under `RESULT/`,
+    in order. A local executable first word is made executable and found on `./`;
+    metavars are exported from their `META__` pins. Targets are not quoted, as
+    seamless-run does not quote them: callers refuse target names bash would split.
     """
     code = ""
     if executables:
@@ -87,39 +87,37 @@ def bash_code(command: str, targets: list[str], capture_stdout: bool,
         code += "chmod +x" + "".join(f" '{name}'" for name in executables) + "\n"
     for name in sorted(metavars):
         code += f'export {name}="${{{META_PREFIX}{name}}}"\n'
-    if not targets and not capture_stdout:
+    if not targets:
         return code + "(\n" + command + "\n) > " + RESULT + "\n"
-    moved = [*targets, STDOUT] if capture_stdout else list(targets)
     folders: list[str] = []
     moves = ""
-    for target in moved:
+    for target in targets:
         folder = posixpath.join(RESULT, posixpath.dirname(target))
         moves += f"mv {target} {folder}\n"
         if folder not in folders:
             folders.append(folder)
-    body = f"(\n{command}\n) > {STDOUT}" if capture_stdout else command
+    body = f"(\n{command}\n) > {STDOUT}" if STDOUT in targets else command
     return code + f"mkdir -p {' '.join(folders)}\n" + body + "\n" + moves
 
 
 def build(command: str, *, files: dict[str, str] | None = None,
           folders: dict[str, str] | None = None, variables: dict[str, str] | None = None,
           metavars: dict[str, str] | None = None, targets: list[str] = (),
-          capture_stdout: bool = False, executables: list[str] = ()) -> BashTransformation:
+          executables: list[str] = ()) -> BashTransformation:
     """The transformation of `command`.
 
     files / folders: pin name (the path relative to the working directory) -> checksum
     of the file's bytes / the folder's deep checksum. variables: `--var` name -> value
     (in the identity); metavars: `--metavar` name -> value (out of it, but their names
-    count through the code's export lines). targets: paths captured from the workspace
-    after the command; none (and no captured stdout) means stdout mode.
+    count through the code's export lines). targets: the paths captured from the
+    workspace after the command, in order, `STDOUT` standing for its stdout; none
+    means stdout mode, whose result is stdout itself.
     """
     files, folders = dict(files or {}), dict(folders or {})
     variables, metavars = dict(variables or {}), dict(metavars or {})
-    capture = bool(targets) or capture_stdout
-    code = bash_code(command, list(targets), capture_stdout, list(metavars),
-                     list(executables))
+    code = bash_code(command, list(targets), list(metavars), list(executables))
     tf: dict = {"__language__": LANGUAGE,
-                "__output__": CAPTURE_OUTPUT if capture else STDOUT_OUTPUT}
+                "__output__": CAPTURE_OUTPUT if targets else STDOUT_OUTPUT}
     formats = {}
     for name, checksum in files.items():
         tf[name] = ["bytes", None, checksum]

@@ -88,12 +88,12 @@ def test_metavar_value_is_not_in_the_identity_but_its_name_is():
     assert one.checksum != sb.build("echo $T", metavars={"U": "4"}).checksum
 
 
-def test_capture_folders_targets_and_stdout():
-    tf = sb.build("run", targets=["out.txt", "sub/x.txt", "outdir"], capture_stdout=True)
-    assert tf.code == ("mkdir -p RESULT/ RESULT/sub\n(\nrun\n) > STDOUT\n"
-                       "mv out.txt RESULT/\nmv sub/x.txt RESULT/sub\nmv outdir RESULT/\n"
-                       "mv STDOUT RESULT/\n")
-    only_stdout = sb.build("run", capture_stdout=True)
+def test_capture_folders_targets_and_stdout_in_order():
+    tf = sb.build("run", targets=["sub/x.txt", "STDOUT", "outdir", "out.txt"])
+    assert tf.code == ("mkdir -p RESULT/sub RESULT/\n(\nrun\n) > STDOUT\n"
+                       "mv sub/x.txt RESULT/sub\nmv STDOUT RESULT/\nmv outdir RESULT/\n"
+                       "mv out.txt RESULT/\n")
+    only_stdout = sb.build("run", targets=["STDOUT"])
     assert only_stdout.capture_mode
     assert only_stdout.code == "mkdir -p RESULT/\n(\nrun\n) > STDOUT\nmv STDOUT RESULT/\n"
 
