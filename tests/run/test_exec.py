@@ -203,3 +203,59 @@ def test_argtyping_rules_and_usage_errors(project):
     (project.root.parent / "outside.txt").write_text("far\n")
     outside = project.sf("exec", "--", "cat", "../outside.txt", check=False)
     assert outside.returncode == 2 and "not inside the working directory" in outside.stderr
+
+
+# (arguments of `exec`, transformation checksum that `seamless-run --dry -j` gave for the
+# same arguments in the same folder, measured on seamless-suite 1.4.3)
+MEASURED = [
+    (["wc -c data.txt"], WC_TRANSFORMATION),
+    (["wc -c  data.txt"], "393652aef4486962131548447045b50ca76de6bace406d7f80343a2b4846eb85"),
+    (["grep -rc e data.txt other.txt d"],
+     "4c216336a595c80bfe5818511f364501fdd22714754a97dccf321015a1aadc93"),
+    (["sort -r data.txt other.txt > out.txt"],
+     "deab584eb954b456be53beddcd7c7eff39086b718e96c72bed5987822d98af6e"),
+    (["-cp", "out.txt", "-g1", "--", "sort data.txt -o out.txt"],
+     "5ccd6b02ba22e6b4bd562bf2c6fefc454cca0f466a9363872ba16c1ede316c37"),
+    (["-cp", "d2", "--", "cp -r d d2"],
+     "810452a90e72a2db994bf3b8613fc9b361cf9ad590a4138f8efd4400b7ac6251"),
+    (["-cp", ":printed.txt", "--", "cat data.txt"],
+     "12b6af5cfa90a7dd2e6d0ec51d69ecb1d3027929d216bd12d9c7ca5117a6e634"),
+    (["-cp", ":printed.txt", "-cp", "out.txt", "-g1", "--", "sort data.txt -o out.txt"],
+     "4018e9346fbf3ac564cd16994b9d8c29e3796b89a29837a457521f11546365bf"),
+    (["--var", "n=1", "--", "head -n $n data.txt"],
+     "e64ae2827da7e7c4b8332163ce611ea22d0d2bd5e72f74016c56f33832ddef75"),
+    (["--var", "n=1", "--var", "m=x", "--", "head -n $n data.txt"],
+     "d3a5068a2f9d11d44e2c8681f1cc2a14e9cf01976d279fbe73c84fbe5317aa03"),
+    (["--metavar", "T=4", "--", "head -n $T data.txt"],
+     "a06ceb9f0a075e34b797a7a80b316086d5905938fcc678255cf880375ee13598"),
+    (["--metavar", "T=4", "--metavar", "A=1", "--var", "n=2", "--", "head -n $n data.txt"],
+     "05731133d8e1f3020a4560b2debdc28ef86af58ec97357c48e6d8e9851880006"),
+    (["cat data.txt | sort | head -n 1"],
+     "4856dab46d45bc8378531722590ba23ccb5738c79c1b5a9576dc6ad644a83b0f"),
+    (["cat data.txt | sort > out.txt"],
+     "79fe880db72fa41ab0cba2f64ee4f9cea2e52d8f8d483895ffc9477502d19bf5"),
+    (["cat 'my file.txt'"], "0e7465a20e3dc9c387a8ee959538fb1ccecaafaa1b022662ea566159e77b7d31"),
+    (["wc -c gone.txt"], "f63fc12a2242c8af0e60270f8fd885640be6fed4908bae046d0800ef054c9396"),
+    (["./tool.sh data.txt"], "84639afc66ffc119f6bd3201d1a38096299af68a8c21e318f9580b4bf8bd94ab"),
+    (["tool.sh data.txt"], "84639afc66ffc119f6bd3201d1a38096299af68a8c21e318f9580b4bf8bd94ab"),
+    (["cat ./data.txt"], "5c222ae2803e11c900f2b83c4641c024f918a11b7afa00c604a5fe725df813db"),
+    (["-cp", "sub/x.txt", "-cp", "out.txt", "--", "./tool.sh data.txt"],
+     "6fdf46459f18bf52a850ea43f7b06bf0bffd8c45f0cb7ca478c30ab95e2b7e05"),
+]
+
+
+def test_dry_runs_give_the_transformations_seamless_run_gave(project):
+    """Stdout, several files, a folder, a redirect, -cp of a file, of a folder and of
+    stdout (in either order), --var, --metavar, pipelines, a path with a space, a
+    sidecar-only input, local executables and a ./ path rewritten."""
+    _setup(project, '#!/bin/bash\ncat "$1"\n', "tool.sh")
+    root = project.root
+    (root / "d" / "sub").mkdir(parents=True)
+    (root / "d" / ".hidden").write_bytes(b"")
+    (root / "d" / "a.txt").write_bytes(b"alpha\n")
+    (root / "d" / "sub" / "b.txt").write_bytes(b"beta\n")
+    (root / "my file.txt").write_bytes(b"space\n")
+    (root / "gone.txt.CHECKSUM").write_text(hashlib.sha256(b"sidecar only\n").hexdigest())
+    for args, expected in MEASURED:
+        shown = project.sf("exec", "--dry", *(args if "--" in args else ["--", *args]))
+        assert hashlib.sha256(shown.stdout.encode()).hexdigest() == expected, args
