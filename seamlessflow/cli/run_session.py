@@ -32,7 +32,6 @@ class RunSession:
         """`settled_file`: where to keep the record of this run if it finds everything
         cached (cli/settled.py), None to keep none."""
         from seamlessflow.cli.loading import missing_inputs, project_listing
-        from seamlessflow.graph.targets import select
         from seamlessflow.scheduling.stages import plan_stages
 
         self.started_ns = time.time_ns()  # before any project file is read
@@ -41,8 +40,8 @@ class RunSession:
         self.args = args
         workflow = dag.workflow
         self.root = Path(workflow.root)
-        self.selected = select(dag, list(args.targets))
-        self.force = _force_set(dag, args.force)
+        self.selected = select_for(dag, args)
+        self.force = _force_set(dag, args, self.selected)
         self.listing = project_listing(dag, self.selected)
         problems = missing_inputs(dag, self.selected, self.listing)
         if problems:
@@ -125,8 +124,12 @@ class RunSession:
         self.store = open_default_store(self.plan.cluster)
         db = open_default_database(self.plan.cluster)
         self._statcache = StatCache.load(state_dir)
-        reporter, self._lines = make_reporter(self.args, len(self.selected),
-                                              [*self.extra_reporters, self._reported])
+        extra = [*self.extra_reporters, self._reported]
+        if self.args.printshellcmds:
+            from seamlessflow.cli.shell_commands import ShellCommandPrinter
+
+            extra.append(ShellCommandPrinter(self.dag, self.args.dry_run))
+        reporter, self._lines = make_reporter(self.args, len(self.selected), extra)
         self._inputs = inputs = ProjectInputs(self.root, self._statcache, self.store,
                                               reporter.on_warning, self.listing)
         outputs = OutputWriter(self.root, state_dir, self.store, self._statcache,
@@ -271,10 +274,32 @@ async def _cancelled_by_sigterm(work, received: list[bool]) -> RunSummary:
         loop.remove_signal_handler(signal.SIGTERM)
 
 
-def _force_set(dag: Dag, names: list[str]) -> set[str]:
-    """`--force` takes step and instance names; it means every instance they name."""
+def select_for(dag: Dag, args: argparse.Namespace) -> list[str]:
+    """The instances the targets need, cut at `--until`: only what its steps, instances
+    or paths need, themselves included (Snakemake's `--until`)."""
+    from seamlessflow.graph.targets import select
+
+    selected = select(dag, list(args.targets))
+    if args.until:
+        until = set(select(dag, list(args.until)))
+        selected = [name for name in selected if name in until]
+    return selected
+
+
+def _force_set(dag: Dag, args: argparse.Namespace, selected: list[str]) -> set[str]:
+    """`--force` takes step and instance names; it means every instance they name.
+    Without a name it means what the targets name (everything selected when there are
+    none); `-F` means everything selected, upstream instances too."""
+    from seamlessflow.graph.targets import named
     from seamlessflow.language.suggest import did_you_mean
 
+    names = args.force
+    if args.forceall or (names == [] and not args.targets):
+        return set(selected)
+    if names == []:
+        return set(named(dag, list(args.targets)))
+    if names is None:
+        return set()
     instances = dag.workflow.instances
     by_step: dict[str, list[str]] = {}
     for inst in instances.values():

@@ -30,6 +30,7 @@ import orjson
 
 from seamlessflow.errors import ExecutionError
 from seamlessflow.execution.stderr import MEMFD, Stderr
+from seamlessflow.execution.variables import env_value
 
 # Linux limits one argument to 128 KiB (MAX_ARG_STRLEN); above this, a script file.
 INLINE_SCRIPT_LIMIT = 64 * 1024
@@ -67,19 +68,6 @@ class CommandResult:
     exit_code: int | None  # None when the command was killed for its timeout
     timed_out: bool
     duration_s: float
-
-
-def env_value(value: Any) -> str:
-    """How a param looks to bash: what a shell user would type, not Python's repr."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return " ".join(env_value(item) for item in value)
-    return orjson.dumps(value).decode()
 
 
 def command_environment(variables: dict[str, Any]) -> dict[bytes, bytes]:

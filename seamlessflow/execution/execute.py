@@ -32,6 +32,7 @@ from seamlessflow.execution.command import (
 )
 from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.execution.offload import SMALL_BYTES, in_process, off_loop, small
+from seamlessflow.execution.variables import command_variables
 from seamlessflow.execution.workspace import (
     Attempt,
     DeferredRemovals,
@@ -170,7 +171,7 @@ def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOut
     stderr = None
     try:
         materialize_inputs(job, store, attempt.workspace)
-        variables = {**job.transformation.get("params", {}), **job.metavars}
+        variables = command_variables(job.transformation.get("params", {}), job.metavars)
         command = prepare_command(language, job.code, variables, attempt.workspace,
                                   attempt.root, capture_stdout)
         stderr = Stderr(attempt.root)
