@@ -128,7 +128,7 @@ class RunSession:
         if self.args.printshellcmds:
             from seamlessflow.cli.shell_commands import ShellCommandPrinter
 
-            extra.append(ShellCommandPrinter(self.dag, self.args.dry_run))
+            extra.append(ShellCommandPrinter(self.dag, self.args.dry_run, self.args.jobs))
         reporter, self._lines = make_reporter(self.args, len(self.selected), extra)
         self._inputs = inputs = ProjectInputs(self.root, self._statcache, self.store,
                                               reporter.on_warning, self.listing)

@@ -70,9 +70,11 @@ class CommandResult:
     duration_s: float
 
 
-def command_environment(variables: dict[str, Any]) -> dict[bytes, bytes]:
-    """The inherited environment plus every param and metavar as a string."""
+def command_environment(variables: dict[str, Any], extra: dict[str, str]) -> dict[bytes, bytes]:
+    """The inherited environment plus `extra`, then every param and metavar as a string
+    (a param wins over `extra`)."""
     env = dict(os.environb)
+    env.update({os.fsencode(name): os.fsencode(value) for name, value in extra.items()})
     env.update({os.fsencode(name): os.fsencode(env_value(value))
                 for name, value in variables.items()})
     return env
@@ -98,6 +100,7 @@ def prepare_command(
     workspace: Path,
     private_dir: Path,
     capture_stdout: bool,
+    environment: dict[str, str],
 ) -> CommandSpec:
     """Say how to run the code with the workspace as cwd. Files the command needs
     (a big bash script, Python's script and globals) go into `private_dir`, outside
@@ -105,12 +108,14 @@ def prepare_command(
 
     A bash script up to INLINE_SCRIPT_LIMIT travels as `-c`, named (`$0`, error
     messages) by the path its file would have had; a bigger one goes through a file,
-    because Linux limits one argument to 128 KiB.
+    because Linux limits one argument to 128 KiB. `environment` is given to the command
+    in either language; `variables` are environment variables in bash and globals in
+    Python.
     """
     stdout_path = private_dir / "stdout" if capture_stdout else None
     if language == "bash":
         script = private_dir / "command.sh"
-        env = command_environment(variables)
+        env = command_environment(variables, environment)
         if _inline(code):
             argv = ["bash", "-e", "-o", "pipefail", "-c", code, str(script)]
             return CommandSpec(argv, env, workspace, stdout_path, (script, code))
@@ -122,7 +127,7 @@ def prepare_command(
         globals_path = private_dir / "globals.json"
         globals_path.write_bytes(orjson.dumps(variables))
         argv = [sys.executable, "-c", _PYTHON_BOOTSTRAP, str(script), str(globals_path)]
-        env = dict(os.environb)
+        env = command_environment({}, environment)
     else:
         raise ExecutionError(f"unknown language '{language}' (expected bash or python)")
     return CommandSpec(argv, env, workspace, stdout_path)

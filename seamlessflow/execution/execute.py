@@ -32,7 +32,7 @@ from seamlessflow.execution.command import (
 )
 from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.execution.offload import SMALL_BYTES, in_process, off_loop, small
-from seamlessflow.execution.variables import command_variables
+from seamlessflow.execution.variables import command_variables, cores_environment
 from seamlessflow.execution.workspace import (
     Attempt,
     DeferredRemovals,
@@ -173,7 +173,8 @@ def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOut
         materialize_inputs(job, store, attempt.workspace)
         variables = command_variables(job.transformation.get("params", {}), job.metavars)
         command = prepare_command(language, job.code, variables, attempt.workspace,
-                                  attempt.root, capture_stdout)
+                                  attempt.root, capture_stdout,
+                                  cores_environment(job.cores))
         stderr = Stderr(attempt.root)
     except (SeamlessflowError, OSError) as exc:
         outcome = JobOutcome(ok=False, error=f"could not prepare the workspace: {exc}",

@@ -103,6 +103,13 @@ class Expander:
             for missing in [n for n in spec.stdout.names if n not in known]:
                 self.error(spec.stdout_pos or spec.step.pos,
                            f"unknown variable '{{{missing}}}' in a path", hint(missing, known))
+        if spec.cores_ref is not None:
+            named = [*known, *(a.name for a in spec.params)]
+            if spec.cores_ref.ref not in named:
+                self.error(spec.cores_ref.pos, f"'cores: {spec.cores_ref.ref}' names no param, "
+                                               "sweep or let variable",
+                           hint(spec.cores_ref.ref, named) or "give a whole number")
+                spec.cores_ref = None
         for assignment in [*spec.params, *spec.metavars]:
             if assignment.ref is not None and assignment.ref not in known:
                 self.error(assignment.pos, f"'{assignment.ref}' is neither a sweep variable nor "
@@ -120,16 +127,30 @@ class Expander:
             self._unique_workspace_paths(name, inputs, "input")
         if len(captures) > 1:
             self._unique_workspace_paths(name, captures, "capture")
+        params = self._values(spec.params, env) if spec.params else {}
         return Instance(
             name=name, step=spec.step.name, bindings=bindings, language=spec.language,
             code=spec.code, inputs=inputs,
-            params=self._values(spec.params, env) if spec.params else {},
+            params=params,
             captures=captures, pos=spec.step.pos, stdout=stdout, stdout_pos=spec.stdout_pos,
             metavars=self._values(spec.metavars, env) if spec.metavars else {},
             stage=spec.stage,
             stage_pos=spec.stage_pos, scratch=spec.scratch, retries=spec.retries,
-            timeout=spec.timeout, cores=spec.cores,
+            timeout=spec.timeout,
+            cores=spec.cores if spec.cores_ref is None else self._cores(spec.cores_ref, name,
+                                                                        params, env),
         )
+
+    def _cores(self, ref: Assignment, name: str, params: dict[str, Any],
+               env: dict[str, Any]) -> int:
+        """`cores: NAME` for one instance: the step's param of that name, else the sweep
+        or let variable."""
+        value = params[ref.ref] if ref.ref in params else env[ref.ref]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.error(ref.pos, f"'cores' must be a whole number of at least 1, but "
+                                f"{ref.ref} is {plain_text(value)!r} in {name}")
+            return 1
+        return value
 
     def _items(self, items: list[PathItem], env: dict[str, Any], make: type[ItemT]
                ) -> list[ItemT]:

@@ -59,6 +59,8 @@ class StepSpec:
     retries: int = 0
     timeout: float | None = None
     cores: int = 1
+    # `cores: NAME`: a param, sweep or let variable, whose value each instance takes
+    cores_ref: Assignment | None = None
 
 
 class FieldReader:
@@ -204,13 +206,26 @@ class FieldReader:
             spec.stage_pos = fields["stage"].pos
         if "scratch" in fields:
             spec.scratch = self._boolean(fields["scratch"])
+        if "cores" in fields:
+            spec.cores_ref = self._variable(fields["cores"])
         for key, whole, minimum in (("retries", True, 0), ("timeout", False, 0.001),
                                     ("cores", True, 1)):
-            if key in fields:
+            if key in fields and not (key == "cores" and spec.cores_ref is not None):
                 value = self.number(fields[key], whole, minimum)
                 if value is not ERROR:
                     setattr(spec, key, value)
         return spec
+
+    def _variable(self, f: ast.Field) -> Assignment | None:
+        """A field whose value is a bare name (`cores: threads`): the variable it refers
+        to, looked up per instance; None for anything else (a number, `config.KEY`)."""
+        if len(f.items) != 1 or not isinstance(f.items[0].value, ast.Scalar):
+            return None
+        scalar = f.items[0].value
+        if scalar.quoted or not NAME.fullmatch(scalar.text) \
+                or scalar.text in ("true", "false", "null"):
+            return None
+        return Assignment(f.name, scalar.pos, ref=scalar.text)
 
     def _code(self, spec: StepSpec, fields: dict[str, ast.Field], where: str) -> None:
         present = [k for k in ("shell", "python") if k in fields]

@@ -32,6 +32,7 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -127,14 +128,17 @@ class DaskRunner:
 
     async def run(self, job: Job) -> JobOutcome:
         """`job.cores` becomes a Dask resource restriction when the workers advertise a
-        "cores" resource (capped at the most one worker has, so the job still runs)."""
-        cores = job.cores
+        "cores" resource (capped at the most one worker has, so the job still runs, and
+        the command is told the capped number)."""
         try:
             client = await self._client()
         except ExecutionError as exc:
             return JobOutcome(ok=False, error=str(exc))
         key = task_key(job.checksum)
-        resources = {"cores": min(cores, self._max_cores)} if self._max_cores else None
+        resources = None
+        if self._max_cores:
+            job = replace(job, cores=min(job.cores, self._max_cores))
+            resources = {"cores": job.cores}
         future = client.submit(run_on_worker, job.to_json(), self.store_spec, self.workdir,
                                key=key, retries=self.retries, resources=resources)
         self._waiting[key] += 1

@@ -27,6 +27,7 @@ from seamlessflow.identity.transformation import (
 from seamlessflow.scheduling.fingertip import fingertip
 from seamlessflow.scheduling.inputs import ProjectInputs
 from seamlessflow.scheduling.outputs import MissingBytes, OutputWriter
+from seamlessflow.scheduling.slots import slot_count
 from seamlessflow.scheduling.state import (
     CACHED,
     FAILED,
@@ -315,7 +316,7 @@ class Scheduler:
             return name, False
         self._inflight[prep.checksum] = asyncio.current_task()
         self._first_of[prep.checksum] = name
-        async with self._slots.hold(min(inst.cores, max(self.options.jobs, 1))):
+        async with self._slots.hold(slot_count(inst, self.options.jobs)):
             if self._stop:
                 self._set_skip(state, "not started: an earlier instance failed")
                 return name, False
@@ -442,7 +443,7 @@ class Scheduler:
             dir_inputs=prep.dir_inputs,
             metavars=dict(inst.metavars),
             timeout=inst.timeout,
-            cores=inst.cores,
+            cores=slot_count(inst, self.options.jobs),
             log_path=log_path,
             keep_workspace=self.options.keep_workspace,
         )

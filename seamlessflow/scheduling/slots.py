@@ -9,10 +9,21 @@ being starved by a stream of one-core instances.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # asyncio only once something executes: `slot_count` is wanted before
+    import asyncio
+
+    from seamlessflow.graph.model import Instance
+
+
+def slot_count(inst: Instance, jobs: int) -> int:
+    """The slots an instance holds: its `cores:`, at most `-j` (it then runs alone).
+    The command is told this number ($SEAMLESSFLOW_CORES)."""
+    return min(inst.cores, max(jobs, 1))
 
 
 class Slots:
@@ -23,6 +34,8 @@ class Slots:
 
     @asynccontextmanager
     async def hold(self, n: int) -> AsyncIterator[None]:
+        import asyncio
+
         n = min(n, self.total)  # an instance wanting more cores than -j still runs, alone
         if self._waiters or self.free < n:
             waiter = asyncio.get_running_loop().create_future()
