@@ -49,6 +49,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="only what these steps, instances or paths need, themselves included")
     p.add_argument("-p", "--printshellcmds", action="store_true",
                    help="print each command as it will run, with the variables it gets")
+    p.add_argument("--resources", action="append", default=[], type=_resource,
+                   metavar="mem=SIZE",
+                   help="run only instances whose `memory:` sums to at most SIZE (4G, 512M); "
+                        "mem_mb=N as in Snakemake")
     p.add_argument("--stage", metavar="NAME", help="the stage of every step that names none")
     p.add_argument("--local", action="store_true", help="run everything in-process")
     p.add_argument("-nd", "--no-download", action="store_true",
@@ -57,6 +61,23 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", metavar="FILE", help="write the JSON run report to FILE")
     p.add_argument("--keep-workspace", action="store_true",
                    help="keep the workspace of a failed attempt, for debugging")
+
+
+def _resource(text: str) -> tuple[str, int]:
+    """`mem=8G` (or Snakemake's `mem_mb=8000`) as ("mem", bytes)."""
+    from seamlessflow.language.sizes import EXAMPLES, parse_size
+
+    key, _, value = text.partition("=")
+    if key == "mem_mb" and value.isdigit() and int(value) > 0:
+        return "mem", int(value) << 20
+    if key not in ("mem", "mem_mb"):
+        raise argparse.ArgumentTypeError(f"unknown resource {key!r}: seamlessflow counts "
+                                         "mem (e.g. --resources mem=8G)")
+    size = parse_size(value) if key == "mem" else None
+    if size is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected mem=SIZE ({EXAMPLES}) or mem_mb=MEGABYTES")
+    return "mem", size
 
 
 def _slot_count(text: str) -> int:

@@ -43,22 +43,28 @@ def add_config_option(p: argparse.ArgumentParser) -> None:
                         "one --config)")
 
 
+# options taking KEY=VALUE pairs, several after one as Snakemake reads them
+_PAIRED = ("--config", "--resources")
+
+
 def spread_config(argv: list[str]) -> list[str]:
-    """`--config a=1 b=2` as `--config a=1 --config b=2`: every KEY=VALUE right after a
-    `--config` value is another pair, as Snakemake reads them. Anything else ends the
-    pairs (a target, an option)."""
+    """`--config a=1 b=2` as `--config a=1 --config b=2` (and so for `--resources`):
+    every KEY=VALUE right after such an option's value is another pair. Anything else
+    ends the pairs (a target, an option)."""
     spread: list[str] = []
-    expect_value = pairs = False
+    option: str | None = None  # the option whose pairs these are
+    expect_value = False
     for i, token in enumerate(argv):
         if expect_value:
-            expect_value, pairs = False, True
-        elif pairs and _PAIR.fullmatch(token):
-            spread.append("--config")
+            expect_value = False
+        elif option is not None and _PAIR.fullmatch(token):
+            spread.append(option)
         elif token == "--":  # what follows is positional
             return spread + argv[i:]
         else:
-            pairs = token.startswith("--config=")
-            expect_value = token == "--config"
+            option = next((o for o in _PAIRED
+                           if token == o or token.startswith(o + "=")), None)
+            expect_value = token in _PAIRED
         spread.append(token)
     return spread
 

@@ -46,6 +46,7 @@ class RunSession:
         problems = missing_inputs(dag, self.selected, self.listing)
         if problems:
             raise WorkflowError(problems)
+        self.memory = _memory_limit(dag, self.selected, args.resources)
         self.plan = plan_stages(workflow, self.selected, args.stage, args.local)
         if self.plan.cluster is not None:  # its store and database: found, or started now
             from seamlessflow.services.launcher import with_urls
@@ -141,6 +142,7 @@ class RunSession:
             dry_run=self.args.dry_run,
             keep_workspace=self.args.keep_workspace,
             log_dir=state_dir / "logs",
+            memory=self.memory,
         )
         self._made = Scheduler(self.dag, self.selected, self.stages, self.runner_for,
                                self.store, db, inputs, outputs, reporter, options)
@@ -272,6 +274,27 @@ async def _cancelled_by_sigterm(work, received: list[bool]) -> RunSummary:
         return await work
     finally:
         loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _memory_limit(dag: Dag, selected: list[str], resources: list[tuple[str, int]]
+                  ) -> int | None:
+    """The memory `--resources mem=SIZE` gives the run (the last one said; None: no
+    limit). An instance needing more than all of it could never start: refused now."""
+    limits = [amount for key, amount in resources if key == "mem"]
+    if not limits:
+        return None
+    from seamlessflow.language.sizes import format_size
+
+    limit = limits[-1]
+    instances = dag.workflow.instances
+    too_big = [name for name in selected if instances[name].memory > limit]
+    if too_big:
+        first = instances[too_big[0]]
+        more = f" (and {len(too_big) - 1} more)" if len(too_big) > 1 else ""
+        raise UsageError(f"{first.name}{more} needs {format_size(first.memory)} of memory, "
+                         f"more than --resources mem={format_size(limit)} allows: give the "
+                         "run more, or the step less")
+    return limit
 
 
 def select_for(dag: Dag, args: argparse.Namespace) -> list[str]:

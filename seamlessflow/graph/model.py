@@ -60,6 +60,7 @@ class Instance(NamedTuple):
     retries: int = 0
     timeout: float | None = None
     cores: int = 1
+    memory: int = 0  # bytes the command needs; 0: not said
 
 
 EXECUTIONS = ("process", "spawn", "remote")  # the values of `execution:`

@@ -59,6 +59,7 @@ class RunOptions:
     dry_run: bool = False
     keep_workspace: bool = False
     log_dir: Path | None = None
+    memory: int | None = None  # bytes the running instances' `memory:` may sum to; None: any
 
 
 class _Prepared(NamedTuple):  # made for every instance of every run: a tuple is cheap
@@ -126,7 +127,7 @@ class Scheduler:
 
         from seamlessflow.scheduling.slots import Slots
 
-        self._slots = Slots(max(self.options.jobs, 1))
+        self._slots = Slots(max(self.options.jobs, 1), self.options.memory)
         running: set[asyncio.Task] = set()
         # Finished tasks arrive here one by one; asyncio.wait(running) would instead
         # register a callback on every running task for every completion: quadratic in
@@ -316,7 +317,7 @@ class Scheduler:
             return name, False
         self._inflight[prep.checksum] = asyncio.current_task()
         self._first_of[prep.checksum] = name
-        async with self._slots.hold(slot_count(inst, self.options.jobs)):
+        async with self._slots.hold(slot_count(inst, self.options.jobs), inst.memory):
             if self._stop:
                 self._set_skip(state, "not started: an earlier instance failed")
                 return name, False
@@ -444,6 +445,7 @@ class Scheduler:
             metavars=dict(inst.metavars),
             timeout=inst.timeout,
             cores=slot_count(inst, self.options.jobs),
+            memory=inst.memory,
             log_path=log_path,
             keep_workspace=self.options.keep_workspace,
         )

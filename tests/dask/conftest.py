@@ -48,12 +48,17 @@ class JobFactory:
                    log_path=str(self.tmp / "logs" / f"{name}.log"))
 
 
+MEMORY = 1 << 30  # the "memory" resource each worker of `cluster` advertises
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[distributed.LocalCluster]:
-    """Two worker processes of one thread each, advertising one "cores" resource each,
-    started once per module (a start costs about two seconds)."""
+    """Two worker processes of one thread each, advertising one "cores" resource and
+    MEMORY bytes of "memory" each, started once per module (a start costs about two
+    seconds)."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  resources={"cores": 1}, dashboard_address=None) as started:
+                                  resources={"cores": 1, "memory": MEMORY},
+                                  dashboard_address=None) as started:
         yield started
 
 
@@ -89,6 +94,7 @@ def helpers() -> Any:
 
 class _Helpers:
     JobFactory = JobFactory
+    MEMORY = MEMORY
     sample_jobs = staticmethod(sample_jobs)
     await_file = staticmethod(partial(await_file, within=30.0))  # a worker starts slowly
     wait_gone = staticmethod(await_gone)

@@ -119,3 +119,54 @@ def test_a_cores_variable_that_is_no_count_is_an_error_at_its_line(project, core
     assert proc.returncode == 2
     assert f"Seamlessfile:3:12: error: {message}" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _memory_workflow(project, memory: str, command: str) -> None:
+    log = project.root.parent / "log.txt"
+    project.write("Seamlessfile", f"""\
+        step big for n in [1, 2]:
+            params: n
+            metavars: log = "{log}"
+            memory: {memory}
+            shell: '{command}'
+            captures: o.txt -> big{{n}}.txt
+        """)
+
+
+def test_instances_whose_memory_sums_past_the_limit_never_run_together(project):
+    # without the limit the two would overlap: each stays half a second
+    _memory_workflow(project, "3G", 'echo "start $n" >> "$log"; sleep 0.5; '
+                                    'echo "end $n" >> "$log"; echo $n > o.txt')
+    project.run("-j", "4", "--resources", "mem=5G")
+    lines = (project.root.parent / "log.txt").read_text().split("\n")
+    assert lines[0].split()[0] == "start" and lines[1] == lines[0].replace("start", "end")
+    assert lines[2].split()[0] == "start" and lines[3] == lines[2].replace("start", "end")
+
+
+def test_instances_whose_memory_fits_run_together(project):
+    # each waits for the other to have started: they must run at once
+    _memory_workflow(project, "3G", 'echo "start $n" >> "$log"; '
+                                    'for i in $(seq 300); do [ $(grep -c start "$log") = 2 ] '
+                                    '&& break; sleep 0.1; done; '
+                                    '[ $(grep -c start "$log") = 2 ]; echo $n > o.txt')
+    report = project.run("-j", "4", "--resources", "mem_mb=6144")
+    assert set(report.statuses.values()) == {"ran"}
+
+
+def test_an_instance_needing_more_memory_than_the_run_has_is_refused(project):
+    _memory_workflow(project, "3G", "echo $n > o.txt")
+    proc = project.sf("run", "--resources", "mem=2G", check=False)
+    assert proc.returncode == 2
+    assert "big[n=1] (and 1 more) needs 3G of memory, more than --resources mem=2G allows" \
+        in proc.stderr
+    assert not (project.root / "big1.txt").exists()
+    bad = project.sf("run", "--resources", "gpu=1", check=False)
+    assert bad.returncode == 2 and "unknown resource 'gpu'" in bad.stderr
+
+
+def test_memory_must_be_a_size_with_a_unit(project):
+    _memory_workflow(project, "4000", "echo $n > o.txt")
+    proc = project.sf("run", check=False)
+    assert proc.returncode == 2
+    assert "Seamlessfile:4:13: error: 'memory' must be a size such as 4G, 512M or 1.5GB, " \
+           "not '4000'" in proc.stderr
