@@ -47,7 +47,7 @@ def add_config_option(p: argparse.ArgumentParser) -> None:
 _PAIRED = ("--config", "--resources")
 
 
-def spread_config(argv: list[str]) -> list[str]:
+def spread_pairs(argv: list[str]) -> list[str]:
     """`--config a=1 b=2` as `--config a=1 --config b=2` (and so for `--resources`):
     every KEY=VALUE right after such an option's value is another pair. Anything else
     ends the pairs (a target, an option)."""

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from seamlessflow import __version__
-from seamlessflow.cli.habits import spelling_hint, spread_config
+from seamlessflow.cli.habits import spelling_hint, spread_pairs
 from seamlessflow.errors import EXIT_INTERRUPTED, EXIT_USAGE, SeamlessflowError, UsageError
 
 # subcommand -> (module, one-line help)
@@ -136,7 +136,7 @@ def _dispatch(argv: list[str] | None) -> tuple[int, ModuleType | None]:
     gc.set_threshold(20_000, 10, 10)
     if argv is None:
         argv = sys.argv[1:]
-    argv = spread_config(argv)
+    argv = spread_pairs(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None:
