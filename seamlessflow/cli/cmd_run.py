@@ -51,8 +51,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="print each command as it will run, with the variables it gets")
     p.add_argument("--resources", action="append", default=[], type=_resource,
                    metavar="mem=SIZE",
-                   help="run only instances whose `memory:` sums to at most SIZE (4G, 512M); "
-                        "mem_mb=N as in Snakemake")
+                   help="never run at once instances whose `memory:` sums past SIZE "
+                        "(4G, 512M; Snakemake's mem_mb=N too)")
     p.add_argument("--stage", metavar="NAME", help="the stage of every step that names none")
     p.add_argument("--local", action="store_true", help="run everything in-process")
     p.add_argument("-nd", "--no-download", action="store_true",
