@@ -33,6 +33,7 @@ def test_combined_short_flags_np_plan_and_print_commands(habits):
     assert "make[i=1]:\n    export SEAMLESSFLOW_CORES=1\n    export OMP_NUM_THREADS=1\n" \
            "    export greeting='hello world'\n    export i=1\n" \
            "    echo $greeting $i > out.txt\n" in proc.stdout
+    assert "total:\n    # inputs: made/0.txt, made/1.txt, made/2.txt\n" in proc.stdout
     assert "    cat made/*.txt > all.txt\n" in proc.stdout  # pending: shown too
     assert not (habits.root / "made").exists()  # a dry run writes nothing
 
