@@ -31,6 +31,17 @@ class SourcePos(NamedTuple):
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
+    def in_project(self, root: str) -> str:
+        """FILE:LINE:COL as a run's messages show it (`Seamlessfile:27:5`)."""
+        return f"{self.file_in_project(root)}:{self.line}:{self.column}"
+
+    def file_in_project(self, root: str) -> str:
+        """The file relative to the project folder when it is inside it."""
+        import os
+
+        rel = os.path.relpath(self.file, root)
+        return self.file if rel.startswith("..") else rel
+
 
 class Diagnostic(NamedTuple):
     """One problem in a Seamlessfile (or a config file), anchored at a position."""
@@ -110,6 +121,12 @@ def _diag_key(d: Diagnostic) -> tuple:
 
 class StoreError(SeamlessflowError):
     """A buffer store or result database problem (missing buffer, unreadable folder): exit 1."""
+
+
+class ResultConflict(StoreError):
+    """A different result is already recorded for the transformation, and the writer did
+    not ask to replace it: a transformation has one result, and a recorded one is never
+    silently exchanged for another (which would let anyone who can write poison it)."""
 
 
 class ExecutionError(SeamlessflowError):

@@ -1,5 +1,8 @@
-"""Show where a project file comes from: the step instance, its code, params, inputs with
-checksums, when it ran, and whether the file on disk still matches what was written."""
+"""Show where a project file comes from: the step instance, its code, params, inputs (by
+the project path they were read from, and the instance that wrote them), when it ran,
+why, and whether the file on disk still matches what was written. A file inside a
+captured directory is explained as the directory's. A path the workflow neither
+produces nor reads is an error (exit 2)."""
 
 from __future__ import annotations
 
@@ -25,12 +28,27 @@ def run(args: argparse.Namespace) -> int:
     seamlessfile = find_seamlessfile(args.seamlessfile)
     root = seamlessfile.resolve().parent
     rel = _project_relative(root, Path(args.path))
-    entry = load_outputs_record(root / STATE_DIR).get(rel)
+    record = load_outputs_record(root / STATE_DIR)
+    entry, inside = _recorded(record, rel)
     if entry is None:
         print(_not_produced(seamlessfile, rel, args.config))
         return EXIT_OK
-    print(_describe(root, rel, entry))
+    print(_describe(root, rel, entry, inside))
     return EXIT_OK
+
+
+def _recorded(record: dict[str, dict], rel: str) -> tuple[dict | None, str | None]:
+    """The outputs record of `rel`, or of the captured directory it lies in (then also
+    that directory's path)."""
+    if rel in record:
+        return record[rel], None
+    parts = rel.split("/")
+    for n in range(len(parts) - 1, 0, -1):
+        folder = "/".join(parts[:n])
+        entry = record.get(folder)
+        if entry is not None and entry.get("is_dir"):
+            return entry, folder
+    return None, None
 
 
 def _project_relative(root: Path, path: Path) -> str:
@@ -52,21 +70,31 @@ def _not_produced(seamlessfile: Path, rel: str, config: list[str]) -> str:
         if rel in paths:
             return (f"{rel} is produced by {inst.name} (step {inst.step}), which has not "
                     f"written it yet here: run `seamlessflow run {rel}`")
+        for c in inst.captures:
+            if c.is_dir and rel.startswith(c.project_path + "/"):
+                return (f"{rel} would be inside {c.project_path}/, captured by {inst.name} "
+                        f"(step {inst.step}), which has not written it yet here: run "
+                        f"`seamlessflow run {c.project_path}`")
     users = sorted({inst.name for inst in dag.workflow.instances.values()
                     for item in inst.inputs if item.project_path == rel})
     if users:
         return f"{rel} is a source file, not produced by any step; it is an input of " + \
             ", ".join(users)
-    return f"{rel} is neither produced nor used by any step of {seamlessfile.name}"
+    raise UsageError(f"{rel} is neither produced nor used by any step of {seamlessfile.name}")
 
 
-def _describe(root: Path, rel: str, entry: dict) -> str:
+def _describe(root: Path, rel: str, entry: dict, inside: str | None) -> str:
     from seamlessflow.storage.location import open_default_database, open_default_store
 
     store, db = open_default_store(), open_default_database()
     tf_cs = entry["transformation"]
-    lines = [rel, f"  produced by     {entry['instance']}", f"  transformation  {tf_cs}",
-             f"  checksum        {entry['checksum']}"]
+    lines = [rel]
+    if inside is not None:  # a file of a captured directory: its own checksum, if known
+        lines.append(f"  inside          {inside}/, captured as a directory")
+        entry = {**entry, "is_dir": (root / rel).is_dir(),
+                 "checksum": _checksum_inside(store, entry["checksum"], rel[len(inside) + 1:])}
+    lines += [f"  produced by     {entry['instance']}", f"  transformation  {tf_cs}",
+              f"  checksum        {entry['checksum']}"]
     record = db.get_record(tf_cs) or {}
     if record:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.get("finished_at", 0)))
@@ -84,9 +112,71 @@ def _describe(root: Path, rel: str, entry: dict) -> str:
         lines.append("  params:" + ("" if tf["params"] else " none"))
         lines.extend(f"      {k} = {json.dumps(v)}" for k, v in sorted(tf["params"].items()))
         lines.append("  inputs:" + ("" if tf["inputs"] else " none"))
-        lines.extend(f"      {k}  {v}" for k, v in sorted(tf["inputs"].items()))
+        lines.extend(_input_lines(root, entry, tf["inputs"]))
     lines.append("  on disk         " + _disk_state(root / rel, entry))
+    lines.extend(_why_it_ran(root, entry))
     return "\n".join(lines)
+
+
+def _recorded_run(root: Path, entry: dict) -> dict | None:
+    """The run history's entry of the instance that wrote `entry`, if it is of the same
+    transformation (scheduling/history.py)."""
+    from seamlessflow.cli.run_session import STATE_DIR
+    from seamlessflow.scheduling.history import RunHistory
+
+    recorded = RunHistory(root / STATE_DIR).entry(entry["instance"])
+    if recorded is None or recorded.get("transformation") != entry["transformation"]:
+        return None
+    return recorded
+
+
+def _input_lines(root: Path, entry: dict, inputs: dict[str, str]) -> list[str]:
+    """An input per line by the project path it was read from, with the instance that
+    wrote it and its name in the workspace when they tell something."""
+    recorded = _recorded_run(root, entry)
+    origins = recorded["meaning"]["inputs"] if recorded else {}
+    lines = []
+    for name, cs in sorted(inputs.items(), key=lambda kv: origins.get(kv[0], kv)[0]):
+        origin = origins.get(name)
+        if origin is None:  # no history of this run: the workspace name is all there is
+            lines.append(f"      {name}  {cs}")
+            continue
+        path, _, producer = origin
+        line = f"      {path}  {cs}"
+        if producer:
+            line += f"  from {producer}"
+        if name != path:
+            line += f"  (as {name})"
+        lines.append(line)
+    return lines
+
+
+def _checksum_inside(store, dir_checksum: str, sub: str) -> str:
+    """The checksum of a file inside a captured directory, from the directory's index."""
+    raw = store.get(dir_checksum)
+    index = json.loads(raw) if raw is not None else {}
+    if sub in index:
+        return index[sub]
+    prefix = sub + "/"
+    inner = {k[len(prefix):]: v for k, v in index.items() if k.startswith(prefix)}
+    if inner:
+        from seamlessflow.identity.deep import deep_checksum
+
+        return deep_checksum(inner)
+    return "(not in the directory as it was captured)"
+
+
+def _why_it_ran(root: Path, entry: dict) -> list[str]:
+    """What had changed when the producing instance last ran, as a dry run said it."""
+    from seamlessflow.scheduling.changes import code_diffs, describe
+
+    recorded = _recorded_run(root, entry)
+    if recorded is None or not recorded.get("changes"):
+        return []
+    changes = recorded["changes"]
+    lines = ["  why it ran      " + describe(changes)]
+    lines.extend("      " + text for diff in code_diffs(changes) for text in diff.splitlines())
+    return lines
 
 
 def _disk_state(path: Path, entry: dict) -> str:

@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,17 +37,21 @@ def parse_checksum(text: str) -> str:
 
 def emit(store, checksum: str, output: str | None) -> None:
     """Write the verified buffer to `output` (a file) or standard output; StoreError if
-    the store lacks it. Shared with `fingertip`, which first makes sure it is there."""
+    the store lacks it. Shared with `fingertip`, which first makes sure it is there.
+    A regular file (or a new path) is replaced atomically; a FIFO, a device or a symlink
+    such as /dev/stdout is written through (storage.atomic.output_file)."""
     from seamlessflow.errors import StoreError
-    from seamlessflow.storage.atomic import os_error
+    from seamlessflow.storage.atomic import os_error, replaceable
     from seamlessflow.storage.location import describe_store
 
     present = store.has([checksum])[0]
     try:
-        if output is not None:
-            written = present and store.write_to(checksum, Path(output))
+        if not present:
+            written = False
+        elif output is not None and replaceable(Path(output)):
+            written = store.write_to(checksum, Path(output))
         else:
-            written = present and _to_stdout(store, checksum)
+            written = _through(store, checksum, output)
     except OSError as exc:
         raise os_error(exc, output or "standard output", "write") from None
     if not written:
@@ -54,18 +59,18 @@ def emit(store, checksum: str, output: str | None) -> None:
         raise StoreError(f"buffer {checksum} {why} the buffer store {describe_store(store)}")
 
 
-def _to_stdout(store, checksum: str) -> bool:
-    """Verify first, then stream: once bytes reach a pipe they cannot be taken back,
-    so nothing is written before the whole buffer hashed correctly. A remote store is
-    verified by fetching into a temporary file first."""
+def _through(store, checksum: str, output: str | None) -> bool:
+    """Verify first, then stream to standard output or through the FIFO, device or
+    symlink at `output`: once bytes reach a pipe they cannot be taken back, so nothing
+    is written before the whole buffer hashed correctly. A remote store is verified by
+    fetching into a temporary file first."""
     if not hasattr(store, "verify"):
         with tempfile.TemporaryDirectory(prefix="seamlessflow-resolve-") as tmp:
             local = Path(tmp) / checksum
             if not store.write_to(checksum, local):
                 return False
             with open(local, "rb") as stream:
-                shutil.copyfileobj(stream, sys.stdout.buffer, 1 << 20)
-        sys.stdout.buffer.flush()
+                _copy(stream, output)
         return True
     if not store.verify(checksum):
         return False
@@ -73,6 +78,16 @@ def _to_stdout(store, checksum: str) -> bool:
     if stream is None:
         return False
     with stream:
-        shutil.copyfileobj(stream, sys.stdout.buffer, 1 << 20)
-    sys.stdout.buffer.flush()
+        _copy(stream, output)
     return True
+
+
+def _copy(stream: BinaryIO, output: str | None) -> None:
+    from seamlessflow.storage.atomic import output_file
+
+    if output is None:
+        shutil.copyfileobj(stream, sys.stdout.buffer, 1 << 20)
+        sys.stdout.buffer.flush()
+        return
+    with output_file(Path(output)) as out:
+        shutil.copyfileobj(stream, out, 1 << 20)

@@ -16,6 +16,7 @@ from seamlessflow.cli.habits import add_config_option
 from seamlessflow.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 
 if TYPE_CHECKING:
+    from seamlessflow.graph.dag import Dag
     from seamlessflow.scheduling.state import RunSummary
 
 # Files are written atomically and closed before `run` returns: see main.entry.
@@ -88,8 +89,10 @@ def _slot_count(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number or all, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    from seamlessflow.graph.model import MAX_WORKERS
+
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be at least 1 and at most {MAX_WORKERS:,}")
     return value
 
 
@@ -138,11 +141,32 @@ def _describe(seamlessfile: Path, args: argparse.Namespace) -> int:
 def _run(seamlessfile: Path, args: argparse.Namespace, settled_file: Path | None
          ) -> RunSummary | int:
     """The run the whole way: plan, identities, lookups, execution; an exit status when
-    it was interrupted."""
+    it was interrupted. A workflow that globs what it captures is run in two rounds
+    (cli/glob_rounds.py)."""
+    from seamlessflow.cli import glob_rounds
     from seamlessflow.cli.loading import load_dag
-    from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
 
     dag = load_dag(seamlessfile, args.config, keep_plan=not args.dry_run)
+    found = glob_rounds.globs_over_captures(dag)
+    if found and args.dry_run:
+        for pattern, captures in found.items():
+            glob_rounds.tell(args, f"note: {glob_rounds.describe(pattern, captures)}: this dry "
+                                   "run shows the instances of the files there now; `run` "
+                                   f"reads it again once {captures[0][0]} has run")
+    elif found:
+        first = glob_rounds.first_round(dag, found, args)
+        summary = _execute(dag, first, None)
+        if isinstance(summary, int) or not summary.ok:
+            return summary
+        args = glob_rounds.second_round(dag, args, first)
+        dag = load_dag(seamlessfile, args.config)
+    return _execute(dag, args, settled_file)
+
+
+def _execute(dag: Dag, args: argparse.Namespace, settled_file: Path | None
+             ) -> RunSummary | int:
+    from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
+
     session = RunSession(dag, args, settled_file=settled_file)
     summary = session.execute_without_loop()
     if summary is None:  # something must execute: only now is asyncio imported

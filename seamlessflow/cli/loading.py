@@ -13,9 +13,10 @@ from functools import cached_property
 from pathlib import Path
 
 from seamlessflow.cli.startup import without_cyclic_gc
-from seamlessflow.errors import Diagnostic
+from seamlessflow.errors import Diagnostic, SourcePos
 from seamlessflow.graph.dag import Dag, ProjectSource
 from seamlessflow.graph.link import CaptureIndex, link, shown_path
+from seamlessflow.graph.model import InputItem
 from seamlessflow.scheduling.inputs import PROBED
 from seamlessflow.scheduling.listing import DIR, FILE, ProjectListing
 from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX
@@ -50,13 +51,14 @@ def project_listing(dag: Dag, names: list[str] | None = None) -> ProjectListing:
 
 def missing_inputs(dag: Dag, names: list[str] | None = None,
                    listing: ProjectListing | None = None) -> list[Diagnostic]:
-    """A diagnostic for each project input of `names` (all instances when None) that is
-    neither in the project folder with the declared kind nor promised by a sidecar."""
+    """A diagnostic for each input line of the Seamlessfile through which project inputs of
+    `names` (all instances when None) are neither in the project folder with the declared
+    kind nor promised by a sidecar: one typo in a swept step is one error, naming how
+    many instances it leaves without their input and one of them."""
     root = Path(dag.workflow.root)
     listing = listing or project_listing(dag, names)
     present: dict[tuple[str, bool], bool] = {}
-    problems: list[Diagnostic] = []
-    suggester = _Suggester(root, dag)
+    found: dict[SourcePos, _Missing] = {}
     for name in dag.order if names is None else names:
         inst = dag.workflow.instances[name]
         for item, source in zip(inst.inputs, dag.sources[name], strict=True):
@@ -67,14 +69,48 @@ def missing_inputs(dag: Dag, names: list[str] | None = None,
                 present[key] = _available(listing, source.path, item.is_dir)
             if present[key]:
                 continue
-            shown = shown_path(source.path, item.is_dir)
-            problems.append(Diagnostic(
-                item.pos,
-                f"{name}: input {shown} not found: no step captures it, and neither it nor "
-                f"{source.path}{CHECKSUM_SUFFIX} is in the project folder",
-                suggester.hint(source.path, item.is_dir),
-            ))
+            missing = found.get(item.pos)
+            if missing is None:
+                found[item.pos] = _Missing(name, item, source.path)
+            elif missing.last != name:  # an item swept with `for` is one input line
+                missing.last = name
+                missing.instances += 1
+    if not found:
+        return []
+    suggester = _Suggester(root, dag)
+    problems = []
+    for pos, missing in found.items():
+        shown = shown_path(missing.path, missing.item.is_dir)
+        who = missing.example if missing.instances == 1 else \
+            f"{missing.instances} instances miss this input, e.g. {missing.example}"
+        problems.append(Diagnostic(
+            pos,
+            f"{who}: input {shown} not found: no step captures it, and neither it nor "
+            f"{missing.path}{CHECKSUM_SUFFIX} is in the project folder",
+            _reversed_arrow(root, missing.item) or
+            suggester.hint(missing.path, missing.item.is_dir),
+        ))
     return problems
+
+
+class _Missing:
+    """The missing inputs of one input line: its first instance, and how many there are."""
+
+    def __init__(self, example: str, item: InputItem, path: str):
+        self.example, self.item, self.path = example, item, path
+        self.last = example
+        self.instances = 1
+
+
+def _reversed_arrow(root: Path, item: InputItem) -> str | None:
+    """For `raw.fa -> data/S1.fa` written for `data/S1.fa -> raw.fa`: the workspace side
+    exists in the project, the project side does not."""
+    if item.workspace_path == item.project_path or \
+            not (root / item.workspace_path).exists():
+        return None
+    return (f"{item.workspace_path} exists in the project and {item.project_path} does not: "
+            "in inputs, `->` points from the project path to the name in the workspace "
+            f"(`{item.workspace_path} -> {item.project_path}`); swap the two sides")
 
 
 def _available(listing: ProjectListing, path: str, is_dir: bool) -> bool:

@@ -10,6 +10,7 @@ import sys
 import time
 from typing import TextIO
 
+from seamlessflow.scheduling.changes import code_diffs
 from seamlessflow.scheduling.state import (
     CACHED,
     FAILED,
@@ -39,7 +40,37 @@ def instance_line(state: InstanceState, dry_run: bool) -> str | None:
         line += f"  {state.error}"
     elif state.status == SKIPPED or dry_run:
         line += f"  ({state.reason})"
+    if state.status == WILL_RUN and state.changes:
+        for diff in code_diffs(state.changes):
+            line += "".join(f"\n    {text}" for text in diff.splitlines())
     return line
+
+
+# A step with more skipped instances than this gets one line for them all.
+SKIPS_LISTED_MAX = 3
+
+
+def skip_lines(skipped: list[InstanceState], dry_run: bool) -> list[str]:
+    """A line per skipped instance, or one per step that has many: a failure early in a
+    sweep would otherwise bury the run's output under hundreds of `skipped` lines."""
+    by_step: dict[str, list[InstanceState]] = {}
+    for state in skipped:
+        by_step.setdefault(state.step, []).append(state)
+    lines = []
+    for step, states in by_step.items():
+        if len(states) <= SKIPS_LISTED_MAX:
+            lines.extend(line for s in states if (line := instance_line(s, dry_run)))
+            continue
+        reasons: dict[str, int] = {}
+        for state in states:
+            reasons[state.reason] = reasons.get(state.reason, 0) + 1
+        why = "; ".join(f"{n}: {reason}" for reason, n in reasons.items())
+        lines.append(f"{_LABELS[SKIPPED]:<8}{step}  {len(states)} instances ({why})")
+    return lines
+
+
+def _skipped(summary: RunSummary) -> list[InstanceState]:
+    return [s for s in summary.states if s.status == SKIPPED]
 
 
 def summary_line(summary: RunSummary) -> str:
@@ -48,8 +79,10 @@ def summary_line(summary: RunSummary) -> str:
     if summary.dry_run:
         will = sum(1 for s in summary.states if s.status == WILL_RUN)
         pending = sum(1 for s in summary.states if s.status == PENDING)
-        return (f"{n} instance{'s' if n != 1 else ''}: {c[CACHED]} cached, {will} will run, "
-                f"{pending} pending (dry run)")
+        text = f"{n} instance{'s' if n != 1 else ''}, dry run: {c[CACHED]} cached, {will} will run"
+        if pending:  # not known to run: their inputs come from instances that will
+            text += f", {pending} wait on upstream results (may be cached)"
+        return text
     text = (f"{n} instance{'s' if n != 1 else ''}: {c[RAN]} ran, {c[CACHED]} cached, "
             f"{c[FAILED]} failed")
     if c[SKIPPED]:
@@ -67,6 +100,8 @@ def failure_details(summary: RunSummary) -> str:
             parts.append(s.stderr_tail.rstrip("\n"))
         if s.log_path:
             parts.append(f"(full log: {s.log_path})")
+        if s.workspace:
+            parts.append(f"(workspace kept: {s.workspace})")
     return "\n".join(parts)
 
 
@@ -74,27 +109,52 @@ class LineReporter:
     """For logs and pipes: a line per finished instance, as CLI.md shows."""
 
     def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, quiet: bool = False,
-                 dry_run: bool = False):
+                 dry_run: bool = False, listing: list[str] | None = None):
+        """`listing`: the order in which a dry run lists its instances (graph/chains.py),
+        once all are planned; None to write each line as its instance is decided."""
         self.out, self.err, self.quiet, self.dry_run = out, err, quiet, dry_run
         # Each line is flushed, for whoever follows the log while steps run; a run that
         # executes nothing is over in a moment and writes its lines at once (a write per
         # line was 4 % of a dry run of 5,000): see run_session._lines_at_once.
         self.flush_lines = True
+        self.listing = listing
+        self.planned: dict[str, str] = {}  # name -> line, while a listing waits
+        # Skipped instances are told at the end, a step's together (skip_lines).
 
     def on_event(self, state: InstanceState) -> None:
         if self.quiet and state.status != FAILED:
             return
+        if state.status == SKIPPED:
+            return
         line = instance_line(state, self.dry_run)
-        if line is not None:
-            self.out.write(line + "\n")  # not print: a dry run writes thousands
-            if self.flush_lines:
-                self.out.flush()
+        if line is None:
+            return
+        if self.listing is not None:
+            self.planned[state.name] = line
+            return
+        self.out.write(line + "\n")  # not print: a dry run writes thousands
+        if self.flush_lines:
+            self.out.flush()
+
+    def planned_lines(self) -> list[str]:
+        """The lines a listing held back, in its order (those of instances it does not
+        name, if any, last)."""
+        lines = [self.planned.pop(name) for name in self.listing or () if name in self.planned]
+        return lines + list(self.planned.values())
+
+    def tell_skips(self, summary: RunSummary) -> None:
+        if not self.quiet:
+            for line in skip_lines(_skipped(summary), self.dry_run):
+                self.out.write(line + "\n")
 
     def on_warning(self, message: str) -> None:
         self.out.flush()  # the lines printed before a warning stay before it
         print(f"warning: {message}", file=self.err, flush=True)
 
     def on_finish(self, summary: RunSummary) -> None:
+        if self.listing is not None:
+            self.out.write("".join(line + "\n" for line in self.planned_lines()))
+        self.tell_skips(summary)
         details = failure_details(summary)
         if details:
             self.out.flush()
@@ -105,8 +165,8 @@ class LineReporter:
 class LiveReporter(LineReporter):
     """On a terminal: finished instances scroll by, a live panel shows counts and what runs."""
 
-    def __init__(self, total: int, dry_run: bool = False):
-        super().__init__(dry_run=dry_run)
+    def __init__(self, total: int, dry_run: bool = False, listing: list[str] | None = None):
+        super().__init__(dry_run=dry_run, listing=listing)
         from rich.console import Console
         from rich.live import Live
 
@@ -139,14 +199,33 @@ class LiveReporter(LineReporter):
         self.running.pop(state.name, None)
         if state.status in self.counts:
             self.counts[state.status] += 1
+        if state.status == SKIPPED:
+            return
         line = instance_line(state, self.dry_run)
-        if line is not None and (state.status != CACHED or self.dry_run):
-            style = {FAILED: "red", RAN: "green"}.get(state.status, "")
-            self.console.print(line, style=style, highlight=False)
+        if line is None or (state.status == CACHED and not self.dry_run):
+            return
+        if self.listing is not None:
+            self.planned[state.name] = line
+            return
+        self._print(line, {FAILED: "red", RAN: "green"}.get(state.status, ""))
+
+    def tell_skips(self, summary: RunSummary) -> None:
+        for line in skip_lines(_skipped(summary), self.dry_run):
+            self._print(line)
 
     def on_warning(self, message: str) -> None:
-        self.console.print(f"warning: {message}", style="yellow", highlight=False)
+        self._print(f"warning: {message}", "yellow")
+
+    def _print(self, line: str, style: str = "") -> None:
+        """`line` as written: as a Text, rich reads no markup (`[s=S6]` of an instance
+        name would vanish as a tag) and no `:emoji:` codes in it."""
+        from rich.text import Text
+
+        self.console.print(Text(line, style=style), highlight=False)
 
     def on_finish(self, summary: RunSummary) -> None:
         self.live.stop()
+        for line in self.planned_lines():
+            self._print(line)
+        self.listing = None
         super().on_finish(summary)

@@ -1,10 +1,9 @@
-"""The JSON run report of CLI.md, written with `--report FILE` (and kept as the last run's)."""
+"""The JSON run report, written with `--report FILE`: docs/report.md describes it and
+docs/report.schema.json is its JSON Schema (a test holds the two together)."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from seamlessflow import __version__
@@ -18,6 +17,7 @@ def instance_entry(state: InstanceState) -> dict:
         "bindings": state.bindings,
         "status": state.status,
         "reason": state.reason,
+        "changes": state.changes or [],
         "transformation": state.transformation,
         "result": state.result,
         "captures": state.captures,
@@ -25,6 +25,10 @@ def instance_entry(state: InstanceState) -> dict:
         "runner": state.runner,
         "duration_s": None if state.duration_s is None else round(state.duration_s, 4),
         "attempts": state.attempts,
+        "error": state.error,
+        "stderr_tail": state.stderr_tail or None,
+        "log": state.log_path,
+        "workspace": state.workspace,
     }
 
 
@@ -39,9 +43,13 @@ def build_report(summary: RunSummary) -> dict:
 
 
 def write_report(summary: RunSummary, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        json.dump(build_report(summary), f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
+    """Atomically for a regular file, through a FIFO, device or symlink such as
+    /dev/stdout (storage.atomic.output_file); with the umask's permissions."""
+    from seamlessflow.storage.atomic import os_error, output_file
+
+    text = json.dumps(build_report(summary), indent=2) + "\n"
+    try:
+        with output_file(path) as f:
+            f.write(text.encode())
+    except OSError as exc:
+        raise os_error(exc, path, "write the report to") from None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seamlessflow.errors import UsageError, WorkflowError
+from seamlessflow.graph.reserved import STATE_DIR
 from seamlessflow.scheduling.state import CACHED, InstanceState, Reporter, Reporters, RunSummary
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
     from seamlessflow.graph.dag import Dag
     from seamlessflow.runners.base import Runner
     from seamlessflow.scheduling.scheduler import Scheduler
-
-STATE_DIR = ".seamlessflow"
 
 
 class RunSession:
@@ -115,6 +114,7 @@ class RunSession:
     def _scheduler(self) -> Scheduler:
         if self._made is not None:
             return self._made
+        from seamlessflow.scheduling.history import RunHistory
         from seamlessflow.scheduling.inputs import ProjectInputs
         from seamlessflow.scheduling.outputs import OutputWriter
         from seamlessflow.scheduling.scheduler import RunOptions, Scheduler
@@ -130,7 +130,12 @@ class RunSession:
             from seamlessflow.cli.shell_commands import ShellCommandPrinter
 
             extra.append(ShellCommandPrinter(self.dag, self.args.dry_run, self.args.jobs))
-        reporter, self._lines = make_reporter(self.args, len(self.selected), extra)
+        listing = None
+        if self.args.dry_run and not self.args.printshellcmds:  # -p: each command by its line
+            from seamlessflow.graph.chains import chain_order
+
+            listing = chain_order(self.dag, self.selected)
+        reporter, self._lines = make_reporter(self.args, len(self.selected), extra, listing)
         self._inputs = inputs = ProjectInputs(self.root, self._statcache, self.store,
                                               reporter.on_warning, self.listing)
         outputs = OutputWriter(self.root, state_dir, self.store, self._statcache,
@@ -145,7 +150,8 @@ class RunSession:
             memory=self.memory,
         )
         self._made = Scheduler(self.dag, self.selected, self.stages, self.runner_for,
-                               self.store, db, inputs, outputs, reporter, options)
+                               self.store, db, inputs, outputs, reporter, options,
+                               RunHistory(state_dir))
         return self._made
 
     def _save_state(self) -> None:
@@ -170,16 +176,17 @@ class RunSession:
                        states=summary.states, reported=self._reported.names)
 
 
-def make_reporter(args: argparse.Namespace, total: int, extra: Sequence[Reporter] = ()
-                  ) -> tuple[Reporter, LineReporter | None]:
+def make_reporter(args: argparse.Namespace, total: int, extra: Sequence[Reporter] = (),
+                  listing: list[str] | None = None) -> tuple[Reporter, LineReporter | None]:
     """What the run shows: a live display on a terminal, else a line per instance (also
-    given back, so that a run that executes nothing can write its lines at once)."""
+    given back, so that a run that executes nothing can write its lines at once);
+    `listing` orders the lines of a dry run (see LineReporter)."""
     from seamlessflow.cli.progress import LineReporter, LiveReporter
 
     if sys.stdout.isatty() and not args.quiet:
-        main, lines = LiveReporter(total, dry_run=args.dry_run), None
+        main, lines = LiveReporter(total, dry_run=args.dry_run, listing=listing), None
     else:
-        main = lines = LineReporter(quiet=args.quiet, dry_run=args.dry_run)
+        main = lines = LineReporter(quiet=args.quiet, dry_run=args.dry_run, listing=listing)
     return Reporters([main, *extra]), lines
 
 

@@ -24,6 +24,14 @@ from seamlessflow.storage.trees import put_tree
 class CaptureError(ExecutionError):
     """A declared capture is missing or has the wrong kind: the attempt fails."""
 
+    def __init__(self, message: str, capture: str | None = None):
+        super().__init__(message)
+        self.capture = capture  # the workspace path it is about, if one
+
+
+LISTED_MAX = 8  # names of a workspace shown with a missing capture
+_WALKED_MAX = 1000  # entries looked at to choose them
+
 
 def capture_results(
     transformation: dict[str, Any], workspace: Path, stdout_path: Path | None, store: BufferStore
@@ -67,16 +75,39 @@ def _store_capture(capture: str, workspace: Path, store: BufferStore, link: bool
         if not path.exists():
             kind = "directory" if want_dir else "file"
             raise CaptureError(
-                f"capture '{capture}' was not produced (no such {kind} in the workspace)")
+                f"capture '{capture}' was not produced (no such {kind} in the workspace); "
+                + _what_was_there(workspace, capture.rstrip("/")), capture)
         if not path.resolve().is_relative_to(workspace.resolve()):
-            raise CaptureError(f"capture '{capture}' is a link that points outside the workspace")
+            raise CaptureError(
+                f"capture '{capture}' is a link that points outside the workspace", capture)
         st = os.stat(path)
     if want_dir:
         if not stat.S_ISDIR(st.st_mode):
-            raise CaptureError(f"capture '{capture}' should be a directory, but is a file")
+            raise CaptureError(f"capture '{capture}' should be a directory, but is a file",
+                               capture)
         deep_checksum, _index = put_tree(store, path)
         return deep_checksum
     if not stat.S_ISREG(st.st_mode):
         kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-        raise CaptureError(f"capture '{capture}' should be a file, but is {kind}")
+        raise CaptureError(f"capture '{capture}' should be a file, but is {kind}", capture)
     return store.put_file(path, hardlink=link)
+
+
+def _what_was_there(workspace: Path, capture: str) -> str:
+    """The workspace's files and folders (`sub/`), those most like `capture` first: the
+    file a command wrote under another name, or in another folder, is then easy to spot."""
+    from seamlessflow.language.suggest import nearest_first
+
+    names: list[str] = []
+    for folder, dirs, files in os.walk(workspace):
+        rel = os.path.relpath(folder, workspace)
+        prefix = "" if rel == "." else rel + "/"
+        names.extend(prefix + d + "/" for d in dirs)
+        names.extend(prefix + f for f in files)
+        if len(names) >= _WALKED_MAX:
+            break
+    if not names:
+        return "the workspace was empty"
+    shown = nearest_first(capture, names)
+    more = f", and {len(shown) - LISTED_MAX} more" if len(shown) > LISTED_MAX else ""
+    return "the workspace held: " + ", ".join(shown[:LISTED_MAX]) + more

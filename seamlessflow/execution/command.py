@@ -36,17 +36,27 @@ from seamlessflow.execution.variables import env_value
 INLINE_SCRIPT_LIMIT = 64 * 1024
 
 # Runs in a fresh interpreter: binds params and metavars as globals with their JSON types
-# and executes the step's code from a file, so that tracebacks show the step's lines.
+# and executes the step's code from a file. The code is compiled under the Seamlessfile's
+# name, shifted to its lines there, and its text is given to linecache: a traceback then
+# shows `File "Seamlessfile", line 27` and the line itself, not a deleted temp file.
 _PYTHON_BOOTSTRAP = """\
-import json, sys
-code_path, globals_path = sys.argv[1], sys.argv[2]
+import json, linecache, sys
+code_path, globals_path, shown, first = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 del sys.argv[1:]
 with open(globals_path, encoding="utf-8") as f:
     namespace = json.load(f)
 with open(code_path, encoding="utf-8") as f:
-    source = f.read()
+    source = "\\n" * (int(first) - 1) + f.read()
+linecache.cache[shown] = (len(source), None, source.splitlines(True), shown)
 namespace.update(__name__="__main__", __file__=code_path)
-exec(compile(source, code_path, "exec"), namespace)
+try:
+    exec(compile(source, shown, "exec"), namespace)
+except (SystemExit, KeyboardInterrupt):
+    raise
+except BaseException as exc:  # told from the step's own frame on, by linecache
+    import traceback
+    traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
+    sys.exit(1)
 """
 
 
@@ -57,7 +67,7 @@ class CommandSpec:
     argv: list[str]
     env: dict[bytes, bytes]  # as the OS holds it: nothing to re-encode per command
     cwd: Path
-    stdout_path: Path | None  # None: stdout is discarded
+    stdout_path: Path | None  # None: stdout goes with stderr
     # A bash script passed with -c: the path bash names it by ($0, error messages) and
     # its text, written to that path only if the attempt is kept.
     inline_script: tuple[Path, str] | None = None
@@ -101,23 +111,29 @@ def prepare_command(
     private_dir: Path,
     capture_stdout: bool,
     environment: dict[str, str],
+    origin: tuple[str, int] | None = None,
 ) -> CommandSpec:
     """Say how to run the code with the workspace as cwd. Files the command needs
     (a big bash script, Python's script and globals) go into `private_dir`, outside
     the workspace, so the command's `ls` sees only its inputs.
 
-    A bash script up to INLINE_SCRIPT_LIMIT travels as `-c`, named (`$0`, error
-    messages) by the path its file would have had; a bigger one goes through a file,
-    because Linux limits one argument to 128 KiB. `environment` is given to the command
-    in either language; `variables` are environment variables in bash and globals in
-    Python.
+    A bash script up to INLINE_SCRIPT_LIMIT travels as `-c`; a bigger one goes through a
+    file, because Linux limits one argument to 128 KiB. `environment` is given to the
+    command in either language; `variables` are environment variables in bash and
+    globals in Python.
+
+    `origin` is (Seamlessfile as shown, line of the code's first line): error messages
+    then name that file and its lines (`Seamlessfile: line 27: awkk: command not found`),
+    as bash names a `-c` script by `$0` and counts its lines from the top (the code is
+    moved down by blank lines). Without it, the path the script's file would have had.
     """
     stdout_path = private_dir / "stdout" if capture_stdout else None
     if language == "bash":
         script = private_dir / "command.sh"
         env = command_environment(variables, environment)
         if _inline(code):
-            argv = ["bash", "-e", "-o", "pipefail", "-c", code, str(script)]
+            shown, first = origin or (str(script), 1)
+            argv = ["bash", "-e", "-o", "pipefail", "-c", "\n" * (first - 1) + code, shown]
             return CommandSpec(argv, env, workspace, stdout_path, (script, code))
         script.write_text(code, encoding="utf-8")
         argv = ["bash", "-e", "-o", "pipefail", str(script)]
@@ -126,8 +142,12 @@ def prepare_command(
         script.write_text(code, encoding="utf-8")
         globals_path = private_dir / "globals.json"
         globals_path.write_bytes(orjson.dumps(variables))
-        argv = [sys.executable, "-c", _PYTHON_BOOTSTRAP, str(script), str(globals_path)]
+        shown, first = origin or (str(script), 1)
+        argv = [sys.executable, "-c", _PYTHON_BOOTSTRAP, str(script), str(globals_path),
+                shown, str(first)]
         env = command_environment({}, environment)
+        if not capture_stdout:  # its prints then go where its traceback goes, in order
+            env[b"PYTHONUNBUFFERED"] = b"1"
     else:
         raise ExecutionError(f"unknown language '{language}' (expected bash or python)")
     return CommandSpec(argv, env, workspace, stdout_path)
@@ -153,8 +173,10 @@ def keep_files(spec: CommandSpec, stderr: Stderr, private_dir: Path) -> None:
 
 
 def start_command(spec: CommandSpec, stderr: Stderr) -> subprocess.Popen:
-    """Start the command as the leader of a new session; OSError if it cannot start."""
-    stdout: Any = subprocess.DEVNULL
+    """Start the command as the leader of a new session; OSError if it cannot start.
+    Uncaptured stdout joins stderr: what a step prints is in its log and shown with its
+    failure, in the order it was printed."""
+    stdout: Any = stderr.fd
     out_fd = -1
     if spec.stdout_path is not None:
         out_fd = os.open(spec.stdout_path,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seamlessflow.errors import SeamlessflowError
-from seamlessflow.execution.capture import capture_results
+from seamlessflow.execution.capture import CaptureError, capture_results
 from seamlessflow.execution.command import (
     CommandResult,
     CommandSpec,
@@ -36,6 +36,7 @@ from seamlessflow.execution.variables import command_variables, cores_environmen
 from seamlessflow.execution.workspace import (
     Attempt,
     DeferredRemovals,
+    make_capture_folders,
     materialize_inputs,
     open_attempt,
 )
@@ -171,10 +172,11 @@ def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOut
     stderr = None
     try:
         materialize_inputs(job, store, attempt.workspace)
+        make_capture_folders(job.transformation["captures"], attempt.workspace)
         variables = command_variables(job.transformation.get("params", {}), job.metavars)
         command = prepare_command(language, job.code, variables, attempt.workspace,
-                                  attempt.root, capture_stdout,
-                                  cores_environment(job.cores))
+                                  attempt.root, capture_stdout, cores_environment(job.cores),
+                                  tuple(job.code_origin) if job.code_origin else None)
         stderr = Stderr(attempt.root)
     except (SeamlessflowError, OSError) as exc:
         outcome = JobOutcome(ok=False, error=f"could not prepare the workspace: {exc}",
@@ -216,6 +218,8 @@ def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: Command
                     job.transformation, prepared.attempt.workspace, command.stdout_path, store
                 )
                 outcome.ok = True
+            except CaptureError as exc:
+                outcome.error, outcome.capture = str(exc), exc.capture
             except (SeamlessflowError, OSError) as exc:
                 outcome.error = str(exc)
         if not outcome.ok:

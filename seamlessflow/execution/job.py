@@ -27,6 +27,8 @@ class Job:
     workdir: str | None = None  # parent folder of workspaces; None: the system temp folder
     cores: int = 1  # the slots the instance holds, for runners that place jobs by resources
     memory: int = 0  # bytes, the step's `memory:` (0: not said), for the same runners
+    # [Seamlessfile as shown, its line of the code's first line]: what errors name
+    code_origin: list | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict, so a Job can cross a process or network boundary."""
@@ -50,6 +52,7 @@ class JobOutcome:
     log_path: str | None = None
     duration_s: float = 0.0
     workspace: str | None = None  # the kept workspace of a failed attempt, if any
+    capture: str | None = None  # the capture (workspace path) a failure is about, if one
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -140,6 +140,15 @@ def materialize_inputs(job: Job, store: BufferStore, workspace: Path) -> None:
             raise StoreError(f"input '{relative}' ({checksum}) is not in the buffer store")
 
 
+def make_capture_folders(captures: list[str], workspace: Path) -> None:
+    """Create the folders that hold each declared capture (`sub/` of `sub/out.txt`), as
+    Make and Snakemake users expect: `cp in.txt sub/out.txt` then just works."""
+    for capture in captures:
+        parent = inside(workspace, capture.rstrip("/")).parent
+        if parent != workspace:
+            parent.mkdir(parents=True, exist_ok=True)
+
+
 def _make_tree_writable(path: Path) -> None:
     """Inputs are the command's own copies: let it modify them as it would a project file
     (store buffers are read-only, and a copy may have kept that mode)."""

@@ -61,10 +61,12 @@ class Instance(NamedTuple):
     timeout: float | None = None
     cores: int = 1
     memory: int = 0  # bytes the command needs; 0: not said
+    code_pos: SourcePos | None = None  # the Seamlessfile line of the code's first line
 
 
 EXECUTIONS = ("process", "spawn", "remote")  # the values of `execution:`
 REMOTES = ("jobserver", "daskserver")  # the values of `remote:`
+MAX_WORKERS = 10_000  # of -j and workers:; more runs at once on no machine or cluster: a typo
 
 
 @dataclass

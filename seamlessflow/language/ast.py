@@ -18,6 +18,7 @@ class Scalar(NamedTuple):
     text: str  # bare: as written; quoted: escapes resolved; long: dedented, raw
     kind: str  # "bare" | "string" | "long"
     pos: SourcePos
+    first_line: int = 0  # the source line of the text's first line; 0: that of `pos`
 
     @property
     def quoted(self) -> bool:

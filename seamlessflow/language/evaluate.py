@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from seamlessflow.errors import DiagnosticCollector, SourcePos
 from seamlessflow.language import ast
@@ -21,6 +21,11 @@ _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SIDECAR = ".CHECKSUM"
 MAX_RANGE = 1_000_000  # a typo in a bound must give an error, not exhaust memory
+
+
+class GlobCall(NamedTuple):
+    pattern: str
+    pos: SourcePos
 
 
 class _Error:
@@ -68,6 +73,15 @@ class Evaluator:
         self.config = config
         self.variables: dict[str, Any] = {}
         self.globs: dict[str, list[str]] = {}  # pattern -> the values it gave
+        self.glob_calls: dict[int, GlobCall] = {}  # by id() of the list a glob() gave
+        self.empty_glob_sweeps: list[tuple[GlobCall, SourcePos, str]] = []
+
+    def note_sweep(self, values: list[Any], pos: SourcePos, what: str) -> None:
+        """Remembers a sweep (of `what`, at `pos`) over a glob() that matched nothing:
+        language.glob_sweeps reports it, unless a step of the workflow captures what the
+        glob lists (then that is the error)."""
+        if not values and id(values) in self.glob_calls:
+            self.empty_glob_sweeps.append((self.glob_calls[id(values)], pos, what))
 
     def error(self, pos: SourcePos, message: str, hint_text: str | None = None) -> Any:
         self.diagnostics.error(pos, message, hint_text)
@@ -127,6 +141,9 @@ class Evaluator:
                                   hint(key, [str(k) for k in value]))
             value = value[key]
             walked += "." + key
+        if _holds_nul(value):
+            return self.error(pos, f"{text} holds a NUL byte, which no command's environment, "
+                                   "argument or path can carry", "remove it from the config")
         return value
 
     # ---- calls
@@ -174,13 +191,24 @@ class Evaluator:
             return self.error(call.pos, f"glob pattern {pattern!r} has an invalid [...] "
                                         f"expression: {exc.msg}")
         self.globs[pattern] = list(values)
+        self.glob_calls[id(values)] = GlobCall(pattern, call.pos)
         return values
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
 
 
 def glob_values(root: Path, pattern: str) -> list[str]:
     """The sorted distinct values of the placeholder over the project's files; a file
     present only as a `.CHECKSUM` sidecar counts, as it does for inputs."""
-    regex = re.compile(_pattern_regex(pattern) + "\\Z")
+    regex = re.compile(pattern_regex(pattern) + "\\Z")
     fixed = pattern.split("{", 1)[0].rpartition("/")[0]  # the folder before any wildcard
     for wild in "*?[":
         if wild in fixed:
@@ -215,7 +243,7 @@ def _walk(folder: Path, depth: int) -> list[str]:
     return found
 
 
-def _pattern_regex(pattern: str) -> str:
+def pattern_regex(pattern: str) -> str:
     out = []
     i = 0
     while i < len(pattern):

@@ -21,11 +21,14 @@ from seamlessflow.language.suggest import hint
 ItemT = TypeVar("ItemT", InputItem, CaptureItem)
 
 
+MAX_NAME_BYTES = 255  # one file or folder name, on every common Linux file system
+
+
 def clean_path(text: str) -> tuple[str, str | None]:
     """A project or workspace path as a relative POSIX path without a trailing slash,
     or the reason it is refused."""
     if text and text[0] not in "./~" and text[-1] != "/" and "/." not in text \
-            and "//" not in text:
+            and "//" not in text and len(text) <= MAX_NAME_BYTES // 4:
         return text, None  # the usual case, decided without splitting: no '.', '..' or ''
     path = text
     while path.startswith("./"):
@@ -38,6 +41,10 @@ def clean_path(text: str) -> tuple[str, str | None]:
     parts = path.split("/")
     if ".." in parts:
         return path, f"{text} climbs out of the project folder with '..'"
+    for part in parts:
+        if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+            return path, (f"a name in this path is longer than the {MAX_NAME_BYTES} bytes "
+                          "a file system allows for one file or folder name")
     if "" in parts or "." in parts:
         path = "/".join(p for p in parts if p not in ("", "."))
     return path, None
@@ -65,6 +72,7 @@ class Expander:
             values = self.ev.sequence(var.values, var.var)
             if values is ERROR:
                 return []
+            self.ev.note_sweep(values, var.values.pos, f"step '{step.name}'")
             lists.append((var, values))
         self._check_names(spec, variables)
         made: dict[str, Instance] = {}
@@ -127,12 +135,13 @@ class Expander:
             stdout = self._path(spec.stdout, env, spec.stdout_pos or spec.step.pos)
         if len(inputs) > 1:
             self._unique_workspace_paths(name, inputs, "input")
+            self._no_input_inside_another(name, inputs)
         if len(captures) > 1:
             self._unique_workspace_paths(name, captures, "capture")
         params = self._values(spec.params, env) if spec.params else {}
         return Instance(
             name=name, step=spec.step.name, bindings=bindings, language=spec.language,
-            code=spec.code, inputs=inputs,
+            code=spec.code, code_pos=spec.code_pos, inputs=inputs,
             params=params,
             captures=captures, pos=spec.step.pos, stdout=stdout, stdout_pos=spec.stdout_pos,
             metavars=self._values(spec.metavars, env) if spec.metavars else {},
@@ -227,6 +236,23 @@ class Expander:
                 self.error(item.pos, f"{name}: two {what}s at workspace path "
                                      f"{item.workspace_path}",
                            f"rename one with {'PATH -> OTHER' if what == 'input' else 'OTHER -> PATH'}")
+
+    def _no_input_inside_another(self, name: str, inputs: list[InputItem]) -> None:
+        """`a.txt -> q` and `b.txt -> q/r` cannot both be put into the workspace: q would
+        have to be a file and a folder (a directory input, too, is the input's own)."""
+        taken = {item.workspace_path: item for item in inputs}
+        for item in inputs:
+            path = item.workspace_path
+            slash = path.rfind("/")
+            while slash > 0:
+                outer = taken.get(path[:slash])
+                if outer is not None:
+                    self.error(item.pos, f"{name}: input {item.project_path} would go to "
+                                         f"{path}, inside input {outer.project_path} at "
+                                         f"{outer.workspace_path} in the workspace",
+                               "give one of them another workspace path: PATH -> OTHER")
+                    break
+                slash = path.rfind("/", 0, slash)
 
     def _values(self, assignments: list[Assignment], env: dict[str, Any]) -> dict[str, Any]:
         values = {}

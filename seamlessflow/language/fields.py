@@ -9,14 +9,17 @@ expanded into instances by language.expand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from seamlessflow.errors import SourcePos
-from seamlessflow.graph.model import EXECUTIONS, REMOTES, StageSettings
+from seamlessflow.graph.model import EXECUTIONS, MAX_WORKERS, REMOTES, StageSettings
 from seamlessflow.language import ast
+from seamlessflow.language.code_braces import mention_pos, read_code
 from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
 from seamlessflow.language.interpolate import Template, TemplateError, compile_template
 from seamlessflow.language.sizes import EXAMPLES, size_value
+from seamlessflow.language.source_text import read_source
 from seamlessflow.language.suggest import closest, hint
 
 STEP_FIELDS = ("inputs", "params", "shell", "python", "captures", "stdout", "metavars",
@@ -48,6 +51,7 @@ class StepSpec:
     step: ast.Step
     language: str = "bash"
     code: str = ""
+    code_pos: SourcePos | None = None  # where the code's first line is
     inputs: list[PathItem] = field(default_factory=list)
     captures: list[PathItem] = field(default_factory=list)
     params: list[Assignment] = field(default_factory=list)
@@ -113,7 +117,8 @@ class FieldReader:
             return None
         return item.value
 
-    def number(self, f: ast.Field | ast.Setting, whole: bool, minimum: float) -> Any:
+    def number(self, f: ast.Field | ast.Setting, whole: bool, minimum: float,
+               maximum: float | None = None) -> Any:
         scalar = self.single(f)
         if scalar is None:
             return ERROR
@@ -121,9 +126,11 @@ class FieldReader:
         if value is ERROR:
             return ERROR
         kind = (int,) if whole else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kind) or value < minimum:
+        if isinstance(value, bool) or not isinstance(value, kind) or value < minimum \
+                or (maximum is not None and value > maximum):
             what = "a whole number" if whole else "a number"
-            self.error(scalar.pos, f"'{f.name}' must be {what} of at least {minimum:g}, "
+            upto = "" if maximum is None else f" and at most {maximum:,}"
+            self.error(scalar.pos, f"'{f.name}' must be {what} of at least {minimum:g}{upto}, "
                                    f"not {scalar.text!r}")
             return ERROR
         return value
@@ -161,7 +168,7 @@ class FieldReader:
             elif f.name == "cluster":
                 settings.cluster = self.name(f)
             elif f.name == "workers":
-                workers = self.number(f, whole=True, minimum=1)
+                workers = self.number(f, whole=True, minimum=1, maximum=MAX_WORKERS)
                 settings.workers = None if workers is ERROR else workers
         return settings
 
@@ -191,6 +198,8 @@ class FieldReader:
             spec.params = self._assignments(fields["params"])
         if "metavars" in fields:
             spec.metavars = self._assignments(fields["metavars"])
+        if spec.code:
+            self._code_braces(spec, fields["shell" if spec.language == "bash" else "python"])
         if "stdout" in fields:
             scalar = self.single(fields["stdout"])
             if scalar is not None:
@@ -265,6 +274,38 @@ class FieldReader:
                        f'write {f.name}: "{scalar.text}"')
         spec.language = "bash" if f.name == "shell" else "python"
         spec.code = scalar.text
+        spec.code_pos = scalar.pos._replace(line=scalar.first_line) if scalar.first_line \
+            else scalar.pos
+
+    def _code_braces(self, spec: StepSpec, f: ast.Field) -> None:
+        """Refuses `{name}` of a step variable in the code (see code_braces), and makes
+        the escape `{{name}}` the literal `{name}` the command gets."""
+        given = {a.name for a in [*spec.params, *spec.metavars]}
+        names = given | {var.var for var in spec.step.sweep} | set(self.ev.variables)
+        written = spec.code
+        spec.code, mentions = read_code(written, spec.language, names)
+        if not mentions:
+            return
+        string_pos = f.items[0].value.pos
+        try:
+            source = read_source(Path(string_pos.file))[0]
+        except (OSError, UnicodeDecodeError):
+            source = ""
+        for mention in mentions:
+            name = mention.name
+            if spec.language == "bash":
+                spelling = f"${name}"
+                what = f"bash gets the text '{{{name}}}'"
+            else:
+                spelling = f'an f-string, f"...{{{name}}}..."'
+                what = f"a plain Python string keeps the text '{{{name}}}'"
+            if name not in given:
+                spelling = f"{spelling}, with {name} added to params:"
+            self.error(mention_pos(written, mention, string_pos, source) if source
+                       else string_pos,
+                       f"'{{{name}}}' in the {f.name} code is not replaced: {what}, "
+                       f"not the value of '{name}'",
+                       f"write {spelling} (or {{{{{name}}}}} for a literal {{{name}}})")
 
     def _boolean(self, f: ast.Field) -> bool:
         scalar = self.single(f)
@@ -298,6 +339,8 @@ class FieldReader:
             sweep = [(var.var, self.ev.sequence(var.values, var.var)) for var in item.sweep]
             if any(values is ERROR for _, values in sweep):
                 continue  # reported; expanding without the variable would only add errors
+            for var, values in zip(item.sweep, (values for _, values in sweep), strict=True):
+                self.ev.note_sweep(values, var.values.pos, f"this {f.name} item")
             first_template = self._template(first, item.value.pos)
             second_template = first_template if item.renamed is None else \
                 self._template(second, item.renamed.pos)

@@ -20,8 +20,9 @@ from seamlessflow.language.config import load_config_file, merge
 from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
 from seamlessflow.language.expand import Expander
 from seamlessflow.language.fields import STAGE_FIELDS, FieldReader
+from seamlessflow.language.glob_sweeps import check_glob_sweeps
 from seamlessflow.language.parser import KEYWORDS, parse
-from seamlessflow.language.source_text import read_source
+from seamlessflow.language.source_text import read_source, undecodable_at
 from seamlessflow.language.suggest import hint
 
 SETTINGS = ("project", "config", "include", *STAGE_FIELDS)
@@ -51,7 +52,12 @@ def _read(path: Path, diagnostics: DiagnosticCollector, sources: dict[str, str],
             diagnostics.error(included_at, f"included file {path.name} not found",
                               hint(path.name, _siblings(path.parent)) or f"looked for {path}")
         return []
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        diagnostics.error(undecodable_at(exc, str(path)),
+                          f"byte 0x{exc.object[exc.start]:02x} is not UTF-8 text",
+                          "a Seamlessfile is UTF-8 text: save it as UTF-8")
+        return []
+    except OSError as exc:
         diagnostics.error(included_at, f"cannot read {path}: {exc}")
         return []
     sources[str(path)] = checksum
@@ -111,6 +117,7 @@ class _Loader:
         stages = self._stages([s for s in statements if isinstance(s, ast.Stage)], reader)
         instances = self._steps([s for s in statements if isinstance(s, ast.Step)], reader, ev,
                                 stages)
+        check_glob_sweeps(ev, instances.values())
         return Workflow(root=str(self.root), seamlessfile=str(self.path), instances=instances,
                         project=project, default_stage=default_stage, stages=stages,
                         source_files=self.sources, globs=ev.globs)

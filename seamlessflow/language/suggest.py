@@ -23,3 +23,14 @@ def hint(name: str, candidates: Iterable[str]) -> str | None:
     """The same suggestion as a Diagnostic hint: "did you mean 'x'?", or None."""
     match = closest(name, candidates)
     return f"did you mean '{match}'?" if match else None
+
+
+def nearest_first(name: str, candidates: Iterable[str]) -> list[str]:
+    """All candidates, the most similar to `name` first (a listing that helps spot the
+    file a command wrote under another name)."""
+    import difflib
+
+    def distance(candidate: str) -> tuple[float, str]:
+        return -difflib.SequenceMatcher(None, name, candidate).ratio(), candidate
+
+    return sorted(dict.fromkeys(candidates), key=distance)

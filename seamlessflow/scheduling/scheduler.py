@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from seamlessflow.errors import ExecutionError, SeamlessflowError
+from seamlessflow.errors import ExecutionError, ResultConflict, SeamlessflowError
 from seamlessflow.graph.dag import Dag, ProjectSource, StepSource
 from seamlessflow.graph.model import Instance
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
@@ -24,6 +24,7 @@ from seamlessflow.identity.transformation import (
     build_transformation,
     transformation_checksum,
 )
+from seamlessflow.scheduling.changes import compare, describe, meaning
 from seamlessflow.scheduling.fingertip import fingertip
 from seamlessflow.scheduling.inputs import ProjectInputs
 from seamlessflow.scheduling.outputs import MissingBytes, OutputWriter
@@ -41,6 +42,7 @@ from seamlessflow.scheduling.state import (
     RunSummary,
 )
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
+from seamlessflow.storage.trees import complete_in_store
 from seamlessflow.storage.two_cores import FORK_MIN
 
 if TYPE_CHECKING:  # imported when something executes: see run_without_loop
@@ -48,6 +50,7 @@ if TYPE_CHECKING:  # imported when something executes: see run_without_loop
 
     from seamlessflow.execution.job import Job
     from seamlessflow.runners.base import Runner
+    from seamlessflow.scheduling.history import RunHistory
     from seamlessflow.scheduling.slots import Slots
 
 
@@ -67,6 +70,7 @@ class _Prepared(NamedTuple):  # made for every instance of every run: a tuple is
     checksum: str
     dir_inputs: list[str]
     project_inputs: list[tuple[str, bool]]  # (project path, is_dir) whose bytes must be stored
+    origins: list[tuple[str, str | None]]  # per input: (project path, producing instance)
 
 
 class Scheduler:
@@ -82,6 +86,7 @@ class Scheduler:
         outputs: OutputWriter,
         reporter: Reporter,
         options: RunOptions,
+        history: RunHistory | None = None,
     ):
         """`stages` maps each selected instance to its stage name; `runner_for(stage)`
         gives that stage's runner (created on first use)."""
@@ -94,6 +99,8 @@ class Scheduler:
         self.outputs = outputs
         self.reporter = reporter
         self.options = options
+        self.history = history
+        self._prepared: dict[str, _Prepared] = {}  # for the history, at the end of a run
         instances = dag.workflow.instances
         self.states = {
             name: InstanceState(name, instances[name].step, instances[name].bindings,
@@ -110,8 +117,11 @@ class Scheduler:
         self._to_start: list[tuple[str, _Prepared]] = []  # resolved, must execute
         self._started = time.perf_counter()
         self._stop = False  # a failure without --keep-going: dispatch nothing new
+        self._first_failure: str | None = None  # what stopped the run, without -k
         self._scratch_buffers: list[str] = []
         self._code_checksums: dict[str, str] = {}
+        # instances whose recorded result their run replaces: forced, or its bytes are gone
+        self._replacing: set[str] = set()
 
     # ---------------------------------------------------------------- the loop
 
@@ -149,10 +159,8 @@ class Scheduler:
                 name, ok = task.result()
                 if ok:
                     self._ready.extend(self._release(name))
-                else:
-                    self._skip_downstream(name)
-                    if not self.options.keep_going:
-                        self._stop = True
+                elif not self.options.keep_going:
+                    self._stop = True
         except asyncio.CancelledError:
             interrupted = True
             for task in running:
@@ -175,6 +183,7 @@ class Scheduler:
         self._finish_untouched()
         self._discard_scratch()
         self.outputs.save()
+        self._record_history()
         summary = self._summary(time.perf_counter() - self._started, interrupted)
         self.reporter.on_finish(summary)
         return summary
@@ -188,25 +197,30 @@ class Scheduler:
                 (source.path, item.is_dir) for name in batch
                 for item, source in zip(instances[name].inputs, sources[name], strict=True)
                 if isinstance(source, ProjectSource)])
-        prepared: dict[str, _Prepared] = {}
+        prepared = self._prepared
         for name in batch:
             try:
                 prepared[name] = self._prepare(name)
             except (SeamlessflowError, OSError, KeyError) as exc:
                 self._fail(name, f"cannot compute its identity: {exc}")
-        forced = {n for n in prepared if n in self.options.force}
-        lookup = [p.checksum for n, p in prepared.items() if n not in forced]
+        batch = [n for n in batch if n in prepared]
+        forced = {n for n in batch if n in self.options.force}
+        lookup = [prepared[n].checksum for n in batch if n not in forced]
         known = self.db.get_results(lookup) if lookup else {}
         to_start = []
-        for name, prep in prepared.items():
+        for name in batch:
+            prep = prepared[name]
             state = self.states[name]
             state.transformation = prep.checksum
             result_cs = None if name in forced else known.get(prep.checksum)
             if result_cs is not None and self._use_cached(name, prep, result_cs):
-                self._ready.extend(self._release(name))
+                if state.status == CACHED:
+                    self._ready.extend(self._release(name))
                 continue
             if result_cs is None:
-                state.reason = "forced with --force" if name in forced else "no cached result"
+                self._explain_rerun(state, prep, forced=name in forced)
+            if name in forced or result_cs is not None:
+                self._replacing.add(name)
             if self.options.dry_run:
                 self._set(state, WILL_RUN)
                 self._mark_pending(name)
@@ -215,7 +229,8 @@ class Scheduler:
         return to_start
 
     def _use_cached(self, name: str, prep: _Prepared, result_cs: str) -> bool:
-        """Adopt a recorded result; False when its bytes are gone and it must run again."""
+        """Adopt a recorded result; False when its bytes are gone and it must run again.
+        True also when the project cannot take its outputs: the instance then failed."""
         state = self.states[name]
         keys = _result_keys(self.dag.workflow.instances[name])
         result = self.outputs.recorded_result(keys, result_cs)
@@ -231,6 +246,9 @@ class Scheduler:
             except MissingBytes:
                 state.reason = "its result's bytes are no longer in the buffer store"
                 return False
+            except (SeamlessflowError, OSError) as exc:
+                self._fail(name, f"its result could not be written to the project: {exc}")
+                return True
         self._adopt(name, result, result_cs, keys)
         state.reason = "cached result"
         self._set(state, CACHED)
@@ -243,12 +261,15 @@ class Scheduler:
         inputs: dict[str, str] = {}
         dir_inputs: list[str] = []
         project_inputs: list[tuple[str, bool]] = []
+        origins: list[tuple[str, str | None]] = []
         for item, source in zip(inst.inputs, self.dag.sources[name], strict=True):
             if isinstance(source, ProjectSource):
                 cs = self.inputs.checksum(source.path, item.is_dir)
                 project_inputs.append((source.path, item.is_dir))
+                origins.append((source.path, None))
             else:
                 cs = self._upstream_checksum(source, item.is_dir)
+                origins.append((_produced_path(self.dag, source), source.instance))
             inputs[item.workspace_path] = cs
             if item.is_dir:
                 dir_inputs.append(item.workspace_path)
@@ -261,7 +282,48 @@ class Scheduler:
             captures,
             inst.stdout is not None,
         )
-        return _Prepared(tf, transformation_checksum(tf), dir_inputs, project_inputs)
+        return _Prepared(tf, transformation_checksum(tf), dir_inputs, project_inputs, origins)
+
+    def _meaning(self, name: str, prep: _Prepared) -> dict:
+        """What the transformation of `name` means, for the history and its reasons."""
+        inst = self.dag.workflow.instances[name]
+        tf = prep.transformation
+        inputs = {item.workspace_path: (path, tf["inputs"][item.workspace_path], producer)
+                  for item, (path, producer) in zip(inst.inputs, prep.origins, strict=True)}
+        return meaning(inst.language, tf["code"], inst.params, inputs, tf["captures"],
+                       tf["stdout"])
+
+    def _explain_rerun(self, state: InstanceState, prep: _Prepared, forced: bool) -> None:
+        """The reason `state` must run: what changed since its last recorded run."""
+        now = self._meaning(state.name, prep)
+        before, code_before = (None, None) if self.history is None \
+            else self.history.last(state.name)
+        changes = compare(before, now, code_before,
+                          self.dag.workflow.instances[state.name].code)
+        if forced:
+            changes = [{"kind": "forced"}] + [c for c in changes if c["kind"] != "new"]
+        state.changes = changes
+        state.reason = describe(changes) if changes else \
+            "no cached result (nothing changed since its last run)"
+
+    def _record_history(self) -> None:
+        """Remember what each instance that ran or was cached ran as (not in a dry run)."""
+        if self.history is None or self.options.dry_run:
+            return
+        instances = self.dag.workflow.instances
+        for name in self.selected:
+            state = self.states[name]
+            prep = self._prepared.get(name)
+            if state.status not in (RAN, CACHED) or prep is None \
+                    or self.history.recorded_transformation(name) == prep.checksum:
+                continue
+            now = self._meaning(name, prep)
+            changes = state.changes
+            if changes is None:  # adopted from the cache: compared only now
+                before, code_before = self.history.last(name)
+                changes = compare(before, now, code_before, instances[name].code)
+            self.history.record(name, prep.checksum, now, instances[name].code, changes)
+        self.history.save()
 
     def _code_checksum(self, code: str) -> str:
         """Every instance of a step shares its code text: hashed once per step."""
@@ -319,7 +381,7 @@ class Scheduler:
         self._first_of[prep.checksum] = name
         async with self._slots.hold(slot_count(inst, self.options.jobs), inst.memory):
             if self._stop:
-                self._set_skip(state, "not started: an earlier instance failed")
+                self._set_skip(state, self._not_started())
                 return name, False
             runner = self.runner_for(state.stage)
             state.runner = runner.name
@@ -337,11 +399,20 @@ class Scheduler:
                 return name, False
             self._set(state, STARTED)
             outcome = JobOutcome(ok=False)
-            for attempt in range(inst.retries + 1):
-                state.attempts = attempt + 1
+            attempts, restored = inst.retries + 1, False
+            while state.attempts < attempts:
+                state.attempts += 1
                 outcome = await runner.run(job)
                 if outcome.ok:
                     break
+                if not restored:
+                    try:
+                        restored = await self._restore_inputs(name, prep, runner)
+                    except (SeamlessflowError, OSError) as exc:
+                        outcome = JobOutcome(ok=False, error=str(exc))
+                        break
+                    if restored:  # the attempt lacked bytes, not the command: once more
+                        attempts += 1
             state.duration_s = outcome.duration_s
             if not outcome.ok and not self.options.keep_going:
                 # before the slot is released, so that no waiting instance starts after it
@@ -349,7 +420,8 @@ class Scheduler:
         if not outcome.ok:
             state.stderr_tail = outcome.stderr_tail
             state.log_path = outcome.log_path
-            self._fail(name, outcome.error or "failed")
+            state.workspace = outcome.workspace
+            self._fail(name, (outcome.error or "failed") + self._declared_at(inst, outcome.capture))
             return name, False
         result = outcome.result or {}
         record = {
@@ -366,13 +438,17 @@ class Scheduler:
 
         def record_and_write() -> str | None:
             """The result (every byte it names is stored by now), then the project's
-            copies; the error writing them, if any."""
-            self.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
-                               record=record)
+            copies; what went wrong, if anything."""
+            try:
+                self.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
+                                   record=record, overwrite=name in self._replacing)
+            except ResultConflict as exc:  # another run recorded its own result meanwhile
+                return f"{exc}; its step gave another result before, so it may not give " \
+                       f"the same result every time (run --force {name} to record this one)"
             try:
                 self._write_outputs(name, prep.checksum, result, keys)
-            except (MissingBytes, OSError) as exc:
-                return str(exc)
+            except (MissingBytes, SeamlessflowError, OSError) as exc:
+                return f"its result could not be written to the project: {exc}"
             return None
 
         # Small results on the event loop; big ones (or a store or database behind the
@@ -385,7 +461,7 @@ class Scheduler:
             write_error = await to_completion(record_and_write)
         self._adopt(name, result, outcome.result_checksum, keys)
         if write_error is not None:
-            self._fail(name, f"its result could not be written to the project: {write_error}")
+            self._fail(name, write_error)
             return name, False
         if inst.scratch:
             self._scratch_buffers.extend(result.values())
@@ -400,11 +476,11 @@ class Scheduler:
             if not isinstance(source, StepSource):
                 continue
             cs = prep.transformation["inputs"][item.workspace_path]
-            if self._complete_in_store(cs, item.is_dir):
+            if complete_in_store(self.store, cs, item.is_dir):
                 continue
             if not self.outputs.adopt_local(_produced_path(self.dag, source), cs, item.is_dir) \
                     and not (await fingertip(cs, self.store, self.db, runner)
-                             and self._complete_in_store(cs, item.is_dir)):
+                             and complete_in_store(self.store, cs, item.is_dir)):
                 raise ExecutionError(
                     f"input '{item.workspace_path}' ({cs}) from {source.instance} is in no "
                     f"buffer store and could not be recomputed; run with --force {source.instance}"
@@ -415,17 +491,26 @@ class Scheduler:
                 if item.is_dir:
                     self._scratch_buffers.extend(json.loads(self.store.get(cs) or b"{}").values())
 
-    def _complete_in_store(self, cs: str, is_dir: bool) -> bool:
-        if not self.store.has([cs])[0]:
+    async def _restore_inputs(self, name: str, prep: _Prepared, runner: Runner) -> bool:
+        """Whether an input's bytes went missing from the store during a failed attempt
+        and were put back. A buffer found corrupt while the workspace was built is dropped
+        from the store (the attempt then fails); a project input is stored again from
+        its file, an upstream result as before the attempt."""
+        import asyncio
+
+        dir_inputs = set(prep.dir_inputs)
+        if all(complete_in_store(self.store, cs, path in dir_inputs)
+               for path, cs in prep.transformation["inputs"].items()):
             return False
-        if not is_dir:
-            return True
-        index = json.loads(self.store.get(cs) or b"{}")
-        return all(self.store.has(list(index.values())))
+        for path, is_dir in prep.project_inputs:
+            await asyncio.to_thread(self.inputs.ensure_in_store, path, is_dir, True)
+        await self._ensure_upstream_bytes(name, prep, runner)
+        return True
 
     def _make_job(self, name: str, prep: _Prepared) -> Job:
         """Everything a runner needs, with every input's bytes in the store."""
         from seamlessflow.execution.job import Job
+        from seamlessflow.execution.logs import log_file_name
 
         inst = self.dag.workflow.instances[name]
         for path, is_dir in prep.project_inputs:
@@ -435,7 +520,7 @@ class Scheduler:
         log_path = None
         if self.options.log_dir is not None:
             self.options.log_dir.mkdir(parents=True, exist_ok=True)
-            log_path = str(self.options.log_dir / (_safe_file_name(name) + ".log"))
+            log_path = str(self.options.log_dir / log_file_name(name))
         return Job(
             name=name,
             checksum=prep.checksum,
@@ -448,6 +533,8 @@ class Scheduler:
             memory=inst.memory,
             log_path=log_path,
             keep_workspace=self.options.keep_workspace,
+            code_origin=None if inst.code_pos is None else
+            [inst.code_pos.file_in_project(self.dag.workflow.root), inst.code_pos.line],
         )
 
     # ---------------------------------------------------------------- bookkeeping
@@ -515,8 +602,24 @@ class Scheduler:
         """Instances never reached (a failure stopped the run, or Ctrl-C) end as skipped."""
         for state in self.states.values():
             if state.status in ("planned", STARTED):
-                reason = "interrupted" if state.status == STARTED else "not started"
+                reason = "interrupted" if state.status == STARTED else self._not_started()
                 self._set_skip(state, reason)
+
+    def _not_started(self) -> str:
+        """Why an instance that nothing stopped directly never started."""
+        if self._first_failure is None or self.options.keep_going:
+            return "not started"
+        return f"not started: the run stopped when {self._first_failure} failed"
+
+    def _declared_at(self, inst: Instance, capture: str | None) -> str:
+        """Where the Seamlessfile declares the capture a failure is about: " (declared
+        at Seamlessfile:5:15)", or "" when it is about none."""
+        if capture is None:
+            return ""
+        for item in inst.captures:
+            if item.workspace_path == capture.rstrip("/"):
+                return f" (declared at {item.pos.in_project(self.dag.workflow.root)})"
+        return ""
 
     def _discard_scratch(self) -> None:
         discard = getattr(self.store, "discard", None)
@@ -526,10 +629,14 @@ class Scheduler:
             discard(cs)
 
     def _fail(self, name: str, error: str) -> None:
+        """`name` failed: so does everything downstream of it, which is skipped."""
         state = self.states[name]
         state.error = error
         state.reason = error
+        if self._first_failure is None:
+            self._first_failure = name
         self._set(state, FAILED)
+        self._skip_downstream(name)
 
     def _set_skip(self, state: InstanceState, reason: str) -> None:
         state.reason = reason
@@ -563,6 +670,3 @@ def _produced_path(dag: Dag, source: StepSource) -> str:
                     if c.workspace_path == source.capture.rstrip("/"))
     return f"{base}/{source.subpath}" if source.subpath else base
 
-
-def _safe_file_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_.=," else "_" for c in name)

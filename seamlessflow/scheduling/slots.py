@@ -56,7 +56,8 @@ class Slots:
                 if waiter.done() and not waiter.cancelled():
                     self._give_back(n, memory)  # granted just as it was cancelled
                 else:
-                    self._waiters.remove(entry)
+                    if entry in self._waiters:  # a release may have dropped it already
+                        self._waiters.remove(entry)
                     self._wake()
                 raise
         else:

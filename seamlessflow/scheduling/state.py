@@ -29,7 +29,7 @@ class InstanceState:
 
     __slots__ = ("name", "step", "bindings", "stage", "runner", "status", "reason",
                  "transformation", "result", "captures", "duration_s", "attempts", "error",
-                 "stderr_tail", "log_path")
+                 "stderr_tail", "log_path", "changes", "workspace")
 
     def __init__(self, name: str, step: str, bindings: dict[str, Value], stage: str,
                  status: str = PLANNED, reason: str = "", transformation: str | None = None,
@@ -49,6 +49,8 @@ class InstanceState:
         self.error: str | None = None
         self.stderr_tail = ""
         self.log_path: str | None = None
+        self.changes: list[dict] | None = None  # why it must run (scheduling/changes.py)
+        self.workspace: str | None = None  # a failed attempt's workspace, kept (--keep-workspace)
 
     def __repr__(self) -> str:
         return f"InstanceState({self.name!r}, {self.status!r})"

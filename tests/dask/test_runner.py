@@ -180,7 +180,6 @@ def test_memory_becomes_a_resource_too(cluster, make_job, store, tmp_path, helpe
 def test_workers_fetch_and_store_buffers_through_a_hashserver(cluster, tmp_path, helpers):
     folder = tmp_path / "served"
     env = {**os.environ, "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
-    env.pop("SEAMLESSFLOW_TOKEN", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "seamlessflow", "serve", "hashserver", "--dir", str(folder),
          "--writable", "--port-range", "42000-42099"],

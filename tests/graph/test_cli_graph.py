@@ -190,12 +190,11 @@ def test_missing_input_with_suggestion(project, capsys):
     code, _, err = _check(capsys)
     assert code == 2
     errors = [line.replace(str(path), "SF") for line in _errors(err)]
-    # one per instance of the swept step, each at the input item
+    # one for the input line, naming how many instances of the swept step miss it
     assert errors == [
-        "SF:9:13: error: count[n=3]: input tokens.tx not found: no step captures it, and "
-        "neither it nor tokens.tx.CHECKSUM is in the project folder",
-        "SF:9:13: error: count[n=5]: input tokens.tx not found: no step captures it, and "
-        "neither it nor tokens.tx.CHECKSUM is in the project folder",
+        "SF:9:13: error: 2 instances miss this input, e.g. count[n=3]: input tokens.tx not "
+        "found: no step captures it, and neither it nor tokens.tx.CHECKSUM is in the project "
+        "folder",
     ]
     assert "did you mean 'tokens.txt'?" in err
     assert "    inputs: tokens.tx\n" in err  # the source line is shown

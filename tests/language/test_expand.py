@@ -151,7 +151,8 @@ def test_glob_of_a_sidecar_without_suffix_in_the_pattern(project):
     assert project.load().instances["s"].params == {"refs": ["genome", "index"]}
 
 
-def test_glob_matching_nothing_is_an_empty_sweep(project):
+def test_a_sweep_over_a_glob_matching_nothing_is_an_error(project):
+    project.touch("data/a.fa")
     project.write("Seamlessfile", """
         let samples = glob("data/{s}.txt")
         step clean for s in samples:
@@ -161,7 +162,11 @@ def test_glob_matching_nothing_is_an_empty_sweep(project):
             shell: "true"
             captures: done
         """)
-    assert list(project.load().instances) == ["after"]
+    code, _, err = project.check()
+    assert code == 2
+    assert "Seamlessfile:2:21: error: step 'clean' sweeps over glob(\"data/{s}.txt\") (at " \
+           "line 1), which matches no file, so it has no instances" in err
+    assert "hint: data/ holds a.fa" in err
 
 
 def test_include_joins_steps_and_lets_with_project_relative_paths(project):
@@ -327,12 +332,13 @@ def test_code_and_params_are_not_interpolated(project):
     project.write("Seamlessfile", """
         step s for n in [1]:
             params: label = "{n}"
-            python: "print('{n}')"
+            python: "print('{m}', '{{n}}')"
             stdout: out/{n}.txt
         """)
     inst = project.load().instances["s[n=1]"]
     assert inst.params == {"label": "{n}"}
-    assert inst.code == "print('{n}')"
+    # {m} names no variable of the step; {{n}} is the escape for a literal {n}
+    assert inst.code == "print('{m}', '{n}')"
     assert inst.stdout == "out/1.txt"
 
 

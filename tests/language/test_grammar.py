@@ -482,13 +482,14 @@ def test_double_braces_are_literal_braces(project):
     project.write("Seamlessfile", """
         step s for n in [1]:
             inputs: "a {{x}}/{n}.txt"
-            shell: "echo {n} {{n}}"
+            shell: "echo {m} {{m}} {{n}}"
             captures: out -> results/report-{{v{n}}}.txt
         """)
     inst = project.load().instances["s[n=1]"]
     assert inst.inputs[0].project_path == "a {x}/1.txt"
     assert inst.captures[0].project_path == "results/report-{v1}.txt"
-    assert inst.code == "echo {n} {{n}}"  # code is never interpolated
+    # code is never interpolated; {{n}} of a step variable is the escape for a literal {n}
+    assert inst.code == "echo {m} {{m}} {n}"
 
 
 def test_keywords_may_start_a_path(project):

@@ -123,7 +123,7 @@ def test_dry_run_plans_and_writes_nothing(project):
     assert report.data["dry_run"] is True
     assert report.statuses == {"norm": "will-run", "count": "pending", "shout": "pending"}
     assert report["count"]["transformation"] is None
-    assert report.proc.stdout.splitlines()[:1] == ["will-run norm  (no cached result)"]
+    assert report.proc.stdout.splitlines()[:1] == ["will-run norm  (never run before)"]
     assert not (project.root / "sorted.txt").exists()
     assert not (project.cache / "__TOPLEVEL__" / "seamless.db").exists()
     project.run()

@@ -76,7 +76,7 @@ def test_a_settled_run_is_told_again_the_same_without_reading_the_plan(project):
     assert told.data == full.data
     dry = project.sf("run", "-n")
     assert "cached  shout[n=a]  (cached result)" in dry.stdout
-    assert dry.stdout.rstrip().endswith("6 instances: 6 cached, 0 will run, 0 pending (dry run)")
+    assert dry.stdout.rstrip().endswith("6 instances, dry run: 6 cached, 0 will run")
     quiet = project.sf("-q", "run")
     assert quiet.stdout.startswith("6 instances: 0 ran, 6 cached, 0 failed in ")
     assert not plan.exists()

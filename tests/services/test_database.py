@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 import pytest
 
-from seamlessflow.errors import StoreError
+from seamlessflow.errors import ResultConflict, StoreError
 from seamlessflow.identity.checksum import checksum_bytes
 from seamlessflow.storage.http_database import HttpResultDatabase
 from seamlessflow.storage.sqlite_db import SqliteResultDatabase
@@ -74,6 +74,28 @@ def test_seamless_request_types_answer_as_seamless_database_does(raw, database):
     assert raw(url, "GET", "/", b"not json")[0] == 400
 
 
+def test_a_different_result_is_refused_with_409_and_logged_unless_overwrite_is_asked(
+        raw, database):
+    db = HttpResultDatabase(database.url)
+    db.set_result(TF1, RESULT, captures={"out.txt": CAPTURE})
+    db.set_result(TF1, RESULT, captures={"out.txt": CAPTURE})  # the same again: fine
+    with pytest.raises(ResultConflict, match=f"HTTP 409 .*{TF1} already has the result {RESULT}"):
+        db.set_result(TF1, OTHER)
+    # Seamless's own request type is held to the same rule
+    put = {"type": "transformation", "checksum": TF1, "value": OTHER}
+    assert raw(database.url, "PUT", "/", orjson.dumps(put))[0] == 409
+    assert db.get_results([TF1]) == {TF1: RESULT}
+    assert db.transformations_for(CAPTURE) == [TF1]
+    log = database.stderr.read_text()
+    assert log.count(f"refused a PUT from 127.0.0.1: transformation {TF1} already has the "
+                     f"result {RESULT}, not {OTHER}") == 2
+
+    db.set_result(TF1, OTHER, overwrite=True)
+    assert db.get_results([TF1]) == {TF1: OTHER}
+    assert f"the result of {TF1} was {RESULT}; replaced by {OTHER}" in database.stderr.read_text()
+    assert raw(database.url, "PUT", "/", orjson.dumps({**put, "overwrite": "yes"}))[0] == 400
+
+
 def test_read_only_database_serves_but_refuses_writes(raw, start_service, tmp_path):
     SqliteResultDatabase(tmp_path / "db" / "seamless.db").set_result(TF1, RESULT)
     service = start_service("database", "--dir", str(tmp_path / "db"))
@@ -83,3 +105,41 @@ def test_read_only_database_serves_but_refuses_writes(raw, start_service, tmp_pa
         db.set_result(TF2, RESULT)
     assert raw(service.url, "PUT", "/", orjson.dumps(
         {"type": "transformation", "checksum": TF2, "value": RESULT}))[0] == 405
+
+
+def test_forced_and_healing_runs_replace_a_recorded_result_through_the_service(
+        database, service_env, tmp_path):
+    """A step that gives another result each time: `run --force` records the new one, and
+    so does a rerun because the recorded result's bytes are gone."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from seamlessflow.storage.local_store import LocalBufferStore
+
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Seamlessfile").write_text('step stamp:\n    shell: "date +%s%N > out.txt"\n'
+                                       "    captures: out.txt -> out.txt\n")
+    env = {**service_env, "SEAMLESSFLOW_DATABASE": database.url}
+
+    def run(*args: str) -> bytes:
+        out = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run",
+                              *args], env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return (root / "out.txt").read_bytes()
+
+    def recorded() -> list[str]:
+        with sqlite3.connect(tmp_path / "db" / "seamless.db") as db:
+            return [cs for (cs,) in db.execute("SELECT checksum FROM seamlessflow_capture")]
+
+    first = run()
+    assert recorded() == [checksum_bytes(first)]
+    forced = run("--force", "stamp")
+    assert forced != first and recorded() == [checksum_bytes(forced)]
+
+    LocalBufferStore(tmp_path / "cache" / "__TOPLEVEL__").path_of(checksum_bytes(forced)).unlink()
+    (root / "out.txt").unlink()
+    healed = run()
+    assert healed != forced and recorded() == [checksum_bytes(healed)]
+    assert "refused" not in database.stderr.read_text()

@@ -1,0 +1,76 @@
+"""The project's run history: the meaning of the last transformation each instance ran
+(or adopted from the cache), so that the next run can say what changed since.
+
+Kept in `.seamlessflow/history.json`, written atomically; read only when a reason is
+needed or a run has something new to record. Code texts are kept once per code (and
+only small ones: scheduling/changes.DIFF_CODE_MAX), for the diff a reason shows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from seamlessflow.scheduling.changes import DIFF_CODE_MAX
+from seamlessflow.storage.atomic import atomic_write_bytes
+
+HISTORY_FILE = "history.json"
+
+
+class RunHistory:
+    def __init__(self, state_dir: Path):
+        self.path = state_dir / HISTORY_FILE
+        self._data: dict | None = None  # read on first use
+        self._changed = False
+
+    def _loaded(self) -> dict:
+        if self._data is None:
+            try:
+                data = orjson.loads(self.path.read_bytes())
+            except (OSError, orjson.JSONDecodeError):
+                data = {}
+            if not isinstance(data, dict) or not isinstance(data.get("instances"), dict):
+                data = {"instances": {}, "codes": {}}
+            data.setdefault("codes", {})
+            self._data = data
+        return self._data
+
+    def last(self, name: str) -> tuple[dict | None, str | None]:
+        """The meaning of `name`'s last recorded transformation, and its code text when
+        kept; (None, None) when it never ran here."""
+        data = self._loaded()
+        entry = data["instances"].get(name)
+        if not isinstance(entry, dict) or not isinstance(entry.get("meaning"), dict):
+            return None, None
+        return entry["meaning"], data["codes"].get(entry["meaning"].get("code"))
+
+    def recorded_transformation(self, name: str) -> str | None:
+        entry = self.entry(name)
+        return None if entry is None else entry.get("transformation")
+
+    def entry(self, name: str) -> dict | None:
+        """What is recorded of `name`: its transformation checksum, meaning and the
+        changes that made it run (scheduling/changes.py)."""
+        entry = self._loaded()["instances"].get(name)
+        return entry if isinstance(entry, dict) else None
+
+    def record(self, name: str, transformation: str, meaning: dict, code: str,
+               changes: list[dict]) -> None:
+        data = self._loaded()
+        data["instances"][name] = {"transformation": transformation, "meaning": meaning,
+                                   "changes": changes}
+        if len(code) <= DIFF_CODE_MAX:
+            data["codes"][meaning["code"]] = code
+        self._changed = True
+
+    def save(self) -> None:
+        """Write the history if this run changed it; codes no instance uses are dropped."""
+        if not self._changed or self._data is None:
+            return
+        used = {e["meaning"].get("code") for e in self._data["instances"].values()
+                if isinstance(e, dict) and isinstance(e.get("meaning"), dict)}
+        self._data["codes"] = {k: v for k, v in self._data["codes"].items() if k in used}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.path, orjson.dumps(self._data))
+        self._changed = False
