@@ -51,11 +51,22 @@ def second_round(dag: Dag, args: argparse.Namespace, first: argparse.Namespace
                  ) -> argparse.Namespace:
     """The command line of the second round, announced: the user's `args`, without
     `--force` of what the `first` round ran (forced once is enough; forced again, it
-    could make something else than what the globs were just read from)."""
+    could make something else than what the globs were just read from). `-F` and a
+    `--force` without names become the names they stand for: every step, or the
+    targets."""
     tell(args, "reading the Seamlessfile again, with the globs matching what they made")
     ran = set(first.targets)
     ran |= {dag.workflow.instances[name].step for name in ran}
-    return argparse.Namespace(**{**vars(args), "force": [f for f in args.force if f not in ran]})
+    force = args.force
+    if args.forceall or (force == [] and not args.targets):
+        force = list(dict.fromkeys(inst.step for inst in dag.workflow.instances.values()))
+    elif force == []:
+        force = list(args.targets)
+    if force is not None:
+        force = [f for f in force if f not in ran]
+        if not force:
+            force = None
+    return argparse.Namespace(**{**vars(args), "force": force, "forceall": False})
 
 
 def tell(args: argparse.Namespace, message: str) -> None:

@@ -317,30 +317,17 @@ def select_for(dag: Dag, args: argparse.Namespace) -> list[str]:
 
 
 def _force_set(dag: Dag, args: argparse.Namespace, selected: list[str]) -> set[str]:
-    """`--force` takes step and instance names; it means every instance they name.
-    Without a name it means what the targets name (everything selected when there are
-    none); `-F` means everything selected, upstream instances too."""
+    """`--force NAME...` means every instance the names name (steps, instances or paths,
+    as targets do). Without a name it means what the targets name (everything selected
+    when there are none); `-F` means everything selected, upstream instances too."""
     from seamlessflow.graph.targets import named
-    from seamlessflow.language.suggest import did_you_mean
 
     names = args.force
     if args.forceall or (names == [] and not args.targets):
         return set(selected)
-    if names == []:
-        return set(named(dag, list(args.targets)))
     if names is None:
         return set()
-    instances = dag.workflow.instances
-    by_step: dict[str, list[str]] = {}
-    for inst in instances.values():
-        by_step.setdefault(inst.step, []).append(inst.name)
-    forced: set[str] = set()
-    for name in names:
-        if name in instances:
-            forced.add(name)
-        elif name in by_step:
-            forced.update(by_step[name])
-        else:
-            raise UsageError(f"--force {name}: no such step or instance"
-                             f"{did_you_mean(name, [*by_step, *instances])}")
-    return forced
+    try:
+        return set(named(dag, list(names or args.targets)))
+    except UsageError as exc:
+        raise UsageError(f"--force: {exc}") from None
