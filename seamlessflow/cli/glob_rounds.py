@@ -41,10 +41,13 @@ def describe(pattern: str, captures: list[tuple[str, str]]) -> str:
 def first_round(dag: Dag, found: dict[str, list[tuple[str, str]]], args: argparse.Namespace
                 ) -> argparse.Namespace:
     """The command line of the first round (the same options, the instances that make
-    what the globs list as targets), announced."""
+    what the globs list as targets), announced. A `--force` without names keeps meaning
+    the user's targets, not these."""
     tell(args, "running first what globs list: " + "; ".join(
         describe(pattern, captures) for pattern, captures in found.items()))
-    return argparse.Namespace(**{**vars(args), "targets": producers(dag, found)})
+    force = list(args.targets) if args.force == [] and args.targets else args.force
+    return argparse.Namespace(**{**vars(args), "targets": producers(dag, found),
+                                 "force": force})
 
 
 def second_round(dag: Dag, args: argparse.Namespace, first: argparse.Namespace

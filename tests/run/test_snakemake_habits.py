@@ -127,3 +127,30 @@ def test_snakemake_spellings_are_answered_with_seamlessflow_s(habits, typed, ans
     assert proc.returncode == 2
     assert f"hint: {typed}: " in proc.stderr and answer in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+GLOB_OVER_CAPTURES = """\
+let chunks = glob("chunks/{c}.txt")
+step split:
+    inputs: input.txt
+    metavars: log = "LOG"
+    shell: "echo split >> $log; mkdir chunks; echo a > chunks/1.txt; echo b > chunks/2.txt"
+    captures: chunks/
+step per for c in chunks:
+    inputs: chunks/{c}.txt -> in.txt
+    shell: "tr a-z A-Z < in.txt > out.txt"
+    captures: out.txt -> per/{c}.txt
+"""
+
+
+def test_forcing_a_workflow_whose_globs_list_captures_runs_each_instance_once(project):
+    log = project.root.parent / "log.txt"
+    project.write("Seamlessfile", GLOB_OVER_CAPTURES.replace("LOG", str(log)))
+    project.write("input.txt", "x\n")
+    project.run()
+    report = project.run("-F")  # the glob's producer is forced in the first round only
+    assert log.read_text() == "split\nsplit\n"
+    assert report.statuses == {"split": "cached", "per[c=1]": "ran", "per[c=2]": "ran"}
+    report = project.run("per[c=2]", "--force")  # the target, not the producer
+    assert log.read_text() == "split\nsplit\n"
+    assert report.statuses == {"split": "cached", "per[c=2]": "ran"}
