@@ -86,5 +86,6 @@ class ResultDatabase(Protocol):
         ...
 
     def forget(self, transformation: str) -> None:
-        """Drop a result (used by --force before rerunning, and when its bytes turn out corrupt)."""
+        """Drop a result with its captures and record (the database service's `forget`
+        request); a forced run does not need it: it records with `overwrite`."""
         ...

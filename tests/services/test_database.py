@@ -4,6 +4,7 @@ SQLite, plus what ResultDatabase needs."""
 from __future__ import annotations
 
 import pickle
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import orjson
@@ -143,3 +144,41 @@ def test_forced_and_healing_runs_replace_a_recorded_result_through_the_service(
     healed = run()
     assert healed != forced and recorded() == [checksum_bytes(healed)]
     assert "refused" not in database.stderr.read_text()
+
+
+def test_two_runs_racing_to_record_different_results_leave_the_first_one(
+        database, service_env, tmp_path):
+    """Two projects run the same step at once, and it gives each another result: the
+    first recorded stays, and the other run fails saying why instead of replacing it."""
+    import subprocess
+    import sys
+
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    shell = (f"touch {meeting}/started-$$; while [ ! -e {meeting}/go ]; do sleep 0.02; done; "
+             "date +%s%N > out.txt")
+    env = {**service_env, "SEAMLESSFLOW_DATABASE": database.url}
+    runs = []
+    for name in ("a", "b"):
+        root = tmp_path / name
+        root.mkdir()
+        (root / "Seamlessfile").write_text(f'step stamp:\n    shell: "{shell}"\n'
+                                           "    captures: out.txt -> out.txt\n")
+        runs.append((root, subprocess.Popen(
+            [sys.executable, "-m", "seamlessflow", "-C", str(root), "run"], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+    deadline = time.monotonic() + 60
+    while len(list(meeting.glob("started-*"))) < 2:  # both looked up and found nothing
+        assert time.monotonic() < deadline, "the two runs never both started"
+        time.sleep(0.02)
+    (meeting / "go").touch()
+    finished = [(root, run.wait(60), run.communicate()[1]) for root, run in runs]
+
+    assert sorted(code for _, code, _ in finished) == [0, 1]
+    (winner, _, _), = [f for f in finished if f[1] == 0]
+    (loser, _, err), = [f for f in finished if f[1] == 1]
+    assert "already has the result" in err and "run --force stamp" in err, err
+    assert "refused a PUT" in database.stderr.read_text()
+    out = checksum_bytes((winner / "out.txt").read_bytes())
+    assert HttpResultDatabase(database.url).transformations_for(out)  # the winner's stays
+    assert not (loser / "out.txt").exists()
