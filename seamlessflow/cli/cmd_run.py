@@ -42,8 +42,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-k", "--keep-going", action="store_true",
                    help="after a failure, go on with everything that does not depend on it")
     p.add_argument("--force", nargs="*", default=None, metavar="NAME",
-                   help="rerun these steps or instances even when cached; "
-                        "without a NAME, the targets (all steps if none)")
+                   help="rerun what these steps, instances or paths name, even when "
+                        "cached; without a NAME, the targets (all steps if none)")
     p.add_argument("-F", "--forceall", action="store_true",
                    help="rerun every selected instance, upstream ones too, even when cached")
     p.add_argument("--until", nargs="+", default=[], metavar="STEP",
