@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from seamlessflow.cli.habits import add_config_option
 from seamlessflow.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from seamlessflow.graph.dag import Dag
 
 # Writes nothing but its output: see main.entry.
 NOTHING_TO_TEAR_DOWN = True
@@ -31,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def step_table(dag, names: list[str], stage: str | None) -> str:
+def step_table(dag: Dag, names: list[str], stage: str | None) -> str:
     """A line per step of `names`, in the order the workflow first needs it: its name,
     its number of instances and its stages (`stage`, else `default`, for instances
     that name none)."""

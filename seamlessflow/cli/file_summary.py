@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 def file_summary(dag: Dag, args: argparse.Namespace) -> str:
     from seamlessflow.cli.run_session import RunSession
 
-    args.dry_run = args.quiet = True
+    planning = argparse.Namespace(**{**vars(args), "dry_run": True, "quiet": True})
     with contextlib.redirect_stdout(io.StringIO()):  # the dry run's own lines: the table says it all
-        summary = RunSession(dag, args).execute_without_loop()
+        summary = RunSession(dag, planning).execute_without_loop()
     assert summary is not None  # a dry run executes nothing
     root = Path(dag.workflow.root)
     rows = [("path", "instance", "status", "checksum")]
