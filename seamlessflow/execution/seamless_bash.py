@@ -59,7 +59,7 @@ def execute_bash_transformation(name: str, tf: dict, store: BufferStore) -> Bash
         except (SeamlessflowError, OSError) as exc:
             return BashOutcome(False, error=f"could not prepare the workspace: {exc}",
                                duration_s=time.monotonic() - started)
-        spec = CommandSpec([BASH, "-c", HEADER + code], command_environment(env),
+        spec = CommandSpec([BASH, "-c", HEADER + code], command_environment(env, {}),
                            attempt.workspace, None)
         try:
             ran = run_command(spec, stderr, None)
