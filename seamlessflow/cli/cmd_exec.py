@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"the stage runs its steps on a {choice.kind}; exec runs its "
                              "command on this machine: add --local to run it here with "
                              "the stage's cache")
+        _require_inputs(tf, store)
         computed = _execute(tf, store, db, stale, args.quiet)
         if computed is None:
             return 1
@@ -101,11 +102,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _build(plan: ExecPlan, variables: dict[str, str], metavars: dict[str, str],
            checksum_of) -> BashTransformation:
+    """The transformation; `checksum_of(pin)` hashes (and may store) a local input. A
+    sidecar names the input, as in seamless-run; a local copy beside it must agree."""
+    from seamlessflow.errors import StoreError
     from seamlessflow.identity.seamless_bash import build
+    from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX
 
     files, folders = {}, {}
     for pin in plan.pins:
-        checksum = pin.checksum or checksum_of(pin)
+        checksum = pin.checksum
+        if checksum is None or pin.path.exists():
+            local = checksum_of(pin)
+            if checksum not in (None, local):
+                raise StoreError(f"{pin.name} differs from {pin.name}{CHECKSUM_SUFFIX}: "
+                                 "upload it again, or remove the stale sidecar")
+            checksum = local
         (folders if pin.is_dir else files)[pin.name] = checksum
     return build(plan.command, files=files, folders=folders, variables=variables,
                  metavars=metavars, targets=list(plan.targets),
@@ -121,6 +132,24 @@ def _put_input(store: BufferStore, pin) -> str:
         return put_tree(store, pin.path)[0] if pin.is_dir else store.put_file(pin.path)
     except OSError as exc:
         raise os_error(exc, pin.path, "read input") from None
+
+
+def _require_inputs(tf: BashTransformation, store: BufferStore) -> None:
+    """Every input's bytes in the store before anything runs (an input known only by its
+    sidecar may have been uploaded to another store)."""
+    from seamlessflow.errors import StoreError
+    from seamlessflow.identity.seamless_bash import pins
+    from seamlessflow.storage.location import describe_store
+    from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX
+    from seamlessflow.storage.trees import complete_in_store
+
+    for name, (celltype, checksum) in pins(tf.transformation).items():
+        if celltype in ("bytes", "mixed") and \
+                not complete_in_store(store, checksum, celltype == "mixed"):
+            raise StoreError(f"input {name} is known only by {name}{CHECKSUM_SUFFIX}, and "
+                             f"the buffer store ({describe_store(store)}) does not hold its "
+                             f"bytes ({checksum}); upload it to this store, or run where "
+                             "it was uploaded")
 
 
 def _dry(tf: BashTransformation, job_dir: str | None) -> int:

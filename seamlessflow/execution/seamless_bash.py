@@ -130,7 +130,8 @@ def _collect(result: Path, store: BufferStore) -> tuple[str, dict[str, str] | No
     if result.is_dir():
         checksum, index = put_tree(store, result)
         if not index:
-            raise SeamlessflowError("the command left the result folder RESULT empty")
+            raise SeamlessflowError("nothing was captured: every captured folder is empty "
+                                    "(an empty result is not recorded)")
         return checksum, index
     if not result.is_file():
         raise SeamlessflowError("the command left no RESULT")

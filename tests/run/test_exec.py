@@ -259,3 +259,50 @@ def test_dry_runs_give_the_transformations_seamless_run_gave(project):
     for args, expected in MEASURED:
         shown = project.sf("exec", "--dry", *(args if "--" in args else ["--", *args]))
         assert hashlib.sha256(shown.stdout.encode()).hexdigest() == expected, args
+
+
+def test_bash_runs_as_in_seamless_no_pipefail_but_unset_variables_fail(project):
+    _setup(project)
+    # Seamless's header is `set -u -e`: a pipeline's status is its last command's
+    assert project.sf("exec", "--", "false data.txt | cat other.txt").stdout == \
+        "second file\n"
+    unset = project.sf("exec", "--", "echo $NO_SUCH_VARIABLE_HERE", check=False)
+    assert unset.returncode == 1 and "unbound variable" in unset.stderr
+
+
+def test_an_empty_capture_is_a_failure(project):
+    _setup(project)
+    empty = project.sf("exec", "-cp", "outdir", "--", "mkdir outdir", check=False)
+    assert empty.returncode == 1 and "every captured folder is empty" in empty.stderr
+    assert not (project.root / "outdir.CHECKSUM").exists()
+
+
+def test_an_input_known_by_a_sidecar_needs_its_bytes_in_the_store(project):
+    _setup(project)
+    (project.root / "gone.txt.CHECKSUM").write_text(hashlib.sha256(b"elsewhere\n").hexdigest())
+    missing = project.sf("exec", "--", "wc -c gone.txt", check=False)
+    assert missing.returncode == 1
+    assert "known only by gone.txt.CHECKSUM" in missing.stderr and "upload" in missing.stderr
+    (project.root / "data.txt.CHECKSUM").write_text(hashlib.sha256(b"other\n").hexdigest())
+    stale = project.sf("exec", "--", "wc -c data.txt", check=False)
+    assert stale.returncode == 2 and "differs from data.txt.CHECKSUM" in stale.stderr
+
+
+def test_a_local_file_replaced_by_a_result_is_kept_in_the_store(project):
+    _setup(project)
+    project.write("out.txt", "mine, edited by hand\n")
+    done = project.sf("exec", "--", "sort -r data.txt other.txt > out.txt")
+    assert project.read("out.txt") == "second file\nhello world\n"
+    kept = hashlib.sha256(b"mine, edited by hand\n").hexdigest()
+    assert kept in done.stderr
+    project.sf("resolve", kept, "-o", "back.txt")
+    assert project.read("back.txt") == "mine, edited by hand\n"
+
+
+def test_stage_names_come_from_seamless_yaml(project):
+    _setup(project)
+    unknown = project.sf("exec", "--stage", "nope", "--", "wc -c data.txt", check=False)
+    assert unknown.returncode == 2 and "no such stage" in unknown.stderr
+    project.write("seamless.yaml", "- stage fast:\n    - execution: process\n")
+    assert project.sf("exec", "--stage", "fast", "--", "wc -c data.txt").stdout == \
+        "12 data.txt\n"
