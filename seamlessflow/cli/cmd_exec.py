@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from seamlessflow.errors import EXIT_FAILED, EXIT_OK
+
 if TYPE_CHECKING:
     from seamlessflow.cli.exec_args import ExecPlan
     from seamlessflow.identity.seamless_bash import BashTransformation
@@ -69,6 +71,31 @@ def run(args: argparse.Namespace) -> int:
         tf = _build(plan, variables, metavars, lambda pin: path_checksum(
             pin.path, hasher=checksum_file))
         return _dry(tf, args.write_job)
+    runner, store, db = _open_cache(args)
+    tf = _build(plan, variables, metavars, lambda pin: _put_input(store, pin))
+    for buffer in (tf.identity_buffer, *tf.buffers.values()):
+        store.put(buffer)
+    result, index, stale = _cached(tf, store, db)
+    if result is None:
+        if runner not in ("process", "spawn"):
+            raise UsageError(f"the stage runs its steps on a {runner}; exec runs its "
+                             "command on this machine: add --local to run it here with "
+                             "the stage's cache")
+        _require_inputs(tf, store)
+        computed = _execute(tf, store, db, stale, args.quiet)
+        if computed is None:
+            return EXIT_FAILED
+        result, index = computed
+    if index is None:
+        _print_stdout(store, result)
+    else:
+        _deliver(store, plan, index, args.no_download)
+    return EXIT_OK
+
+
+def _open_cache(args: argparse.Namespace) -> tuple[str, BufferStore, ResultDatabase]:
+    """The stage's runner kind, buffer store and result database, as `run` finds them
+    (a cluster's services are found, or started, as for `run`)."""
     from seamlessflow.scheduling.stages import plan_exec_stage
     from seamlessflow.storage.location import open_default_database, open_default_store
 
@@ -77,27 +104,7 @@ def run(args: argparse.Namespace) -> int:
         from seamlessflow.services.launcher import with_urls
 
         cluster = with_urls(cluster, ["hashserver", "database"])
-    store = open_default_store(cluster)
-    db = open_default_database(cluster)
-    tf = _build(plan, variables, metavars, lambda pin: _put_input(store, pin))
-    for buffer in (tf.identity_buffer, *tf.buffers.values()):
-        store.put(buffer)
-    result, index, stale = _cached(tf, store, db)
-    if result is None:
-        if choice.kind not in ("process", "spawn"):
-            raise UsageError(f"the stage runs its steps on a {choice.kind}; exec runs its "
-                             "command on this machine: add --local to run it here with "
-                             "the stage's cache")
-        _require_inputs(tf, store)
-        computed = _execute(tf, store, db, stale, args.quiet)
-        if computed is None:
-            return 1
-        result, index = computed
-    if index is None:
-        _print_stdout(store, result)
-    else:
-        _deliver(store, plan, index, args.no_download)
-    return 0
+    return choice.kind, open_default_store(cluster), open_default_database(cluster)
 
 
 def _build(plan: ExecPlan, variables: dict[str, str], metavars: dict[str, str],
@@ -159,7 +166,7 @@ def _dry(tf: BashTransformation, job_dir: str | None) -> int:
 
     if job_dir is None:
         sys.stdout.buffer.write(tf.identity_buffer)
-        return 0
+        return EXIT_OK
     folder = Path(job_dir)
     try:
         folder.mkdir(parents=True)
@@ -168,7 +175,7 @@ def _dry(tf: BashTransformation, job_dir: str | None) -> int:
     atomic_write_bytes(folder / "transformation.json", tf.identity_buffer)
     atomic_write_bytes(folder / "command.txt", text_buffer(tf.code))
     print(tf.checksum)
-    return 0
+    return EXIT_OK
 
 
 def _cached(tf: BashTransformation, store: BufferStore, db: ResultDatabase

@@ -99,10 +99,10 @@ def plan_command(words: list[str], captures: list[str], g1: bool = False,
                                      f"'{pin.name}': seamless-run would write that name in "
                                      "without quotes; write it as it is named from here")
                 substitutions[node.pos] = pin.name
-            if position == 0 and not pin.is_dir:
+            if position == 0 and not pin.is_dir and not _is_tool(node.word, cwd):
                 plan.executables.append(pin.name)
         if command and typed.get(command[0].word) is None:
-            _refuse_mapped_program(command[0].word)
+            _is_tool(command[0].word, cwd)
     for (start, end), name in sorted(substitutions.items(), reverse=True):
         plan.command = plan.command[:start] + name + plan.command[end:]
     for spec in captures:
@@ -244,15 +244,21 @@ def _pin(word: str, path: Path, is_dir: bool, cwd: Path, checksum: str | None) -
     return Pin(name, cwd / name, is_dir, checksum)
 
 
-def _refuse_mapped_program(program: str) -> None:
-    """seamless-run replaces a program found outside the usual bin folders by its
-    absolute path, which then names another transformation on every machine."""
+def _is_tool(program: str, cwd: Path) -> bool:
+    """Whether the first word of a command is a program from a bin folder on PATH (a
+    local file of that name is then an input, but not made executable). seamless-run
+    writes a program found elsewhere on PATH as its absolute path, which names another
+    transformation on every machine: refused."""
     found = shutil.which(program)
-    if found and os.path.isabs(found) and \
-            not os.path.dirname(found).endswith(_POSIX_TOOL_DIRS):
+    if found is None:
+        return False
+    if os.path.dirname(found).endswith(_POSIX_TOOL_DIRS):
+        return True
+    if os.path.isabs(found) and not Path(found).is_relative_to(cwd):
         raise UsageError(f"the program '{program}' is {found}, outside a bin folder: "
                          "seamless-run would write that absolute path into the command; "
                          "put it in a folder named bin on PATH, or copy it here")
+    return False
 
 
 def _check_target(target: str, where: str) -> None:

@@ -306,3 +306,22 @@ def test_stage_names_come_from_seamless_yaml(project):
     project.write("seamless.yaml", "- stage fast:\n    - execution: process\n")
     assert project.sf("exec", "--stage", "fast", "--", "wc -c data.txt").stdout == \
         "12 data.txt\n"
+
+
+def test_programs_on_path_and_local_executables(project):
+    _setup(project)
+    # a local file named like a tool on PATH is an input, but the tool runs
+    (project.root / "sort").write_text("not a program\n")
+    assert project.sf("exec", "--", "sort -r data.txt other.txt").stdout == \
+        "second file\nhello world\n"
+    shown = project.sf("exec", "--dry", "--", "sort -r data.txt other.txt").stdout
+    assert hashlib.sha256(shown.encode()).hexdigest() == \
+        "a7850b39e0937fba4d4f801704c29869d6ecb87a7457174c0670c02f3d5b95b5"  # seamless-run's
+    # a program found on PATH outside a bin folder would be written in by its absolute path
+    tools = project.root.parent / "tools"
+    tools.mkdir()
+    (tools / "shout").write_text("#!/bin/bash\ntr a-z A-Z < \"$1\"\n")
+    (tools / "shout").chmod(0o755)
+    env = {"PATH": f"{tools}:{os.environ['PATH']}"}
+    refused = project.sf("exec", "--", "shout data.txt", env=env, check=False)
+    assert refused.returncode == 2 and "outside a bin folder" in refused.stderr
