@@ -42,9 +42,7 @@ def plan_stages(workflow: Workflow, selected: list[str], cli_stage: str | None,
     root = Path(workflow.root)
     committed, profile = (load_project_file(root / name) for name in FILES)
     layers = [committed, _from_workflow(workflow), profile]
-    known = list(dict.fromkeys([DEFAULT, *(s for layer in layers for s in layer.stages)]))
-    if cli_stage is not None and cli_stage not in known:
-        raise UsageError(f"--stage {cli_stage}: no such stage{did_you_mean(cli_stage, known)}")
+    _require_stage(layers, cli_stage)
     fallback = cli_stage or DEFAULT
     stages = {n: workflow.instances[n].stage or fallback for n in selected}
     clusters: dict[str, Cluster] | None = None
@@ -73,10 +71,7 @@ def plan_exec_stage(root: Path, cli_stage: str | None, local: bool
     stage named on the command line (else the default) as seamless.yaml and
     seamless.profile.yaml set it, which is what seamless-run reads too."""
     layers = [load_project_file(root / name) for name in FILES]
-    known = list(dict.fromkeys([DEFAULT, *(s for layer in layers for s in layer.stages)]))
-    if cli_stage is not None and cli_stage not in known:
-        raise UsageError(f"--stage {cli_stage}: no such stage in {' or '.join(FILES)}"
-                         f"{did_you_mean(cli_stage, known)}")
+    _require_stage(layers, cli_stage)
     stage = cli_stage or DEFAULT
     settings = _effective(layers, stage)
     clusters: dict[str, Cluster] = {}
@@ -88,6 +83,13 @@ def plan_exec_stage(root: Path, cli_stage: str | None, local: bool
     if local:
         choice = RunnerChoice("process", choice.workers, choice.cluster)
     return choice, clusters.get(choice.cluster) if choice.cluster is not None else None
+
+
+def _require_stage(layers: list[ProjectSettings], cli_stage: str | None) -> None:
+    """`--stage NAME` must name the default stage or one the layers define."""
+    known = list(dict.fromkeys([DEFAULT, *(s for layer in layers for s in layer.stages)]))
+    if cli_stage is not None and cli_stage not in known:
+        raise UsageError(f"--stage {cli_stage}: no such stage{did_you_mean(cli_stage, known)}")
 
 
 def _from_workflow(workflow: Workflow) -> ProjectSettings:
