@@ -15,7 +15,6 @@ arguments.
 
 from __future__ import annotations
 
-import json
 import posixpath
 from dataclasses import dataclass, field
 
@@ -60,13 +59,14 @@ class BashTransformation:
 
 
 def text_buffer(text: str) -> bytes:
-    """A Seamless text buffer: UTF-8, ending in a newline."""
-    return (text if text.endswith("\n") else text + "\n").encode()
+    """A Seamless text buffer: UTF-8, ending in exactly one newline."""
+    return (text.rstrip("\n") + "\n").encode()
 
 
 def str_buffer(value: str) -> bytes:
-    """A Seamless `str` buffer: the JSON string, then a newline (`1` -> `"1"` + newline)."""
-    return (json.dumps(value) + "\n").encode()
+    """A Seamless `str` buffer: the JSON string as orjson writes it (UTF-8, not `\\u`
+    escapes), then a newline (`1` -> `"1"` + newline)."""
+    return plain_serialize(value)
 
 
 def bash_code(command: str, targets: list[str], metavars: list[str] = (),

@@ -77,6 +77,8 @@ def test_var_is_a_str_pin_in_the_identity():
     assert tf.buffers[checksum_bytes(b'"1"\n')] == b'"1"\n'
     assert "__format__" not in tf.transformation  # only file and folder pins have one
     assert tf.checksum != sb.build("echo $N", variables={"N": "2"}).checksum
+    # as orjson writes a string, which is how Seamless serializes a str: UTF-8 kept
+    assert sb.str_buffer('é "q"') == '"é \\"q\\""\n'.encode()
 
 
 def test_metavar_value_is_not_in_the_identity_but_its_name_is():

@@ -226,6 +226,8 @@ MEASURED = [
      "e64ae2827da7e7c4b8332163ce611ea22d0d2bd5e72f74016c56f33832ddef75"),
     (["--var", "n=1", "--var", "m=x", "--", "head -n $n data.txt"],
      "d3a5068a2f9d11d44e2c8681f1cc2a14e9cf01976d279fbe73c84fbe5317aa03"),
+    (["--var", 'n=é "q" \\ x', "--metavar", "T=ü", "--", "echo $n $T"],
+     "592be560830c493ea2a21abe2a4c52dd9a39d82e27789cfc0b2230f895b48860"),
     (["--metavar", "T=4", "--", "head -n $T data.txt"],
      "a06ceb9f0a075e34b797a7a80b316086d5905938fcc678255cf880375ee13598"),
     (["--metavar", "T=4", "--metavar", "A=1", "--var", "n=2", "--", "head -n $n data.txt"],
@@ -246,7 +248,7 @@ MEASURED = [
 
 def test_dry_runs_give_the_transformations_seamless_run_gave(project):
     """Stdout, several files, a folder, a redirect, -cp of a file, of a folder and of
-    stdout (in either order), --var, --metavar, pipelines, a path with a space, a
+    stdout (in either order), --var (non-ASCII and quotes too), --metavar, pipelines, a path with a space, a
     sidecar-only input, local executables and a ./ path rewritten."""
     _setup(project, '#!/bin/bash\ncat "$1"\n', "tool.sh")
     root = project.root
