@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import stat
 
@@ -243,13 +244,24 @@ MEASURED = [
     (["cat ./data.txt"], "5c222ae2803e11c900f2b83c4641c024f918a11b7afa00c604a5fe725df813db"),
     (["-cp", "sub/x.txt", "-cp", "out.txt", "--", "./tool.sh data.txt"],
      "6fdf46459f18bf52a850ea43f7b06bf0bffd8c45f0cb7ca478c30ab95e2b7e05"),
+    (["ls d/"], "5568b3c9e02c50ebdd799cf7732345558d2eb60abec6f862eae5bc6156a38611"),
+    (["cat d/a.txt"], "044ba80b34b913d0e7d656ade843f8654fc644df465b6959afb1f120d4d2d245"),
+    (["echo 0.5 data.txt"], "fec4603259c0383250c53541615f29d5366b55fcd405499b9819d0b37eda0f05"),
+    (["cat data.txt | ./tool.sh other.txt"],
+     "77730733f19979527d7769f64f47ed481b2d2c3875a067ff703efa007883ac27"),
+    (["-cp", "out.txt", "--", "sort data.txt > out.txt"],
+     "aa073870d42d2f549eca2698b5a0e410154ca262912ad6a1346d7e3977841bf3"),
+    (["-cp", "d:dd", "--", "ls d"],
+     "501a702c7ff8df3eb5cf2525a78a63054a17033d6e193b33db827c1dba3eda0e"),
 ]
+LS_FOLDER_E = "e465473c2be66a46a1f8483cc1ced90891a769b29ad711dda91ac18b8869b52a"  # `ls e`
 
 
 def test_dry_runs_give_the_transformations_seamless_run_gave(project):
     """Stdout, several files, a folder, a redirect, -cp of a file, of a folder and of
     stdout (in either order), --var (non-ASCII and quotes too), --metavar, pipelines, a path with a space, a
-    sidecar-only input, local executables and a ./ path rewritten."""
+    sidecar-only input, local executables (in a later command too), a ./, an absolute
+    and a d/ path rewritten, a number, a file in a folder, a folder by its sidecar."""
     _setup(project, '#!/bin/bash\ncat "$1"\n', "tool.sh")
     root = project.root
     (root / "d" / "sub").mkdir(parents=True)
@@ -258,9 +270,22 @@ def test_dry_runs_give_the_transformations_seamless_run_gave(project):
     (root / "d" / "sub" / "b.txt").write_bytes(b"beta\n")
     (root / "my file.txt").write_bytes(b"space\n")
     (root / "gone.txt.CHECKSUM").write_text(hashlib.sha256(b"sidecar only\n").hexdigest())
-    for args, expected in MEASURED:
+
+    def dry(args: list[str]) -> str:
         shown = project.sf("exec", "--dry", *(args if "--" in args else ["--", *args]))
-        assert hashlib.sha256(shown.stdout.encode()).hexdigest() == expected, args
+        return hashlib.sha256(shown.stdout.encode()).hexdigest()
+
+    for args, expected in MEASURED:
+        assert dry(args) == expected, args
+    # an absolute path inside the folder is named from there, as ./data.txt is
+    assert dry([f"cat {root / 'data.txt'}"]) == dry(["cat ./data.txt"])
+    # a folder with its sidecar and index (an `e` in other commands is then a folder
+    # too), and known only by them
+    project.write("e/x.txt", "x\n")
+    project.sf("upload", "e")
+    assert dry(["ls e"]) == LS_FOLDER_E
+    shutil.rmtree(root / "e")
+    assert dry(["ls e"]) == LS_FOLDER_E
 
 
 def test_bash_runs_as_in_seamless_no_pipefail_but_unset_variables_fail(project):
