@@ -181,7 +181,9 @@ def _dry(tf: BashTransformation, job_dir: str | None) -> int:
 def _cached(tf: BashTransformation, store: BufferStore, db: ResultDatabase
             ) -> tuple[str | None, dict[str, str] | None, bool]:
     """(result, its index in capture mode, whether a recorded result is unusable): a
-    result counts only when every byte it names can be read, as in seamless-run."""
+    result counts only when every byte it names can be read, as in seamless-run. The
+    empty buffer can always be read: Seamless records an empty stdout or file without
+    storing it, so it is stored here when a result names it."""
     from seamlessflow.errors import StoreError
     from seamlessflow.storage.trees import load_index
 
@@ -189,14 +191,22 @@ def _cached(tf: BashTransformation, store: BufferStore, db: ResultDatabase
     if result is None:
         return None, None, False
     if not tf.capture_mode:
-        return (result, None, False) if store.has([result])[0] else (None, None, True)
+        return (result, None, False) if _readable(store, [result]) else (None, None, True)
     try:
         index = load_index(store, result)
     except StoreError:
         return None, None, True
-    if not all(store.has(list(index.values()))):
+    if not _readable(store, list(index.values())):
         return None, None, True
     return result, index, False
+
+
+def _readable(store: BufferStore, checksums: list[str]) -> bool:
+    from seamlessflow.identity.checksum import checksum_bytes
+
+    if checksum_bytes(b"") in checksums:
+        store.put(b"")
+    return all(store.has(checksums))
 
 
 def _execute(tf: BashTransformation, store: BufferStore, db: ResultDatabase, stale: bool,

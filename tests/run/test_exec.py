@@ -352,3 +352,17 @@ def test_programs_on_path_and_local_executables(project):
     env = {"PATH": f"{tools}:{os.environ['PATH']}"}
     refused = project.sf("exec", "--", "shout data.txt", env=env, check=False)
     assert refused.returncode == 2 and "outside a bin folder" in refused.stderr
+
+
+def test_an_empty_stdout_recorded_without_its_buffer_is_a_hit(project):
+    """Seamless records an empty result without storing the empty buffer."""
+    log = _setup(project, '#!/bin/bash\necho ran >> "$LOG"\n', "quiet.sh")
+    cmd = ("exec", "--metavar", f"LOG={log}", "--", "./quiet.sh", "data.txt")
+    assert project.sf(*cmd).stdout == ""
+    empty = hashlib.sha256(b"").hexdigest()
+    assert empty in _results(project).values()
+    stored = project.cache / "__TOPLEVEL__" / empty[:2] / empty
+    os.chmod(stored, 0o644)
+    stored.unlink()
+    assert project.sf(*cmd).stdout == ""
+    assert _runs(log) == 1
