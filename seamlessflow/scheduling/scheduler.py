@@ -294,6 +294,20 @@ class Scheduler:
         state.reason = describe(changes) if changes else \
             "no cached result (nothing changed since its last run)"
 
+    def _own_changes(self, name: str) -> list[dict]:
+        """What changed in a pending instance itself (params, code, captures) since its
+        last run: its inputs are not known yet. Nothing for one that never ran."""
+        if self.history is None:
+            return []
+        before, code_before = self.history.last(name)
+        if before is None:
+            return []
+        inst = self.dag.workflow.instances[name]
+        captures = [c.workspace_path + ("/" if c.is_dir else "") for c in inst.captures]
+        now = meaning(inst.language, self._code_checksum(inst.code), inst.params,
+                      before.get("inputs", {}), captures, inst.stdout is not None)
+        return compare(before, now, code_before, inst.code)
+
     def _record_history(self) -> None:
         """Remember what each instance that ran or was cached ran as (not in a dry run)."""
         if self.history is None or self.options.dry_run:
@@ -541,6 +555,10 @@ class Scheduler:
                 if state is None or state.status in (PENDING, WILL_RUN, CACHED):
                     continue
                 state.reason = f"depends on {name}, whose result is not yet known"
+                changes = self._own_changes(down)
+                if changes:
+                    state.changes = changes
+                    state.reason += f"; {describe(changes)}"
                 self._set(state, PENDING)
                 stack.append(down)
 

@@ -100,3 +100,14 @@ def test_explain_says_why_a_file_was_last_produced(project):
     project.run("--config", "top=9")
     out = project.sf("explain", "top.txt").stdout
     assert "  why it ran      param n: 5 → 9" in out
+
+
+def test_a_pending_instance_names_its_own_changes(project):
+    make(project)
+    project.run()
+    project.write("Seamlessfile", PIPELINE.replace("text.upper()", "text.title()"))
+    report = project.run("-n", "--config", "top=9")
+    assert report["top"]["reason"] == "param n: 5 → 9"
+    assert report["shout"]["status"] == "pending"
+    assert report["shout"]["reason"].endswith("; code changed")
+    assert [c["kind"] for c in report["shout"]["changes"]] == ["code"]
