@@ -123,6 +123,12 @@ class StoreError(SeamlessflowError):
     """A buffer store or result database problem (missing buffer, unreadable folder): exit 1."""
 
 
+class ResultConflict(StoreError):
+    """A different result is already recorded for the transformation, and the writer did
+    not ask to replace it: a transformation has one result, and a recorded one is never
+    silently exchanged for another (which would let anyone who can write poison it)."""
+
+
 class ExecutionError(SeamlessflowError):
     """A step or transfer failed at run time: exit 1."""
 

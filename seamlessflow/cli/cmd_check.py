@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seamlessflow.cli.glob_rounds import describe, globs_over_captures, tell
     from seamlessflow.cli.loading import load_dag, missing_inputs
     from seamlessflow.cli.startup import find_seamlessfile
 
@@ -27,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
         instances = dag.workflow.instances
         steps = len({inst.step for inst in instances.values()})
         print(f"ok: {_count(steps, 'step')}, {_count(len(instances), 'instance')}")
+    for pattern, captures in globs_over_captures(dag).items():
+        tell(args, f"note: {describe(pattern, captures)}: the instances counted are those of "
+                   f"the files there now; `run` reads it again once {captures[0][0]} has run")
     return EXIT_OK
 
 

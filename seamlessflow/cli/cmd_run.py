@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from seamlessflow.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 
 if TYPE_CHECKING:
+    from seamlessflow.graph.dag import Dag
     from seamlessflow.scheduling.state import RunSummary
 
 # Files are written atomically and closed before `run` returns: see main.entry.
@@ -28,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """The options of `run`, shared with `watch`."""
-    p.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1,
+    p.add_argument("-j", "--jobs", type=_job_count, default=os.cpu_count() or 1,
                    metavar="N", help="at most N instances (in cores: slots) at once")
     p.add_argument("-n", "--dry-run", action="store_true", help="plan only; run nothing")
     p.add_argument("-k", "--keep-going", action="store_true",
@@ -46,13 +47,15 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="keep the workspace of a failed attempt, for debugging")
 
 
-def _positive_int(text: str) -> int:
+def _job_count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    from seamlessflow.graph.model import MAX_WORKERS
+
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be at least 1 and at most {MAX_WORKERS:,}")
     return value
 
 
@@ -82,11 +85,32 @@ def run(args: argparse.Namespace) -> int:
 def _run(seamlessfile: Path, args: argparse.Namespace, settled_file: Path | None
          ) -> RunSummary | int:
     """The run the whole way: plan, identities, lookups, execution; an exit status when
-    it was interrupted."""
+    it was interrupted. A workflow that globs what it captures is run in two rounds
+    (cli/glob_rounds.py)."""
+    from seamlessflow.cli import glob_rounds
     from seamlessflow.cli.loading import load_dag
-    from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
 
     dag = load_dag(seamlessfile, args.config, keep_plan=not args.dry_run)
+    found = glob_rounds.globs_over_captures(dag)
+    if found and args.dry_run:
+        for pattern, captures in found.items():
+            glob_rounds.tell(args, f"note: {glob_rounds.describe(pattern, captures)}: this dry "
+                                   "run shows the instances of the files there now; `run` "
+                                   f"reads it again once {captures[0][0]} has run")
+    elif found:
+        first = glob_rounds.first_round(dag, found, args)
+        summary = _execute(dag, first, None)
+        if isinstance(summary, int) or not summary.ok:
+            return summary
+        args = glob_rounds.second_round(dag, args, first)
+        dag = load_dag(seamlessfile, args.config)
+    return _execute(dag, args, settled_file)
+
+
+def _execute(dag: Dag, args: argparse.Namespace, settled_file: Path | None
+             ) -> RunSummary | int:
+    from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
+
     session = RunSession(dag, args, settled_file=settled_file)
     summary = session.execute_without_loop()
     if summary is None:  # something must execute: only now is asyncio imported

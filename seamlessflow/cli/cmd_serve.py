@@ -1,7 +1,8 @@
 """Run one service in the foreground until Ctrl-C or SIGTERM: the hashserver (a buffer
 folder), the database (a result database) or the jobserver (runs jobs). Once listening
 it prints `serving NAME on http://HOST:PORT`. It binds to 127.0.0.1 unless --host says
-otherwise; bound elsewhere it requires a token (--token-file or $SEAMLESSFLOW_TOKEN)."""
+otherwise. Writes and jobs need its token (--token-file, $SEAMLESSFLOW_TOKEN, or a new
+one), which it keeps where its owner's clients find it; --no-token serves openly."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ _SIZE = re.compile(r"(\d+)([KMGT]?)I?B?", re.IGNORECASE)
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("service", choices=SERVICES, help="which service to run")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1; any other needs a token)")
+                   help="address to listen on (default 127.0.0.1; on any other, even reads "
+                        "need the token)")
     ports = p.add_mutually_exclusive_group()
     ports.add_argument("--port", type=int, help="port to listen on (0: any free port)")
     ports.add_argument("--port-range", metavar="A-B",
@@ -31,7 +33,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--writable", action="store_true",
                    help="hashserver, database: accept writes (read-only by default, as in Seamless)")
     p.add_argument("--token-file", metavar="FILE",
-                   help="require the bearer token in FILE (default: $SEAMLESSFLOW_TOKEN, if set)")
+                   help="require the bearer token in FILE (default: $SEAMLESSFLOW_TOKEN if "
+                        "set, else a new random token)")
+    p.add_argument("--no-token", action="store_true",
+                   help="loopback only: accept writes and jobs from anyone on this machine "
+                        "(needed by clients that send no token, such as Seamless's)")
     p.add_argument("--max-body", metavar="SIZE",
                    help="hashserver: largest buffer accepted, e.g. 500M or 64G (default 64G)")
     p.add_argument("--hashserver", metavar="URL",
@@ -62,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         ports = parse_port_range(args.port_range)
     else:
         ports = DEFAULT_PORTS
-    token = load_token(args.token_file)
+    token = load_token(args.token_file, args.no_token)
     return serve(lambda: _make_app(args), args.service, args.host, ports, token)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seamlessflow.errors import UsageError, WorkflowError
+from seamlessflow.graph.reserved import STATE_DIR
 from seamlessflow.scheduling.state import CACHED, InstanceState, Reporter, Reporters, RunSummary
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
     from seamlessflow.graph.dag import Dag
     from seamlessflow.runners.base import Runner
     from seamlessflow.scheduling.scheduler import Scheduler
-
-STATE_DIR = ".seamlessflow"
 
 
 class RunSession:

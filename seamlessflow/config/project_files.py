@@ -10,7 +10,7 @@ from typing import Any
 
 from seamlessflow.config.yaml_file import ABSENT, read_yaml
 from seamlessflow.errors import UsageError
-from seamlessflow.graph.model import EXECUTIONS, REMOTES, StageSettings
+from seamlessflow.graph.model import EXECUTIONS, MAX_WORKERS, REMOTES, StageSettings
 from seamlessflow.language.suggest import did_you_mean
 
 FILES = ("seamless.yaml", "seamless.profile.yaml")
@@ -39,7 +39,9 @@ def load_project_file(path: Path) -> ProjectSettings:
                     raise UsageError(f"{inner_where}: '{inner_key}' cannot be set per stage")
                 _apply(stage, inner_key, inner, inner_where)
         elif key == "project":
-            settings.project = str(value)
+            if not isinstance(value, str) or not value:
+                raise UsageError(f"{where}: project must be a name, not {value!r}")
+            settings.project = value
         else:
             _apply(settings.default, key, value, where)
     return settings
@@ -77,6 +79,7 @@ def _apply(stage: StageSettings, key: str, value: Any, where: str) -> None:
     elif key == "cluster":
         stage.cluster = str(value)
     elif key == "workers":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise UsageError(f"{where}: workers must be a whole number of at least 1")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WORKERS:
+            raise UsageError(f"{where}: workers must be a whole number of at least 1 and at "
+                             f"most {MAX_WORKERS:,}")
         stage.workers = value

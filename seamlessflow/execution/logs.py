@@ -1,8 +1,26 @@
-"""A job's stderr log, sent back by runners whose jobs run on another machine."""
+"""A job's stderr log: the file an instance's log is kept in, and its tail, sent back by
+runners whose jobs run on another machine."""
 
 from __future__ import annotations
 
 import os
+
+_LONGEST_NAME = 200  # bytes of a log's file name before it is shortened (a file system allows 255)
+
+
+def log_file_name(instance: str) -> str:
+    """The file name of an instance's log, one per instance name: letters, digits and
+    `-._~[]=,` stay, every other byte is percent-encoded (`%` too), so `s[x=a b]` and
+    `s[x=a_b]` keep separate logs. A name too long for the file system is cut and ends in
+    a hash of the whole name."""
+    from urllib.parse import quote
+
+    name = quote(instance, safe="[]=,")
+    if len(name) > _LONGEST_NAME:
+        from hashlib import sha256
+
+        name = name[:_LONGEST_NAME - 17] + "-" + sha256(instance.encode()).hexdigest()[:16]
+    return name + ".log"
 
 
 def read_log_tail(path: str, limit: int) -> str | None:

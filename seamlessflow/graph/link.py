@@ -13,6 +13,7 @@ from typing import NamedTuple
 from seamlessflow.errors import Diagnostic, SourcePos, WorkflowError
 from seamlessflow.graph.dag import Dag, ProjectSource, Source, StepSource
 from seamlessflow.graph.model import Workflow
+from seamlessflow.graph.reserved import ReservedPaths, stdout_key_diagnostic
 from seamlessflow.identity.transformation import STDOUT_KEY
 
 
@@ -49,12 +50,22 @@ class CaptureIndex:
         # directory path -> producers of captured paths inside it, at any depth
         self.beneath: dict[str, list[Producer]] = {}
         self.problems: list[Diagnostic] = []
+        reserved = ReservedPaths(workflow)
+        refused: set[SourcePos] = set()  # a swept capture is reported once, not per instance
         seq = 0
         for inst in workflow.instances.values():
             items = [(c.workspace_path, c.project_path, c.is_dir, c.pos) for c in inst.captures]
+            for key, _, _, pos in items:
+                if key == STDOUT_KEY and pos not in refused:
+                    refused.add(pos)
+                    self.problems.append(stdout_key_diagnostic(inst.name, pos))
             if inst.stdout is not None:
                 items.append((STDOUT_KEY, inst.stdout, False, inst.stdout_pos or inst.pos))
             for key, path, is_dir, pos in items:
+                problem = None if pos in refused else reserved.problem(inst.name, path, is_dir, pos)
+                if problem is not None:
+                    refused.add(pos)
+                    self.problems.append(problem)
                 producer = Producer(inst.name, key, path, is_dir, pos, seq)
                 seq += 1
                 first = self.paths.setdefault(path, producer)

@@ -65,6 +65,7 @@ class Instance(NamedTuple):
 
 EXECUTIONS = ("process", "spawn", "remote")  # the values of `execution:`
 REMOTES = ("jobserver", "daskserver")  # the values of `remote:`
+MAX_WORKERS = 10_000  # of -j and workers:; more runs at once on no machine or cluster: a typo
 
 
 @dataclass

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from seamlessflow.errors import StoreError
 from seamlessflow.identity.checksum import checksum_file, checksum_value, is_checksum
+from seamlessflow.storage.atomic import os_error
+from seamlessflow.storage.leftovers import is_temp_name
 
 Hasher = Callable[[str | Path], str]  # given a path, the checksum of its bytes
 
@@ -20,18 +22,39 @@ Hasher = Callable[[str | Path], str]  # given a path, the checksum of its bytes
 def deep_index(directory: Path, hasher: Hasher = checksum_file) -> dict[str, str]:
     """Walk like `os.walk`: symlinked directories are listed but not entered (so they
     contribute nothing), a symlink to a file counts as that file, and dangling links,
-    sockets and other non-regular files are skipped, as Seamless skips them."""
+    sockets and other non-regular files are skipped, as Seamless skips them. So are
+    seamlessflow's temporary files and folders (storage/leftovers.py): a write in
+    progress, or one a killed process left, is no part of what a folder holds.
+
+    A folder or file that cannot be read is a StoreError naming it: skipping it would
+    give the directory a checksum without it, and a user who trusts that checksum (an
+    upload, a step's input) would lose what was left out."""
     directory = Path(directory)
     index: dict[str, str] = {}
-    for dirpath, _dirnames, filenames in os.walk(directory):
+    for dirpath, dirnames, filenames in os.walk(directory, onerror=_refuse_folder):
         base = Path(dirpath)
         rel_dir = base.relative_to(directory).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = [name for name in dirnames if not is_temp_name(name)]
         for name in filenames:
+            if is_temp_name(name):
+                continue
             path = base / name
             if path.is_file():  # follows a file symlink; False for dangling links/fifos
-                index[prefix + name] = hasher(path)
+                try:
+                    index[prefix + name] = hasher(path)
+                except OSError as exc:
+                    raise _unreadable(exc, path, "file") from None
     return index
+
+
+def _refuse_folder(exc: OSError) -> None:
+    raise _unreadable(exc, exc.filename, "folder")
+
+
+def _unreadable(exc: OSError, path: str | Path, what: str) -> StoreError:
+    return StoreError(f"{os_error(exc, path, 'read ' + what)}; make it readable, or move "
+                      "it out of the folder")
 
 
 def deep_checksum(index: dict[str, str]) -> str:

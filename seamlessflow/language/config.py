@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from seamlessflow.config.yaml_file import YamlRefused, load_yaml
 from seamlessflow.errors import Diagnostic, SourcePos, UsageError
 from seamlessflow.language.source_text import read_source
 
@@ -25,11 +26,16 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise UsageError(f"--config {item}: expected KEY=VALUE (e.g. --config threshold=0.5)")
+        if "" in key.split("."):
+            raise UsageError(f"--config {item}: the key {key!r} has an empty part; a dotted "
+                             "key names nested keys, e.g. --config plot.width=40")
         try:
-            value = yaml.safe_load(text) if text.strip() else ""
+            value = load_yaml(text) if text.strip() else ""
         except yaml.YAMLError as exc:
             raise UsageError(f"--config {item}: the value is not valid YAML ({_first_line(exc)})")\
                 from None
+        except YamlRefused as exc:
+            raise UsageError(f"--config {item}: the value is refused: {exc}") from None
         set_dotted(result, key.split("."), value)
     return result
 
@@ -69,12 +75,15 @@ def load_config_file(path: Path, pos: SourcePos
     except (OSError, UnicodeDecodeError) as exc:
         return None, None, Diagnostic(pos, f"cannot read config file {path}: {exc}")
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = pos if mark is None else SourcePos(str(path), mark.line + 1, mark.column + 1)
         return None, None, Diagnostic(where, f"invalid YAML in {path.name}: "
                                              f"{_first_line(exc)}")
+    except YamlRefused as exc:
+        return None, None, Diagnostic(pos, f"config file {path.name} is refused: {exc}",
+                                      "write the values out, with fewer aliases and levels")
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -141,6 +141,9 @@ class Evaluator:
                                   hint(key, [str(k) for k in value]))
             value = value[key]
             walked += "." + key
+        if _holds_nul(value):
+            return self.error(pos, f"{text} holds a NUL byte, which no command's environment, "
+                                   "argument or path can carry", "remove it from the config")
         return value
 
     # ---- calls
@@ -190,6 +193,16 @@ class Evaluator:
         self.globs[pattern] = list(values)
         self.glob_calls[id(values)] = GlobCall(pattern, call.pos)
         return values
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
 
 
 def glob_values(root: Path, pattern: str) -> list[str]:

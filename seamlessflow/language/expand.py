@@ -20,11 +20,14 @@ from seamlessflow.language.suggest import hint
 ItemT = TypeVar("ItemT", InputItem, CaptureItem)
 
 
+MAX_NAME_BYTES = 255  # one file or folder name, on every common Linux file system
+
+
 def clean_path(text: str) -> tuple[str, str | None]:
     """A project or workspace path as a relative POSIX path without a trailing slash,
     or the reason it is refused."""
     if text and text[0] not in "./~" and text[-1] != "/" and "/." not in text \
-            and "//" not in text:
+            and "//" not in text and len(text) <= MAX_NAME_BYTES // 4:
         return text, None  # the usual case, decided without splitting: no '.', '..' or ''
     path = text
     while path.startswith("./"):
@@ -37,6 +40,10 @@ def clean_path(text: str) -> tuple[str, str | None]:
     parts = path.split("/")
     if ".." in parts:
         return path, f"{text} climbs out of the project folder with '..'"
+    for part in parts:
+        if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+            return path, (f"a name in this path is longer than the {MAX_NAME_BYTES} bytes "
+                          "a file system allows for one file or folder name")
     if "" in parts or "." in parts:
         path = "/".join(p for p in parts if p not in ("", "."))
     return path, None
@@ -119,6 +126,7 @@ class Expander:
             stdout = self._path(spec.stdout, env, spec.stdout_pos or spec.step.pos)
         if len(inputs) > 1:
             self._unique_workspace_paths(name, inputs, "input")
+            self._no_input_inside_another(name, inputs)
         if len(captures) > 1:
             self._unique_workspace_paths(name, captures, "capture")
         return Instance(
@@ -193,6 +201,23 @@ class Expander:
                 self.error(item.pos, f"{name}: two {what}s at workspace path "
                                      f"{item.workspace_path}",
                            f"rename one with {'PATH -> OTHER' if what == 'input' else 'OTHER -> PATH'}")
+
+    def _no_input_inside_another(self, name: str, inputs: list[InputItem]) -> None:
+        """`a.txt -> q` and `b.txt -> q/r` cannot both be put into the workspace: q would
+        have to be a file and a folder (a directory input, too, is the input's own)."""
+        taken = {item.workspace_path: item for item in inputs}
+        for item in inputs:
+            path = item.workspace_path
+            slash = path.rfind("/")
+            while slash > 0:
+                outer = taken.get(path[:slash])
+                if outer is not None:
+                    self.error(item.pos, f"{name}: input {item.project_path} would go to "
+                                         f"{path}, inside input {outer.project_path} at "
+                                         f"{outer.workspace_path} in the workspace",
+                               "give one of them another workspace path: PATH -> OTHER")
+                    break
+                slash = path.rfind("/", 0, slash)
 
     def _values(self, assignments: list[Assignment], env: dict[str, Any]) -> dict[str, Any]:
         values = {}

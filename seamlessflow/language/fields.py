@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from seamlessflow.errors import SourcePos
-from seamlessflow.graph.model import EXECUTIONS, REMOTES, StageSettings
+from seamlessflow.graph.model import EXECUTIONS, MAX_WORKERS, REMOTES, StageSettings
 from seamlessflow.language import ast
 from seamlessflow.language.code_braces import mention_pos, read_code
 from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
@@ -111,7 +111,8 @@ class FieldReader:
             return None
         return item.value
 
-    def number(self, f: ast.Field | ast.Setting, whole: bool, minimum: float) -> Any:
+    def number(self, f: ast.Field | ast.Setting, whole: bool, minimum: float,
+               maximum: float | None = None) -> Any:
         scalar = self.single(f)
         if scalar is None:
             return ERROR
@@ -119,9 +120,11 @@ class FieldReader:
         if value is ERROR:
             return ERROR
         kind = (int,) if whole else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kind) or value < minimum:
+        if isinstance(value, bool) or not isinstance(value, kind) or value < minimum \
+                or (maximum is not None and value > maximum):
             what = "a whole number" if whole else "a number"
-            self.error(scalar.pos, f"'{f.name}' must be {what} of at least {minimum:g}, "
+            upto = "" if maximum is None else f" and at most {maximum:,}"
+            self.error(scalar.pos, f"'{f.name}' must be {what} of at least {minimum:g}{upto}, "
                                    f"not {scalar.text!r}")
             return ERROR
         return value
@@ -159,7 +162,7 @@ class FieldReader:
             elif f.name == "cluster":
                 settings.cluster = self.name(f)
             elif f.name == "workers":
-                workers = self.number(f, whole=True, minimum=1)
+                workers = self.number(f, whole=True, minimum=1, maximum=MAX_WORKERS)
                 settings.workers = None if workers is ERROR else workers
         return settings
 

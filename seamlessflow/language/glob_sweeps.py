@@ -1,10 +1,11 @@
-"""glob() sweeps whose instances would not be what the user meant: refused at load.
+"""glob() sweeps whose values depend on more than the files there now.
 
-A workflow's instances are fixed before anything runs. So a sweep over a glob() that
-matches nothing silently drops its steps (and everything after them), and a glob()
-over paths that a step of the same workflow captures sees only what an earlier run
-left there: the run would go on with stale instances, and the next run would find
-new ones. Both are errors, at the places that tell the user what to change.
+A sweep over a glob() that matches nothing silently drops its steps (and everything
+after them): that is an error, at each sweep it empties. A glob() over paths that a
+step of the same workflow captures (a step that writes `chunks/`, a sweep over
+`glob("chunks/{c}.txt")`) has the values of what an earlier run left there until that
+step has run: `run` runs such steps first and reads the workflow again (cli/glob_rounds.py),
+so an empty match is no error there.
 """
 
 from __future__ import annotations
@@ -19,17 +20,11 @@ from seamlessflow.language.evaluate import Evaluator, pattern_regex
 
 
 def check_glob_sweeps(ev: Evaluator, instances: Iterable[Instance]) -> None:
-    """Reports, through `ev`, each glob() listing a path some step captures, and each
-    sweep over a glob() that matched nothing (unless that glob is the first case)."""
-    captured = _captured_by_glob(ev, instances) if ev.globs else {}
-    for pattern, (step, path) in captured.items():
-        pos = next(call.pos for call in ev.glob_calls.values() if call.pattern == pattern)
-        ev.error(pos, f'glob("{pattern}") lists {path}, which step \'{step}\' captures: the '
-                      "instances of a workflow are fixed before it runs, so this glob would "
-                      "see what an earlier run left there, not what this run makes",
-                 f"list the values another way (a `let` list or the config), or move "
-                 f"the steps that make {path} to a Seamlessfile of their own and run it "
-                 f"first (`seamlessflow -f FILE run`)")
+    """Reports, through `ev`, each sweep over a glob() that matched nothing and lists
+    nothing a step captures."""
+    if not ev.empty_glob_sweeps:
+        return
+    captured = captured_globs(ev.globs, instances)
     for call, pos, what in ev.empty_glob_sweeps:
         if call.pattern in captured:
             continue
@@ -40,33 +35,39 @@ def check_glob_sweeps(ev: Evaluator, instances: Iterable[Instance]) -> None:
                  _nearby(ev.root, call.pattern))
 
 
-def _captured_by_glob(ev: Evaluator, instances: Iterable[Instance]) -> dict[str, tuple[str, str]]:
-    """pattern -> (step, shown path) of the first capture the pattern could list: a
-    captured file or folder that matches it, or one that makes a folder it looks in."""
-    patterns = []
-    for pattern in ev.globs:
+def captured_globs(patterns: Iterable[str], instances: Iterable[Instance]
+                   ) -> dict[str, list[tuple[str, str]]]:
+    """pattern -> (instance, shown path) of each capture the pattern could list: a
+    captured file or folder that matches it, or one that makes a folder it looks in.
+    Only the patterns that have one."""
+    compiled = []
+    for pattern in patterns:
         parts = pattern.split("/")
         fixed = pattern[:min((i for i in (pattern.find(c) for c in "{*?[") if i >= 0),
                              default=len(pattern))].rpartition("/")[0]
         regexes = [re.compile(pattern_regex("/".join(parts[:n])) + r"\Z")
                    for n in range(1, len(parts) + 1)]
-        patterns.append((pattern, fixed + "/" if fixed else "", regexes))
-    found: dict[str, tuple[str, str]] = {}
-    for inst in instances:
+        compiled.append((pattern, fixed + "/" if fixed else "", regexes))
+    if not compiled:
+        return {}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for inst in instances:  # every capture of every instance: kept to string tests
         paths = [(c.project_path, c.is_dir) for c in inst.captures]
         if inst.stdout is not None:
             paths.append((inst.stdout, False))
         for path, is_dir in paths:
-            for pattern, prefix, regexes in patterns:
-                if pattern in found or not ((path + "/").startswith(prefix)
-                                            or prefix.startswith(path + "/")):
+            for pattern, prefix, regexes in compiled:
+                # below the folder the pattern looks in, or a folder on the way to it
+                if not (path.startswith(prefix) or prefix.startswith(path)
+                        and prefix[len(path)] == "/"):
                     continue
                 depth = path.count("/") + 1
                 if depth < len(regexes) and not is_dir:
                     continue  # a file holds no entries to list
                 n = min(depth, len(regexes))
                 if regexes[n - 1].match("/".join(path.split("/")[:n])):
-                    found[pattern] = (inst.step, path + "/" if is_dir else path)
+                    found.setdefault(pattern, []).append(
+                        (inst.name, path + "/" if is_dir else path))
     return found
 
 

@@ -22,7 +22,7 @@ from seamlessflow.language.expand import Expander
 from seamlessflow.language.fields import STAGE_FIELDS, FieldReader
 from seamlessflow.language.glob_sweeps import check_glob_sweeps
 from seamlessflow.language.parser import KEYWORDS, parse
-from seamlessflow.language.source_text import read_source
+from seamlessflow.language.source_text import read_source, undecodable_at
 from seamlessflow.language.suggest import hint
 
 SETTINGS = ("project", "config", "include", *STAGE_FIELDS)
@@ -52,7 +52,12 @@ def _read(path: Path, diagnostics: DiagnosticCollector, sources: dict[str, str],
             diagnostics.error(included_at, f"included file {path.name} not found",
                               hint(path.name, _siblings(path.parent)) or f"looked for {path}")
         return []
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        diagnostics.error(undecodable_at(exc, str(path)),
+                          f"byte 0x{exc.object[exc.start]:02x} is not UTF-8 text",
+                          "a Seamlessfile is UTF-8 text: save it as UTF-8")
+        return []
+    except OSError as exc:
         diagnostics.error(included_at, f"cannot read {path}: {exc}")
         return []
     sources[str(path)] = checksum

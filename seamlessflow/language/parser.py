@@ -22,7 +22,7 @@ from lark.exceptions import (
 
 from seamlessflow.errors import Diagnostic, SourcePos, WorkflowError
 from seamlessflow.language import ast
-from seamlessflow.language.postlex import IndentationProblem, Postlex
+from seamlessflow.language.postlex import LayoutProblem, Postlex
 from seamlessflow.language.suggest import hint as suggest_hint
 
 # A plain path beside the package, not importlib.resources (whose import was 8 ms of
@@ -67,9 +67,13 @@ def parse(text: str, file: str) -> ast.Module:
     """Raises WorkflowError (one diagnostic: a syntax error stops the parse)."""
     if not text.endswith("\n"):
         text += "\n"
+    nul = text.find("\0")
+    if nul != -1:  # no path, environment variable or argument can carry it
+        raise WorkflowError([Diagnostic(_position(text, nul, file), "a NUL byte",
+                                        "a Seamlessfile is text: remove it")])
     try:
         tree = _parser().parse(text)
-    except IndentationProblem as exc:
+    except LayoutProblem as exc:
         raise WorkflowError([Diagnostic(SourcePos(file, exc.line, exc.column), exc.message,
                                         exc.hint)]) from None
     except UnexpectedInput as exc:
@@ -171,11 +175,14 @@ def _unclosed_bracket(text: str, end: int, file: str) -> Diagnostic | None:
     if not stack or "\n" not in text[stack[-1]:end]:
         return None
     start = stack[-1]
-    line = text.count("\n", 0, start) + 1
-    column = start - (text.rfind("\n", 0, start) + 1) + 1
     kind = "list" if text[start] == "[" else "call"
-    return Diagnostic(SourcePos(file, line, column), f"'{text[start]}' is never closed",
+    return Diagnostic(_position(text, start, file), f"'{text[start]}' is never closed",
                       f"close the {kind} with '{']' if kind == 'list' else ')'}'")
+
+
+def _position(text: str, offset: int, file: str) -> SourcePos:
+    line = text.count("\n", 0, offset) + 1
+    return SourcePos(file, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
 
 def _expected(exc: UnexpectedInput) -> set[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seamlessflow.errors import SourcePos
 from seamlessflow.identity.checksum import checksum_bytes
 
 
@@ -19,3 +20,11 @@ def read_source(path: Path) -> tuple[str, str]:
     data = path.read_bytes()
     text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     return text, checksum_bytes(data)
+
+
+def undecodable_at(exc: UnicodeDecodeError, file: str) -> SourcePos:
+    """Where in `file` the bytes stop being UTF-8: its line, and its column in characters."""
+    data = exc.object
+    line_start = data.rfind(b"\n", 0, exc.start) + 1
+    column = len(data[line_start:exc.start].decode("utf-8", "replace")) + 1
+    return SourcePos(file, data.count(b"\n", 0, exc.start) + 1, column)

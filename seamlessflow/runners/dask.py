@@ -76,7 +76,8 @@ def store_spec(store: str | os.PathLike[str] | BufferStore) -> StoreSpec:
 @functools.cache
 def open_store(spec: StoreSpec) -> BufferStore:
     """One store per spec per worker process, kept: an HTTP store keeps its connections.
-    A hashserver token comes from the worker's own $SEAMLESSFLOW_TOKEN, never from Dask."""
+    A hashserver token is the worker's own (its account's token file, or its
+    $SEAMLESSFLOW_TOKEN), never sent through Dask."""
     if spec.startswith(("http://", "https://")):
         return HttpBufferStore(spec)
     return LocalBufferStore(Path(spec))

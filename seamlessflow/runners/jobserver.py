@@ -20,6 +20,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 
+from seamlessflow.config.tokens import resolve_token
 from seamlessflow.errors import StoreError
 from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.storage.atomic import atomic_write_bytes
@@ -32,7 +33,6 @@ from seamlessflow.storage.http_client import (
     describe_error,
     describe_status,
     read_timeout,
-    token_from_env,
 )
 from seamlessflow.storage.wire import JOB_PATH
 
@@ -43,7 +43,8 @@ class JobserverRunner:
     def __init__(self, url: str, token: str | None = None, *, retries: int = DEFAULT_RETRIES):
         check_url(url, "jobserver")
         self.url = url.rstrip("/")
-        self.token = token_from_env(token)
+        self.token = resolve_token(self.url, token)
+        self._token_is_explicit = token is not None
         self.retries = retries
         self._session: aiohttp.ClientSession | None = None
 
@@ -72,6 +73,8 @@ class JobserverRunner:
         async with self._client().post(self.url + JOB_PATH, data=payload,
                                        headers={"Content-Type": "application/json"}) as response:
             body = await response.read()
+        if response.status == 401 and await self._refresh_token():
+            return await self._attempt(job, payload)
         if response.status != 200:
             text = body.decode("utf-8", "replace")
             why = describe_status(response.status, response.reason or "", text)
@@ -87,6 +90,18 @@ class JobserverRunner:
         if isinstance(log, str) and job.log_path:
             outcome.log_path = await asyncio.to_thread(_publish_log, job.log_path, log)
         return outcome
+
+    async def _refresh_token(self) -> bool:
+        """After a 401: whether the jobserver's token file now holds another token (it was
+        restarted); if so, the session is remade with it."""
+        if self._token_is_explicit:
+            return False
+        token = await asyncio.to_thread(resolve_token, self.url, None)
+        if token is None or token == self.token:
+            return False
+        self.token = token
+        await self.close()
+        return True
 
     def _client(self) -> aiohttp.ClientSession:
         """Made on first use, inside the running loop, as aiohttp requires."""

@@ -18,7 +18,7 @@ from seamlessflow.scheduling.listing import DIR, FILE, ProjectListing
 from seamlessflow.storage.interfaces import BufferStore
 from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX, read_sidecar, sidecar_path
 from seamlessflow.storage.statcache import StatCache
-from seamlessflow.storage.trees import put_tree
+from seamlessflow.storage.trees import complete_in_store, put_tree
 
 FUTURE_WAIT_S = 60.0  # how long to wait for a file Seamless is still producing
 FUTURE_SUFFIX = ".FUTURE"
@@ -35,6 +35,7 @@ class ProjectInputs:
         # the stat cache's keys are normalized absolute paths
         self.listing = listing or ProjectListing(os.path.abspath(root))
         self._known: dict[str, tuple[str, bool]] = {}  # path -> (checksum, is local)
+        self._stored: set[str] = set()  # paths whose bytes this run found or put in the store
 
     def checksum(self, path: str, is_dir: bool) -> str:
         """The checksum of a project input: the local file (preferred) or its sidecar.
@@ -84,10 +85,14 @@ class ProjectInputs:
         gave it rather than its sidecar)."""
         return self._known
 
-    def ensure_in_store(self, path: str, is_dir: bool) -> None:
-        """Copy a local input's bytes into the store unless they are there already."""
+    def ensure_in_store(self, path: str, is_dir: bool, again: bool = False) -> None:
+        """Copy a local input's bytes into the store unless they are there already (for
+        a directory: its index and every file); only the missing files are read. Asked
+        once per run and path, unless `again` (bytes found corrupt meanwhile were
+        dropped from the store)."""
         cs, is_local = self._known[path]
-        if self.store.has([cs])[0]:
+        if (path in self._stored and not again) or complete_in_store(self.store, cs, is_dir):
+            self._stored.add(path)
             return
         if not is_local:
             raise ExecutionError(
@@ -95,11 +100,13 @@ class ProjectInputs:
                 f"but the buffer store does not hold {cs}; upload it or restore the file"
             )
         local = self.root / path
-        stored = put_tree(self.store, local)[0] if is_dir else self.store.put_file(local)
+        stored = put_tree(self.store, local, hasher=self.statcache.checksum)[0] if is_dir \
+            else self.store.put_file(local)
         if stored != cs:
             raise ExecutionError(
                 f"input '{path}' changed while seamlessflow was reading it; run again"
             )
+        self._stored.add(path)
 
     def _check_sidecar_agrees(self, side: Path, cs: str) -> None:
         try:

@@ -4,7 +4,7 @@ Each write is atomic (the store writes a temp file beside the destination and re
 A file already holding the right bytes is left alone (that is what makes a no-op run
 cheap). A file whose bytes differ is first saved into the buffer store; when those bytes
 are not what seamlessflow itself last wrote there, the user edited it, and a warning
-names the checksum under which the edit can be recovered (`seamlessflow resolve`).
+names the checksum under which the edit can be recovered (`resolve`; `download` for a folder).
 
 `.seamlessflow/outputs.json` remembers, per project path, what seamlessflow wrote and
 which transformation produced it: that is how edits are recognised and what `explain`
@@ -20,19 +20,30 @@ from pathlib import Path
 
 import orjson
 
+from seamlessflow.errors import SeamlessflowError
 from seamlessflow.identity.checksum import checksum_value
 from seamlessflow.identity.deep import deep_checksum, deep_index
 from seamlessflow.storage.atomic import atomic_write_bytes
 from seamlessflow.storage.interfaces import BufferStore
-from seamlessflow.storage.sidecars import sidecar_path, write_index, write_sidecar
+from seamlessflow.storage.leftovers import temp_name
+from seamlessflow.storage.sidecars import (
+    recovery_hint,
+    sidecar_path,
+    write_index,
+    write_sidecar,
+)
 from seamlessflow.storage.statcache import StatCache
-from seamlessflow.storage.trees import put_tree, write_tree
+from seamlessflow.storage.trees import put_tree, swap_into_place, write_tree
 
 OUTPUTS_FILE = "outputs.json"
 
 
 class MissingBytes(Exception):
     """The store lacks a result's bytes (a scratch result, or a pruned store)."""
+
+
+class OutsideProject(SeamlessflowError):
+    """A folder on the way to an output is a link that leads out of the project folder."""
 
 
 def load_outputs_record(state_dir: Path) -> dict[str, dict]:
@@ -43,6 +54,14 @@ def load_outputs_record(state_dir: Path) -> dict[str, dict]:
     except (OSError, orjson.JSONDecodeError):
         return {}
     return record if isinstance(record, dict) else {}
+
+
+def _lmode(path: Path) -> int:
+    """The mode of what stands at `path` itself (a link is not followed); 0 for nothing."""
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
 
 
 class OutputWriter:
@@ -57,6 +76,8 @@ class OutputWriter:
         self.no_download = no_download
         self.record = load_outputs_record(state_dir)
         self._written: list[tuple[str, bool]] = []  # project files written by this run
+        self._real_root = os.path.realpath(root)
+        self._inside: set[str] = set()  # folders known to lead to a place in the project
         self._changed = False
 
     def is_current(self, project_path: str, checksum: str, is_dir: bool) -> bool:
@@ -71,6 +92,7 @@ class OutputWriter:
               transformation: str, instance: str) -> None:
         """Make the project path hold the result; raises MissingBytes if the store lacks them."""
         if not self.is_current(project_path, checksum, is_dir):
+            self._check_inside(project_path)
             dest = self.root / project_path
             if self.no_download:
                 self._write_sidecar(dest, checksum, is_dir)
@@ -82,8 +104,8 @@ class OutputWriter:
                         write_tree(self.store, checksum, dest)
                     except Exception as exc:
                         raise MissingBytes(str(exc)) from None
-                elif not self.store.write_to(checksum, dest):
-                    raise MissingBytes(f"the buffer store lacks {checksum}")
+                else:
+                    self._write_file(checksum, dest)
                 self._written.append((str(dest), is_dir))
         entry = {"checksum": checksum, "transformation": transformation, "instance": instance,
                  "is_dir": is_dir}
@@ -149,22 +171,69 @@ class OutputWriter:
             return None
         return self.statcache.checksum_stat(dest, st)
 
-    def _save_previous(self, project_path: str, dest: Path, is_dir: bool) -> None:
-        current = self._local_checksum(dest, is_dir)
-        if current is None:
+    def _check_inside(self, project_path: str) -> None:
+        """Paths never escape the project folder, also not through a link: a folder on
+        the way to `project_path` that is a symbolic link to a place outside the project
+        is an error (one to a place inside it is followed). Asked once per folder."""
+        folder = project_path.rpartition("/")[0]
+        if not folder or folder in self._inside:
             return
-        if not self.store.has([current])[0]:
-            if is_dir:
-                put_tree(self.store, dest)
-            else:
-                self.store.put_file(dest)
-        written = self.record.get(project_path, {}).get("checksum")
-        if current != written:
-            self.warn(
-                f"{project_path} was changed since seamlessflow wrote it; it is replaced, and "
-                f"its content is kept in the buffer store as {current} "
-                f"(seamlessflow resolve {current} -o FILE)"
-            )
+        real = os.path.realpath(os.path.join(self._root, folder))
+        if real != self._real_root and not real.startswith(self._real_root + os.sep):
+            raise OutsideProject(
+                f"{project_path} would be written outside the project folder: {folder} "
+                f"leads to {real}; make {folder} a folder of the project, or a link to one")
+        self._inside.add(folder)
+
+    def _save_previous(self, project_path: str, dest: Path, is_dir: bool) -> None:
+        """Whatever stands where an output goes is about to be replaced. A file or a
+        folder is put into the buffer store first, and named in a warning unless it holds
+        what seamlessflow last wrote there; a symbolic link (its target is not touched)
+        or a special file is named in a warning."""
+        try:
+            st = os.lstat(dest)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        mode = st.st_mode
+        if stat.S_ISLNK(mode):
+            self.warn(f"{project_path} was a symbolic link to {os.readlink(dest)}; it is "
+                      "replaced by the output (what it pointed to is left as it is)")
+            return
+        if stat.S_ISDIR(mode):
+            current = put_tree(self.store, dest, hasher=self.statcache.checksum)[0]
+        elif stat.S_ISREG(mode):
+            current = self.statcache.checksum_stat(os.path.abspath(dest), st)
+            if not self.store.has([current])[0]:
+                current = self.store.put_file(dest)
+        else:
+            self.warn(f"{project_path} was a special file (not a file, folder or link); "
+                      "it is replaced by the output")
+            return
+        if current == self.record.get(project_path, {}).get("checksum"):
+            return
+        was_dir = stat.S_ISDIR(mode)
+        if was_dir == is_dir:
+            what = f"{project_path} was changed since seamlessflow wrote it"
+        else:
+            found, wanted = ("a folder", "a file") if was_dir else ("a file", "a folder")
+            what = f"{project_path} is {found} where the output is {wanted}"
+        self.warn(f"{what}; it is replaced, and its content is kept in the buffer store as "
+                  f"{current} ({recovery_hint(current, was_dir)})")
+
+    def _write_file(self, checksum: str, dest: Path) -> None:
+        """A file output; a folder standing at `dest` (its content saved already) is
+        swapped out once the file is complete beside it."""
+        if not stat.S_ISDIR(_lmode(dest)):
+            if not self.store.write_to(checksum, dest):
+                raise MissingBytes(f"the buffer store lacks {checksum}")
+            return
+        beside = Path(temp_name(dest.parent))
+        try:
+            if not self.store.write_to(checksum, beside):
+                raise MissingBytes(f"the buffer store lacks {checksum}")
+            swap_into_place(beside, dest)
+        finally:
+            beside.unlink(missing_ok=True)
 
     def _write_sidecar(self, dest: Path, checksum: str, is_dir: bool) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)

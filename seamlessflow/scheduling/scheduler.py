@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from seamlessflow.errors import ExecutionError, SeamlessflowError
+from seamlessflow.errors import ExecutionError, ResultConflict, SeamlessflowError
 from seamlessflow.graph.dag import Dag, ProjectSource, StepSource
 from seamlessflow.graph.model import Instance
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
@@ -41,6 +41,7 @@ from seamlessflow.scheduling.state import (
     RunSummary,
 )
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
+from seamlessflow.storage.trees import complete_in_store
 from seamlessflow.storage.two_cores import FORK_MIN
 
 if TYPE_CHECKING:  # imported when something executes: see run_without_loop
@@ -117,6 +118,8 @@ class Scheduler:
         self._first_failure: str | None = None  # what stopped the run, without -k
         self._scratch_buffers: list[str] = []
         self._code_checksums: dict[str, str] = {}
+        # instances whose recorded result their run replaces: forced, or its bytes are gone
+        self._replacing: set[str] = set()
 
     # ---------------------------------------------------------------- the loop
 
@@ -209,10 +212,13 @@ class Scheduler:
             state.transformation = prep.checksum
             result_cs = None if name in forced else known.get(prep.checksum)
             if result_cs is not None and self._use_cached(name, prep, result_cs):
-                self._ready.extend(self._release(name))
+                if state.status == CACHED:
+                    self._ready.extend(self._release(name))
                 continue
             if result_cs is None:
                 self._explain_rerun(state, prep, forced=name in forced)
+            if name in forced or result_cs is not None:
+                self._replacing.add(name)
             if self.options.dry_run:
                 self._set(state, WILL_RUN)
                 self._mark_pending(name)
@@ -221,7 +227,8 @@ class Scheduler:
         return to_start
 
     def _use_cached(self, name: str, prep: _Prepared, result_cs: str) -> bool:
-        """Adopt a recorded result; False when its bytes are gone and it must run again."""
+        """Adopt a recorded result; False when its bytes are gone and it must run again.
+        True also when the project cannot take its outputs: the instance then failed."""
         state = self.states[name]
         keys = _result_keys(self.dag.workflow.instances[name])
         result = self.outputs.recorded_result(keys, result_cs)
@@ -237,6 +244,9 @@ class Scheduler:
             except MissingBytes:
                 state.reason = "its result's bytes are no longer in the buffer store"
                 return False
+            except (SeamlessflowError, OSError) as exc:
+                self._fail(name, f"its result could not be written to the project: {exc}")
+                return True
         self._adopt(name, result, result_cs, keys)
         state.reason = "cached result"
         self._set(state, CACHED)
@@ -401,11 +411,20 @@ class Scheduler:
                 return name, False
             self._set(state, STARTED)
             outcome = JobOutcome(ok=False)
-            for attempt in range(inst.retries + 1):
-                state.attempts = attempt + 1
+            attempts, restored = inst.retries + 1, False
+            while state.attempts < attempts:
+                state.attempts += 1
                 outcome = await runner.run(job)
                 if outcome.ok:
                     break
+                if not restored:
+                    try:
+                        restored = await self._restore_inputs(name, prep, runner)
+                    except (SeamlessflowError, OSError) as exc:
+                        outcome = JobOutcome(ok=False, error=str(exc))
+                        break
+                    if restored:  # the attempt lacked bytes, not the command: once more
+                        attempts += 1
             state.duration_s = outcome.duration_s
             if not outcome.ok and not self.options.keep_going:
                 # before the slot is released, so that no waiting instance starts after it
@@ -431,13 +450,17 @@ class Scheduler:
 
         def record_and_write() -> str | None:
             """The result (every byte it names is stored by now), then the project's
-            copies; the error writing them, if any."""
-            self.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
-                               record=record)
+            copies; what went wrong, if anything."""
+            try:
+                self.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
+                                   record=record, overwrite=name in self._replacing)
+            except ResultConflict as exc:  # another run recorded its own result meanwhile
+                return f"{exc}; its step gave another result before, so it may not give " \
+                       f"the same result every time (run --force {name} to record this one)"
             try:
                 self._write_outputs(name, prep.checksum, result, keys)
-            except (MissingBytes, OSError) as exc:
-                return str(exc)
+            except (MissingBytes, SeamlessflowError, OSError) as exc:
+                return f"its result could not be written to the project: {exc}"
             return None
 
         # Small results on the event loop; big ones (or a store or database behind the
@@ -450,7 +473,7 @@ class Scheduler:
             write_error = await to_completion(record_and_write)
         self._adopt(name, result, outcome.result_checksum, keys)
         if write_error is not None:
-            self._fail(name, f"its result could not be written to the project: {write_error}")
+            self._fail(name, write_error)
             return name, False
         if inst.scratch:
             self._scratch_buffers.extend(result.values())
@@ -465,11 +488,11 @@ class Scheduler:
             if not isinstance(source, StepSource):
                 continue
             cs = prep.transformation["inputs"][item.workspace_path]
-            if self._complete_in_store(cs, item.is_dir):
+            if complete_in_store(self.store, cs, item.is_dir):
                 continue
             if not self.outputs.adopt_local(_produced_path(self.dag, source), cs, item.is_dir) \
                     and not (await fingertip(cs, self.store, self.db, runner)
-                             and self._complete_in_store(cs, item.is_dir)):
+                             and complete_in_store(self.store, cs, item.is_dir)):
                 raise ExecutionError(
                     f"input '{item.workspace_path}' ({cs}) from {source.instance} is in no "
                     f"buffer store and could not be recomputed; run with --force {source.instance}"
@@ -480,17 +503,26 @@ class Scheduler:
                 if item.is_dir:
                     self._scratch_buffers.extend(json.loads(self.store.get(cs) or b"{}").values())
 
-    def _complete_in_store(self, cs: str, is_dir: bool) -> bool:
-        if not self.store.has([cs])[0]:
+    async def _restore_inputs(self, name: str, prep: _Prepared, runner: Runner) -> bool:
+        """Whether an input's bytes went missing from the store during a failed attempt
+        and were put back. A buffer found corrupt while the workspace was built is dropped
+        from the store (the attempt then fails); a project input is stored again from
+        its file, an upstream result as before the attempt."""
+        import asyncio
+
+        dir_inputs = set(prep.dir_inputs)
+        if all(complete_in_store(self.store, cs, path in dir_inputs)
+               for path, cs in prep.transformation["inputs"].items()):
             return False
-        if not is_dir:
-            return True
-        index = json.loads(self.store.get(cs) or b"{}")
-        return all(self.store.has(list(index.values())))
+        for path, is_dir in prep.project_inputs:
+            await asyncio.to_thread(self.inputs.ensure_in_store, path, is_dir, True)
+        await self._ensure_upstream_bytes(name, prep, runner)
+        return True
 
     def _make_job(self, name: str, prep: _Prepared) -> Job:
         """Everything a runner needs, with every input's bytes in the store."""
         from seamlessflow.execution.job import Job
+        from seamlessflow.execution.logs import log_file_name
 
         inst = self.dag.workflow.instances[name]
         for path, is_dir in prep.project_inputs:
@@ -500,7 +532,7 @@ class Scheduler:
         log_path = None
         if self.options.log_dir is not None:
             self.options.log_dir.mkdir(parents=True, exist_ok=True)
-            log_path = str(self.options.log_dir / (_safe_file_name(name) + ".log"))
+            log_path = str(self.options.log_dir / log_file_name(name))
         return Job(
             name=name,
             checksum=prep.checksum,
@@ -653,6 +685,3 @@ def _produced_path(dag: Dag, source: StepSource) -> str:
                     if c.workspace_path == source.capture.rstrip("/"))
     return f"{base}/{source.subpath}" if source.subpath else base
 
-
-def _safe_file_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_.=," else "_" for c in name)

@@ -55,7 +55,7 @@ def plan_stages(workflow: Workflow, selected: list[str], cli_stage: str | None,
             from seamlessflow.config.clusters import load_clusters
 
             clusters = load_clusters()
-        choice = _choice(stage, settings, clusters or {})
+        choice = _choice(stage, settings, clusters or {}, local)
         if local:  # in-process, but still with the cluster's cache
             choice = RunnerChoice("process", choice.workers, choice.cluster)
         choices[stage] = choice
@@ -94,7 +94,10 @@ def _workers(settings: StageSettings) -> int:
     return settings.workers or os.cpu_count() or 1
 
 
-def _choice(stage: str, settings: StageSettings, clusters: dict[str, Cluster]) -> RunnerChoice:
+def _choice(stage: str, settings: StageSettings, clusters: dict[str, Cluster], local: bool
+            ) -> RunnerChoice:
+    """The runner of a stage; with `local` only what decides the cluster (whose cache
+    the run keeps) must hold."""
     execution = settings.execution
     cluster = None
     if settings.cluster is not None:
@@ -107,7 +110,11 @@ def _choice(stage: str, settings: StageSettings, clusters: dict[str, Cluster]) -
         cluster = clusters[settings.cluster]
         execution = execution or "remote"  # Seamless's rule: a cluster means remote
     execution = execution or "process"
-    if execution != "remote":
+    if settings.remote is not None and cluster is None and not local:
+        raise UsageError(f"stage '{stage}' sets remote: {settings.remote} but no cluster; "
+                         "remote: chooses a service of a cluster: add `cluster: NAME` (a "
+                         "cluster of clusters.yaml), or remove remote:")
+    if execution != "remote" or (cluster is None and local):
         return RunnerChoice(execution, _workers(settings), settings.cluster)
     if cluster is None:
         raise UsageError(f"stage '{stage}' has execution: remote but no cluster; add "

@@ -3,7 +3,8 @@
 The port is chosen by binding, not by probing first: the first port of the range that
 binds is the one served, so several services started at once in one range never race
 for the same port. The announcement line `serving NAME on http://HOST:PORT` is what
-tests and the launcher wait for.
+tests and the launcher wait for; the service's token file is written before it and
+removed when the service stops, so a client that saw the line finds the token.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable
 from aiohttp import web
 
 from seamlessflow.errors import UsageError
-from seamlessflow.services.auth import check_exposure, token_middleware
+from seamlessflow.services.auth import check_exposure, is_loopback, token_middleware, warn_open
 
 # Seamless's hashserver picks its port in this range when none is given.
 DEFAULT_PORTS = range(49152, 65536)
@@ -57,7 +58,10 @@ def bind(host: str, ports: Iterable[int]) -> socket.socket:
 
 def serve(make_app: Callable[[], web.Application], name: str, host: str, ports: Iterable[int],
           token: str | None) -> int:
-    """Check exposure, bind, then build the app: a refused start creates nothing."""
+    """Check exposure, bind, then build the app: a refused start creates nothing.
+    `token` None: an open service (--no-token)."""
+    from seamlessflow.config.tokens import remove_token_file, write_token_file
+
     check_exposure(host, token)
     sock = bind(host, ports)
     try:
@@ -65,12 +69,23 @@ def serve(make_app: Callable[[], web.Application], name: str, host: str, ports: 
     except BaseException:
         sock.close()
         raise
-    if token is not None:
-        app.middlewares.insert(0, token_middleware(token))
-    return asyncio.run(_serve(app, name, host, sock))
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}"
+    if token is None:
+        warn_open(name)
+        return asyncio.run(_serve(app, name, url, sock))
+    app.middlewares.insert(0, token_middleware(token, open_reads=is_loopback(host)))
+    path = write_token_file(port, token, url)
+    print(f"{name}: token in {path} (readable by you only; your clients find it there)",
+          file=sys.stderr, flush=True)
+    try:
+        return asyncio.run(_serve(app, name, url, sock))
+    finally:
+        remove_token_file(port)
 
 
-async def _serve(app: web.Application, name: str, host: str, sock: socket.socket) -> int:
+async def _serve(app: web.Application, name: str, url: str, sock: socket.socket) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -82,9 +97,7 @@ async def _serve(app: web.Application, name: str, host: str, sock: socket.socket
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()
-        port = sock.getsockname()[1]
-        shown = f"[{host}]" if ":" in host else host
-        print(f"serving {name} on http://{shown}:{port}", flush=True)
+        print(f"serving {name} on {url}", flush=True)
         await stop.wait()
     finally:
         await runner.cleanup()

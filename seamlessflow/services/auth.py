@@ -1,9 +1,13 @@
-"""Who may talk to a service: loopback by default, a bearer token everywhere else.
+"""Who may talk to a service: its owner's clients, which carry its bearer token.
 
-A service bound to anything but a loopback address can be reached by other machines,
-and the jobserver runs whatever commands it is sent; so such a service refuses to start
-without a token, and with a token every request must carry it. The token comes from a
-file or the environment, never the command line, where `ps` would show it.
+Loopback is no boundary between users: on a shared machine every account reaches
+127.0.0.1, and the jobserver runs whatever commands it is sent, as its owner. So every
+service has a token unless started with --no-token: the one given (--token-file, or
+$SEAMLESSFLOW_TOKEN), else a new random one, kept where only its owner's clients find
+it (seamlessflow.config.tokens). On loopback, reads (GET, HEAD) stay open, as Seamless's
+own clients expect; writes and jobs need the token. Bound to any other address, every
+request needs it, and --no-token is refused. A token is read from a file or the
+environment, never the command line, where `ps` would show it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+import secrets
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -31,8 +37,13 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
-def load_token(token_file: str | None) -> str | None:
-    """The token from `token_file`, else from $SEAMLESSFLOW_TOKEN, else None."""
+def load_token(token_file: str | None, no_token: bool = False) -> str | None:
+    """The service's token: from `token_file`, else from $SEAMLESSFLOW_TOKEN, else a new
+    random one; None only when the user asked for an open service (--no-token)."""
+    if no_token:
+        if token_file is not None:
+            raise UsageError("give --token-file FILE or --no-token, not both")
+        return None
     if token_file is not None:
         try:
             token = Path(token_file).read_text(encoding="utf-8").strip()
@@ -41,21 +52,36 @@ def load_token(token_file: str | None) -> str | None:
         if not token:
             raise UsageError(f"--token-file {token_file}: the file is empty")
         return token
-    return os.environ.get(TOKEN_ENV, "").strip() or None
+    return os.environ.get(TOKEN_ENV, "").strip() or secrets.token_urlsafe(32)
 
 
 def check_exposure(host: str, token: str | None) -> None:
     if token is None and not is_loopback(host):
         raise UsageError(
-            f"refusing to serve on {host} without a token: other machines could reach this "
-            f"service. Give one with --token-file FILE or ${TOKEN_ENV}, or serve on 127.0.0.1.")
+            f"refusing to serve on {host} with --no-token: other machines could reach this "
+            f"service. Drop --no-token (a token is made), or serve on 127.0.0.1.")
 
 
-def token_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def warn_open(name: str) -> None:
+    """--no-token: say loudly what it means, every time."""
+    print(f"WARNING: {name} serves WITHOUT A TOKEN (--no-token): every account on this "
+          f"machine can use it as you (uid {os.getuid()}): write to it, and a jobserver runs "
+          f"their commands. Use it only for clients that cannot send a token (Seamless's).",
+          file=sys.stderr, flush=True)
+
+
+_READS = frozenset({"GET", "HEAD"})
+
+
+def token_middleware(token: str, open_reads: bool
+                     ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Every request must carry the token; with `open_reads` (loopback), reads need not."""
     expected = f"Bearer {token}".encode()
 
     @web.middleware
     async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if open_reads and request.method in _READS:
+            return await handler(request)
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, expected):  # constant time: no guessing by timing
             return web.Response(status=401, text="missing or wrong bearer token",

@@ -5,11 +5,16 @@ the URL path is ignored, the body decides. Seamless's `transformation` and
 `rev_transformations` answer as seamless-database answers them (a result as plain text,
 a list as JSON, 404 for an unknown key), so Seamless can use this service; seamlessflow's
 own types (see storage/wire.py) carry what `ResultDatabase` needs besides.
+
+A PUT of a different result for a transformation that has one is refused with 409 and
+logged, unless the request says `"overwrite": true`: a recorded result is trusted by
+every later run, so replacing it is never silent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,10 +22,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from seamlessflow.errors import StoreError, UsageError
+from seamlessflow.errors import ResultConflict, StoreError, UsageError
 from seamlessflow.services.common import JSON_MAX, healthcheck, parse_checksum
 from seamlessflow.storage import wire
 from seamlessflow.storage.sqlite_db import SqliteResultDatabase
+
+log = logging.getLogger("seamlessflow.services")
 
 SEAMLESS_PROTOCOL_VERSION = ["seamless", "database", "1.0"]
 
@@ -108,6 +115,9 @@ class DatabaseService:
             answer = await asyncio.to_thread(handler, rq)
         except BadRequest as exc:
             return web.Response(status=400, text=f"ERROR: {exc}")
+        except ResultConflict as exc:
+            log.warning("warning: refused a PUT from %s: %s", request.remote, exc)
+            return web.Response(status=409, text=f"ERROR: {exc}")
         except StoreError as exc:
             return web.Response(status=500, text=f"ERROR: {exc}")
         if put:
@@ -123,7 +133,7 @@ class DatabaseService:
         return self.db.get_results([checksum]).get(checksum)
 
     def _put_transformation(self, rq: dict[str, Any]) -> None:
-        self.db.set_result(_checksum(rq), _checksum(rq, "value"))
+        self._record(rq, None, None)
 
     def _set_result(self, rq: dict[str, Any]) -> None:
         captures = rq.get("captures")
@@ -135,7 +145,20 @@ class DatabaseService:
         record = rq.get("record")
         if record is not None and not isinstance(record, dict):
             raise BadRequest("Malformed request: record must be a JSON object")
-        self.db.set_result(_checksum(rq), _checksum(rq, "value"), captures, record)
+        self._record(rq, captures, record)
+
+    def _record(self, rq: dict[str, Any], captures: dict[str, str] | None,
+                record: dict | None) -> None:
+        overwrite = rq.get("overwrite", False)
+        if not isinstance(overwrite, bool):
+            raise BadRequest("Malformed request: overwrite must be true or false")
+        transformation, result = _checksum(rq), _checksum(rq, "value")
+        if overwrite:
+            replaced = self.db.get_results([transformation]).get(transformation)
+            if replaced not in (None, result):
+                log.warning("warning: the result of %s was %s; replaced by %s on request",
+                            transformation, replaced, result)
+        self.db.set_result(transformation, result, captures, record, overwrite=overwrite)
 
 
 def _parse(body: bytes) -> dict[str, Any]:

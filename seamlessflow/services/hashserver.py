@@ -4,9 +4,13 @@ The folder is in the prefix layout LocalBufferStore uses, so the same folder can
 served by several servers (ours or Seamless's) and read by local processes at once.
 An upload streams into a temporary file beside its target while it is hashed, and is
 renamed into place only if it hashes to the checksum in its URL: a wrong or truncated
-upload never becomes a buffer. A download is hashed while it is sent and its last chunk
-is held back until the hash is known, so corrupt bytes are never delivered whole (the
-client sees the answer cut off, and the corrupt file is dropped).
+upload never becomes a buffer. Every upload has a temporary file of its own, even when
+another upload of the same checksum is under way, and is answered only once its bytes
+are stored: unlike Seamless's server this one never answers 202 ("in progress"), since an
+upload that then dies would leave its client believing in bytes that were never stored.
+A download is hashed while it is sent and its last chunk is held back until the hash
+is known, so corrupt bytes are never delivered whole (the client sees the answer cut
+off, and the corrupt file is dropped).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from seamlessflow.identity.checksum import CHUNK
 from seamlessflow.services.common import JSON_MAX, healthcheck, parse_checksum
 from seamlessflow.storage.atomic import atomic_write_bytes, os_error, temp_in
 from seamlessflow.storage.local_store import MARKER, READ_ONLY, LocalBufferStore
+from seamlessflow.storage.wire import HAS_HEADER, HAS_STORED_ONLY
 
 log = logging.getLogger("seamlessflow.services")
 T = TypeVar("T")
@@ -54,7 +59,8 @@ class Hashserver:
         self.store = LocalBufferStore(root)
         self.writable = writable
         self.max_body = max_body
-        self.uploads: dict[str, asyncio.Event] = {}  # checksum -> set when its upload ends
+        self.uploads: dict[str, int] = {}  # checksum -> uploads of it under way
+        self.upload_ended = asyncio.Event()  # replaced by a fresh one, set, as any upload ends
         if writable:
             try:
                 root.mkdir(parents=True, exist_ok=True)
@@ -72,10 +78,11 @@ class Hashserver:
         checksums = await _checksum_list(request)
         if isinstance(checksums, web.Response):
             return checksums
-        present = await _maybe_in_thread(len(checksums) > 64, self.store.has, checksums)
-        # An upload in progress counts, as in Seamless's hashserver: its bytes are coming.
-        answer = [ok or cs in self.uploads for cs, ok in zip(checksums, present, strict=True)]
-        return _json(answer)
+        # Stored buffers only: an upload under way may still die (Seamless's server
+        # counts it, and a client that trusts that may skip storing bytes nobody stores).
+        answer = _json(await _maybe_in_thread(len(checksums) > 64, self.store.has, checksums))
+        answer.headers[HAS_HEADER] = HAS_STORED_ONLY  # the client need not double-check
+        return answer
 
     async def buffer_length(self, request: web.Request) -> web.Response:
         checksums = await _checksum_list(request)
@@ -148,14 +155,15 @@ class Hashserver:
             return _too_large(self.max_body)
         if self._present(checksum, declared):
             return web.Response(status=201)
-        if checksum in self.uploads:
-            return web.Response(status=202)
-        done = self.uploads[checksum] = asyncio.Event()
+        self.uploads[checksum] = self.uploads.get(checksum, 0) + 1
         try:
             return await self._receive(request, checksum)
         finally:
-            del self.uploads[checksum]
-            done.set()
+            left = self.uploads.pop(checksum) - 1
+            if left:
+                self.uploads[checksum] = left
+            ended, self.upload_ended = self.upload_ended, asyncio.Event()
+            ended.set()
 
     async def _receive(self, request: web.Request, checksum: str) -> web.Response:
         target = self.store.path_of(checksum)
@@ -168,6 +176,9 @@ class Hashserver:
                 if hasher.hexdigest() != checksum:
                     tmp.unlink()
                     return web.Response(status=400, text="Incorrect checksum")
+                if self._present(checksum, out.tell()):  # another upload got there first
+                    tmp.unlink()
+                    return web.Response(status=201)
                 out.flush()
                 os.fchmod(out.fileno(), READ_ONLY)
                 os.replace(tmp, target)
@@ -180,10 +191,11 @@ class Hashserver:
     # ---- internals -----------------------------------------------------------
 
     async def _settled(self, checksum: str) -> None:
-        """Wait for an upload of `checksum` in progress here, as Seamless's does."""
-        event = self.uploads.get(checksum)
-        if event is not None:
-            await event.wait()
+        """While `checksum` is not stored but uploads of it are under way here, wait
+        for one to store it or for all to end, as Seamless's server waits: a reader that
+        starts just after a writer finds the bytes."""
+        while checksum in self.uploads and not self._present(checksum, None):
+            await self.upload_ended.wait()
 
     def _present(self, checksum: str, length: int | None) -> bool:
         """Present and, when the upload says how long it is, of that length: a stored

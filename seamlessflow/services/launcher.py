@@ -88,13 +88,10 @@ def is_running(record: Record) -> bool:
 
 
 def answers(url: str) -> bool:
-    import urllib.request
+    """The healthcheck, with the service's token: bound beyond loopback, it needs one."""
+    from seamlessflow.storage.http_client import HttpClient
 
-    try:
-        with urllib.request.urlopen(f"{url}/healthcheck", timeout=5) as reply:
-            return reply.status == 200
-    except OSError:
-        return False
+    return HttpClient(url, "service", retries=0).healthy()
 
 
 def stop(record: Record) -> bool:

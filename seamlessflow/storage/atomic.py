@@ -17,8 +17,7 @@ from typing import BinaryIO
 
 from seamlessflow.errors import StoreError
 from seamlessflow.identity.checksum import CHUNK
-
-TEMP_PREFIX = ".seamlessflow-tmp-"
+from seamlessflow.storage.leftovers import sweep, temp_name
 
 
 def _current_umask() -> int:
@@ -51,7 +50,9 @@ def temp_in(folder: Path) -> Iterator[tuple[BinaryIO, Path]]:
     """Yield (open temp file, its path) in `folder`, the folder of the final target, so
     the rename stays on one file system. The caller renames it into place inside the
     block; if anything in the block fails, the temp file is removed. The folder is
-    created if missing."""
+    created if missing; the first time this process writes there, what killed
+    processes left there is removed (storage/leftovers.py)."""
+    sweep(folder)
     try:
         fd, name = _create_temp(folder)
     except FileNotFoundError:
@@ -69,9 +70,24 @@ def temp_in(folder: Path) -> Iterator[tuple[BinaryIO, Path]]:
 def _create_temp(folder: Path | str) -> tuple[int, str]:
     """A new private file with a random name (tempfile.mkstemp's contract, for less)."""
     for _ in range(100):
-        name = os.path.join(folder, TEMP_PREFIX + os.urandom(6).hex())
+        name = temp_name(folder)
         try:
             return os.open(name, _TEMP_FLAGS, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
+def temp_dir_in(folder: Path) -> Path:
+    """A new private folder in `folder` (created if missing), named and swept as
+    `temp_in` names and sweeps its files."""
+    sweep(folder)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        name = temp_name(folder)
+        try:
+            os.mkdir(name, 0o700)
+            return Path(name)
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))

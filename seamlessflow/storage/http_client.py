@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, TypeVar
 
 import orjson
 
+from seamlessflow.config.tokens import resolve_token
 from seamlessflow.errors import StoreError, UsageError
 from seamlessflow.identity.checksum import CHUNK, is_checksum
 from seamlessflow.storage.wire import TOKEN_ENV
@@ -71,13 +72,6 @@ def read_timeout() -> float | None:
     return env_seconds("SEAMLESS_REMOTE_READ_TIMEOUT", 1200.0)
 
 
-def token_from_env(token: str | None) -> str | None:
-    """An explicit token wins; otherwise the one in $SEAMLESSFLOW_TOKEN, if any."""
-    if token is not None:
-        return token or None
-    return os.environ.get(TOKEN_ENV, "").strip() or None
-
-
 def check_url(url: str, service: str) -> urllib.parse.SplitResult:
     parsed = urllib.parse.urlsplit(url)
     try:
@@ -119,7 +113,8 @@ class HttpClient:
         self.url = urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, parsed.path.rstrip("/"),
                                             "", ""))
         self.service = service
-        self.token = token_from_env(token)
+        self.token = resolve_token(self.url, token)
+        self._token_is_explicit = token is not None
         self.max_inflight = max(1, max_inflight)
         self.retries = max(0, retries)
         self.connect_timeout = connect_timeout()
@@ -258,10 +253,24 @@ class HttpClient:
             body.seek(0)
         conn.request(method, self._prefix + path, body=body, headers=headers)
         response = conn.getresponse()
+        if response.status == 401 and self._refresh_token():
+            response.read()
+            return self._send(conn, method, path, body, {**headers, **self._headers(False, None)})
         if response.status >= 500:
             text = response.read(_ERROR_TEXT_MAX).decode("utf-8", "replace").strip()
             raise ServerError(f"HTTP {response.status} {response.reason}: {text}")
         return response
+
+    def _refresh_token(self) -> bool:
+        """After a 401: whether the service's token file now holds another token (the
+        service was restarted with a new one); if so, it is used from now on."""
+        if self._token_is_explicit:
+            return False
+        token = resolve_token(self.url, None)
+        if token is None or token == self.token:
+            return False
+        self.token = token
+        return True
 
     def _headers(self, is_json: bool, length: int | None) -> dict[str, str]:
         headers = {}
@@ -315,7 +324,8 @@ def backoff(retries: int) -> Iterator[float | None]:
 def describe_status(status: int, reason: str, text: str) -> str:
     """What an unexpected HTTP answer means, for an error message."""
     if status == 401:
-        return f"unauthorized: the service needs its token (set {TOKEN_ENV})"
+        return ("unauthorized: the service needs its token (its owner's clients find it "
+                f"themselves; anyone else sets {TOKEN_ENV})")
     if status == 405:
         return "the service is read-only (start it with --writable)"
     text = text.strip()[:_ERROR_TEXT_MAX]

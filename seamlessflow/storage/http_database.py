@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from seamlessflow.errors import StoreError
+from seamlessflow.errors import ResultConflict, StoreError
 from seamlessflow.storage import wire
 from seamlessflow.storage.http_client import (
     DEFAULT_RETRIES,
@@ -65,9 +65,11 @@ class HttpResultDatabase:
         result: str,
         captures: dict[str, str] | None = None,
         record: dict | None = None,
+        overwrite: bool = False,
     ) -> None:
         request = {"type": wire.SET_RESULT, "checksum": require_checksum(transformation),
-                   "value": require_checksum(result), "captures": captures, "record": record}
+                   "value": require_checksum(result), "captures": captures, "record": record,
+                   "overwrite": overwrite}
         self._call("PUT", request, f"record the result of {transformation}")
 
     def transformations_for(self, checksum: str) -> list[str]:
@@ -96,6 +98,8 @@ class HttpResultDatabase:
             if response.status == 404 and missing_ok:
                 response.read()
                 return None
+            if response.status == 409:  # another result is recorded: see ResultConflict
+                raise ResultConflict(str(self.client.failure(response, what)))
             if response.status != 200:
                 raise self.client.failure(response, what)
             body = response.read()

@@ -4,6 +4,14 @@ Large buffers stream both ways through fixed-size chunks, so memory stays flat w
 their size. Bytes are trusted only once hashed: the server verifies every upload against
 the checksum in its URL, and this client hashes every download (`get`, `write_to`, and
 the stream `open` returns), so nothing corrupt is ever returned as a buffer.
+
+A `put` returns only once the server holds the bytes: a run records a result only after
+storing its buffers, so a result is never recorded whose bytes are not there. Seamless's
+hashserver answers 202 while another upload of the same buffer is under way, and counts
+that upload in `/has`; either is confirmed through `/buffer-length`, which that server
+answers once the other upload has ended, and the bytes are uploaded again if it died.
+seamlessflow's hashserver counts stored buffers only, and says so in a header of its
+`/has` answers, so that no second question is asked of it.
 """
 
 from __future__ import annotations
@@ -29,12 +37,16 @@ from seamlessflow.storage.http_client import (
     describe_error,
     require_checksum,
 )
+from seamlessflow.storage.wire import HAS_HEADER, HAS_STORED_ONLY
 
 log = logging.getLogger("seamlessflow.storage")
 
 BATCH = 5000  # checksums per /has or /buffer-length request (about 330 KB of JSON)
 ASK_FIRST = 1 << 20  # files at least this large are uploaded only if /has says they are missing
-_STORED = (200, 201, 202)  # stored; already there; the same upload is in progress
+_STORED = (200, 201)  # stored; already there
+_IN_PROGRESS = 202  # Seamless's hashserver: another upload of the buffer is under way
+TAKEOVERS = 5  # uploads of a buffer tried while others of it keep answering 202
+_EMPTY = checksum_bytes(b"")
 
 
 class HttpBufferStore:
@@ -63,30 +75,50 @@ class HttpBufferStore:
     # ---- queries -------------------------------------------------------------
 
     def has(self, checksums: Iterable[str]) -> list[bool]:
-        return [bool(x) for x in self._batched("/has", checksums, "ask which buffers it has")]
+        wanted = [require_checksum(cs) for cs in checksums]
+        answers, stored_only = self._batched("/has", wanted, "ask which buffers it has")
+        found = [bool(x) for x in answers]
+        if not stored_only:
+            self._confirm(wanted, found)
+        return found
 
     def lengths(self, checksums: Iterable[str]) -> list[int]:
-        return [int(x) for x in self._batched("/buffer-length", checksums, "ask buffer lengths")]
+        answers, _ = self._batched("/buffer-length", checksums, "ask buffer lengths")
+        return [int(x) for x in answers]
 
-    def _batched(self, path: str, checksums: Iterable[str], what: str) -> list:
+    def _confirm(self, wanted: list[str], found: list[bool]) -> None:
+        """Turn the yes of a server that counts uploads under way (Seamless's) into a
+        yes for stored buffers: its `/buffer-length` waits such an upload out. An empty
+        buffer's length says nothing, and its upload cannot stay under way: its yes stands."""
+        unsure = [i for i, ok in enumerate(found) if ok and wanted[i] != _EMPTY]
+        for i, length in zip(unsure, self.lengths([wanted[i] for i in unsure]), strict=True):
+            found[i] = length > 0
+
+    def _batched(self, path: str, checksums: Iterable[str], what: str) -> tuple[list, bool]:
+        """The answers, and whether every one said it counts stored buffers only."""
         wanted = [require_checksum(cs) for cs in checksums]
         answers: list = []
+        stored_only = True
         for start in range(0, len(wanted), BATCH):
             chunk = wanted[start:start + BATCH]
-            answer = self.client.request("GET", path, what, self._json_answer(what), json=chunk)
+            answer, marked = self.client.request("GET", path, what, self._json_answer(what),
+                                                 json=chunk)
             if not isinstance(answer, list) or len(answer) != len(chunk):
                 raise StoreError(f"hashserver {self.url}: cannot {what}: malformed answer")
             answers.extend(answer)
-        return answers
+            stored_only = stored_only and marked
+        return answers, stored_only
 
-    def _json_answer(self, what: str) -> Callable[[http.client.HTTPResponse], object]:
-        def handle(response: http.client.HTTPResponse) -> object:
+    def _json_answer(self, what: str) -> Callable[[http.client.HTTPResponse],
+                                                  tuple[object, bool]]:
+        def handle(response: http.client.HTTPResponse) -> tuple[object, bool]:
             if response.status != 200:
                 raise self.client.failure(response, what)
             try:
-                return orjson.loads(response.read())
+                answer = orjson.loads(response.read())
             except orjson.JSONDecodeError:
                 raise StoreError(f"hashserver {self.url}: cannot {what}: not JSON") from None
+            return answer, response.getheader(HAS_HEADER) == HAS_STORED_ONLY
 
         return handle
 
@@ -178,17 +210,31 @@ class HttpBufferStore:
 
     def _upload(self, checksum: str, body: bytes | BinaryIO, size: int, what: str,
                 path: Path | None) -> None:
-        def handle(response: http.client.HTTPResponse) -> None:
-            if response.status in _STORED:
+        def handle(response: http.client.HTTPResponse) -> bool:
+            """Whether the server says the bytes are stored."""
+            if response.status in _STORED or response.status == _IN_PROGRESS:
                 response.read()
-                return
+                return response.status != _IN_PROGRESS
             if response.status == 400 and path is not None:
                 response.read()
                 raise StoreError(f"{path} changed while it was being stored: the hashserver "
                                  f"{self.url} received bytes that do not hash to {checksum}")
             raise self.client.failure(response, what)
 
-        self.client.request("PUT", f"/{checksum}", what, handle, body=body, length=size)
+        for _ in range(TAKEOVERS):
+            if self.client.request("PUT", f"/{checksum}", what, handle, body=body, length=size):
+                return
+            if self._holds(checksum, size):  # the other upload stored it
+                return
+        raise StoreError(f"hashserver {self.url}: cannot {what}: {TAKEOVERS} uploads of it "
+                         "were turned away while other uploads of the same buffer never "
+                         "stored it")
+
+    def _holds(self, checksum: str, size: int) -> bool:
+        """Whether the server holds the buffer, asked in a way that waits out an upload
+        of it under way (Seamless's `/buffer-length` does). An empty buffer's length
+        tells nothing: it is simply uploaded again."""
+        return size > 0 and self.lengths([checksum])[0] == size
 
     def _warn_corrupt(self, checksum: str) -> None:
         log.warning("warning: hashserver %s sent bytes for %s that do not hash to it; "

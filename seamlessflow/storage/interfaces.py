@@ -34,7 +34,8 @@ class BufferStore(Protocol):
         ...
 
     def put(self, data: bytes) -> str:
-        """Store bytes; return their checksum. Idempotent."""
+        """Store bytes; return their checksum once they are stored (a result is recorded
+        only after its buffers are put, so nothing recorded lacks its bytes). Idempotent."""
         ...
 
     def put_file(self, path: Path, checksum: str | None = None, hardlink: bool = False) -> str:
@@ -66,9 +67,13 @@ class ResultDatabase(Protocol):
         result: str,
         captures: dict[str, str] | None = None,
         record: dict | None = None,
+        overwrite: bool = False,
     ) -> None:
         """Record a result, atomically. `captures` maps capture workspace path -> checksum;
-        `record` is a small JSON-able execution record (when, how long, runner, job spec)."""
+        `record` is a small JSON-able execution record (when, how long, runner, job spec).
+        Recording the result already recorded is harmless; a different one raises
+        ResultConflict unless `overwrite` (a forced run, or a rerun replacing a result
+        whose bytes are gone)."""
         ...
 
     def transformations_for(self, checksum: str) -> list[str]:
@@ -81,5 +86,6 @@ class ResultDatabase(Protocol):
         ...
 
     def forget(self, transformation: str) -> None:
-        """Drop a result (used by --force before rerunning, and when its bytes turn out corrupt)."""
+        """Drop a result with its captures and record (the database service's `forget`
+        request); a forced run does not need it: it records with `overwrite`."""
         ...

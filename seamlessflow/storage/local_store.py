@@ -6,6 +6,9 @@ hashed while it is written and renamed into place only under the checksum its by
 actually have; readers re-hash in `get` and `write_to`, so a buffer damaged later (a
 disk error, an in-place edit of a hard-linked source) is never served. `open` does not
 verify (it hands out a stream for speed); `get` and `write_to` are the verified paths.
+Every temporary file is made in the root, not in a prefix folder: the root is then the
+one folder to clear of what a killed process left (storage/leftovers.py), however many
+buffers the store holds.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,13 +29,13 @@ from seamlessflow.identity.checksum import (
 )
 from seamlessflow.storage.atomic import (
     FILE_MODE,
-    TEMP_PREFIX,
     atomic_write_bytes,
     copy_hashing,
     os_error,
     small_regular_file,
     temp_in,
 )
+from seamlessflow.storage.leftovers import sweep, temp_name
 
 MARKER = ".HASHSERVER_PREFIX"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
@@ -182,9 +185,14 @@ class LocalBufferStore:
         if not self._present(target, len(data)):
             self._ensure_marker()
             try:
-                atomic_write_bytes(target, data, mode=READ_ONLY)
-            except StoreError as exc:
-                raise StoreError(f"cannot store buffer {checksum}: {exc}") from None
+                with temp_in(self.root) as (out, tmp):
+                    out.write(data)
+                    out.flush()
+                    os.fchmod(out.fileno(), READ_ONLY)
+                    _rename_into_prefix_folder(tmp, Path(target))
+            except OSError as exc:
+                raise StoreError(f"cannot store buffer {checksum}: "
+                                 f"{os_error(exc, target, 'write')}") from None
         return checksum
 
     def put_file(self, path: Path, checksum: str | None = None, hardlink: bool = False) -> str:
@@ -217,9 +225,8 @@ class LocalBufferStore:
     # ---- internals -----------------------------------------------------------
 
     def _copy_file(self, path: Path) -> str:
-        """A small file is read whole and stored as `put` stores bytes (its temporary file
-        beside its final name); a big one streams through a temporary file in the root,
-        since its name is known only once it has been read."""
+        """A small file is read whole and stored as `put` stores bytes; a big one streams
+        through a temporary file, its name known only once it has been read."""
         try:
             with open(path, "rb") as src:
                 if not small_regular_file(src):
@@ -237,7 +244,7 @@ class LocalBufferStore:
             if not self._present(target, length):
                 out.flush()
                 os.fchmod(out.fileno(), READ_ONLY)
-                _into_prefix_folder(os.replace, tmp, target)
+                _rename_into_prefix_folder(tmp, target)
             else:
                 tmp.unlink()
         return checksum
@@ -251,9 +258,10 @@ class LocalBufferStore:
             if self._present(target, before.st_size):
                 return checksum
             self._ensure_marker()
-            tmp = target.parent / f"{TEMP_PREFIX}link-{os.urandom(8).hex()}"
+            sweep(self.root)
+            tmp = Path(temp_name(self.root))
             try:
-                _into_prefix_folder(os.link, path, tmp)
+                os.link(path, tmp)
             except OSError as exc:
                 if exc.errno in (errno.EXDEV, errno.EPERM):  # another file system, or no links
                     _warn("warning: cannot hard-link %s into the store (%s); copying",
@@ -266,7 +274,7 @@ class LocalBufferStore:
                     before.st_ino, before.st_size, before.st_mtime_ns):
                     raise StoreError(f"{path} changed while it was being stored")
                 os.chmod(tmp, READ_ONLY)
-                os.replace(tmp, target)
+                _rename_into_prefix_folder(tmp, target)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
@@ -308,16 +316,16 @@ class LocalBufferStore:
             _warn("warning: cannot remove corrupt buffer %s: %s", path, exc.strerror)
 
 
-def _into_prefix_folder(move: Callable[[Path, Path], None], src: Path, dst: Path) -> None:
-    """`move(src, dst)` (a hard link or a rename) into a prefix folder, creating the
+def _rename_into_prefix_folder(src: Path, dst: Path) -> None:
+    """A temporary file from the root to its name in a prefix folder, creating the
     folder the first time."""
     try:
-        move(src, dst)
+        os.replace(src, dst)
     except FileNotFoundError:
         if not os.path.exists(src):
             raise
         dst.parent.mkdir(parents=True, exist_ok=True)
-        move(src, dst)
+        os.replace(src, dst)
 
 
 class _Corrupt(Exception):

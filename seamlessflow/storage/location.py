@@ -44,7 +44,7 @@ def open_default_store(cluster: Cluster | None = None) -> BufferStore:
     if url is not None:
         from seamlessflow.storage.http_store import HttpBufferStore
 
-        return HttpBufferStore(url, token=os.environ.get("SEAMLESSFLOW_TOKEN"))
+        return HttpBufferStore(url)
     from seamlessflow.storage.local_store import LocalBufferStore
 
     return LocalBufferStore(buffer_dir())
@@ -57,7 +57,7 @@ def open_default_database(cluster: Cluster | None = None) -> ResultDatabase:
     if url is not None:
         from seamlessflow.storage.http_database import HttpResultDatabase
 
-        return HttpResultDatabase(url, token=os.environ.get("SEAMLESSFLOW_TOKEN"))
+        return HttpResultDatabase(url)
     from seamlessflow.storage.sqlite_db import SqliteResultDatabase
 
     return SqliteResultDatabase(database_path())

@@ -74,3 +74,12 @@ def read_index(directory: Path | str) -> dict[str, str]:
     except StoreError as exc:
         raise StoreError(f"{side}: {exc}") from None
     return index
+
+
+def recovery_hint(checksum: str, is_dir: bool) -> str:
+    """How a user gets saved bytes back: `resolve` writes one buffer, which for a folder
+    is only its index; a folder is rebuilt by `download` from a sidecar."""
+    if is_dir:
+        return (f"echo {checksum} > OTHER{CHECKSUM_SUFFIX}; seamlessflow download OTHER/ "
+                "brings the folder back")
+    return f"seamlessflow resolve {checksum} -o FILE brings it back"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from seamlessflow.errors import StoreError
+from seamlessflow.errors import ResultConflict, StoreError
 
 BATCH = 500  # well under SQLite's bound-parameter limit
 BUSY_TIMEOUT_S = 60.0
@@ -145,10 +145,13 @@ class SqliteResultDatabase:
         result: str,
         captures: dict[str, str] | None = None,
         record: dict | None = None,
+        overwrite: bool = False,
     ) -> None:
         now = time.time()
         record_text = None if record is None else orjson.dumps(record).decode()
         with self._transaction("record a result") as db:
+            if not overwrite:
+                refuse_other_result(db, transformation, result)
             db.execute("DELETE FROM rev_transformation WHERE checksum = ?", (transformation,))
             db.execute("INSERT OR REPLACE INTO transformation (checksum, result) VALUES (?, ?)",
                        (transformation, result))
@@ -194,3 +197,12 @@ class SqliteResultDatabase:
                                   ("seamlessflow_capture", "transformation"),
                                   ("seamlessflow_record", "transformation")):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (transformation,))
+
+
+def refuse_other_result(db: sqlite3.Connection, transformation: str, result: str) -> None:
+    """Raise ResultConflict if `transformation` has a result other than `result`."""
+    row = db.execute("SELECT result FROM transformation WHERE checksum = ?",
+                     (transformation,)).fetchone()
+    if row is not None and row[0] and row[0] != result:
+        raise ResultConflict(f"transformation {transformation} already has the result "
+                             f"{row[0]}, not {result}")

@@ -14,8 +14,9 @@ import orjson
 from seamlessflow.errors import StoreError
 from seamlessflow.identity.checksum import checksum_file, plain_serialize
 from seamlessflow.identity.deep import Hasher, deep_index, validate_index
-from seamlessflow.storage.atomic import DIR_MODE, TEMP_PREFIX, os_error
+from seamlessflow.storage.atomic import DIR_MODE, os_error, temp_dir_in
 from seamlessflow.storage.interfaces import BufferStore
+from seamlessflow.storage.leftovers import temp_name
 
 
 def put_tree(
@@ -50,18 +51,29 @@ def load_index(store: BufferStore, deep_checksum: str) -> dict[str, str]:
     return index
 
 
+def complete_in_store(store: BufferStore, checksum: str, is_dir: bool) -> bool:
+    """Whether the store holds the buffer; for a directory, its index and every file
+    the index names."""
+    if not store.has([checksum])[0]:
+        return False
+    if not is_dir:
+        return True
+    try:
+        index = load_index(store, checksum)
+    except StoreError:
+        return False
+    return all(store.has(list(index.values())))
+
+
 def write_tree(store: BufferStore, deep_checksum: str, dest: Path) -> None:
     """Build the whole directory beside `dest`, then swap it in: a reader sees the
     old tree or the new one, and a missing buffer leaves `dest` untouched."""
-    import shutil  # only here: a run that writes no directory does not import them
-    import tempfile
+    import shutil  # only here: a run that writes no directory does not import it
 
     dest = Path(dest)
     index = load_index(store, deep_checksum)
-    parent = dest.parent
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=parent))
+        building = temp_dir_in(dest.parent)
     except OSError as exc:
         raise os_error(exc, dest, "write directory") from None
     try:
@@ -74,7 +86,7 @@ def write_tree(store: BufferStore, deep_checksum: str, dest: Path) -> None:
                 f"cannot rebuild {dest}: {len(set(missing))} buffer(s) missing from the "
                 f"store: {shown}{more}")
         _fix_dir_modes(building)
-        _swap_into_place(building, dest)
+        swap_into_place(building, dest)
     except OSError as exc:
         raise os_error(exc, dest, "write directory") from None
     finally:
@@ -93,11 +105,12 @@ def _fix_dir_modes(root: Path) -> None:
             os.chmod(os.path.join(dirpath, name), DIR_MODE)
 
 
-def _swap_into_place(new: Path, dest: Path) -> None:
-    """Two renames (old aside, new in) then removal of the old: Linux offers no portable
+def swap_into_place(new: Path, dest: Path) -> None:
+    """Put `new` (a file or folder) where `dest` is, whatever `dest` is.
+    Two renames (old aside, new in) then removal of the old: Linux offers no portable
     atomic exchange of directories, and this keeps the gap to one rename."""
     if dest.is_symlink() or dest.exists():
-        old = dest.parent / f"{TEMP_PREFIX}old-{os.urandom(8).hex()}"
+        old = Path(temp_name(dest.parent))
         os.rename(dest, old)
         try:
             os.rename(new, dest)

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 TOKEN_ENV = "SEAMLESSFLOW_TOKEN"  # the bearer token, for services and clients alike
 
+# hashserver: on a /has answer, says that only stored buffers count (Seamless's server also
+# counts uploads under way, which may yet die)
+HAS_HEADER = "Seamlessflow-Has"
+HAS_STORED_ONLY = "stored"
+
 # database request types (the JSON body's "type")
 SEAMLESS_TRANSFORMATION = "transformation"  # GET: result as plain text; PUT: "value"
 SEAMLESS_REV_TRANSFORMATIONS = "rev_transformations"  # GET: JSON list, 404 when none
 SEAMLESS_PROTOCOL = "protocol"  # GET: seamless-database's protocol triple
-SET_RESULT = "seamlessflow_set_result"  # PUT: "value", "captures", "record"
+SET_RESULT = "seamlessflow_set_result"  # PUT: "value", "captures", "record", "overwrite"
 GET_RESULTS = "seamlessflow_get_results"  # GET: "checksums" list -> {tf: result}
 TRANSFORMATIONS_FOR = "seamlessflow_transformations_for"  # GET: JSON list, maybe empty
 GET_RECORD = "seamlessflow_get_record"  # GET: JSON record, 404 when none

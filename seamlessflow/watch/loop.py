@@ -11,6 +11,7 @@ import argparse
 import time
 from pathlib import Path
 
+from seamlessflow.cli import glob_rounds
 from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
 from seamlessflow.errors import EXIT_OK, EXIT_TERMINATED, SeamlessflowError, UsageError
 from seamlessflow.watch import fingerprint
@@ -92,14 +93,26 @@ class WatchLoop:
     def _plan_and_run(self, replan: bool, taken: fingerprint.Fingerprint | None) -> None:
         if replan:
             taken = None  # the new plan may read other inputs
-            try:
-                self.plan = load_plan(self.seamlessfile, self.args)
-            except SeamlessflowError:
-                self.plan = broken_plan(self.seamlessfile, self.plan)
-                self._settle(None)
-                raise
+            self._replan()
         self._settle(taken)
-        self._run()
+        args = self.args
+        found = glob_rounds.globs_over_captures(self.plan.dag)
+        if found:  # as `run` does: what such globs list first, then the workflow again
+            first = glob_rounds.first_round(self.plan.dag, found, args)
+            if not self._run(first):
+                return
+            args = glob_rounds.second_round(self.plan.dag, args, first)
+            self._replan()
+            self._settle(None)
+        self._run(args)
+
+    def _replan(self) -> None:
+        try:
+            self.plan = load_plan(self.seamlessfile, self.args)
+        except SeamlessflowError:
+            self.plan = broken_plan(self.seamlessfile, self.plan)
+            self._settle(None)
+            raise
 
     def _settle(self, taken: fingerprint.Fingerprint | None) -> None:
         """Observe the plan's folders, then take its fingerprint (unless just `taken`, so
@@ -114,8 +127,9 @@ class WatchLoop:
         self.folders = self.watchset.folders()
         self.observers.observe(self.folders)
 
-    def _run(self) -> None:
-        session = RunSession(self.plan.dag, self.args)  # checks the inputs are there
+    def _run(self, args: argparse.Namespace) -> bool:
+        """Whether the run succeeded."""
+        session = RunSession(self.plan.dag, args)  # checks the inputs are there
         self.running = True  # left set by Ctrl-C, for the last words
         summary = execute_in_loop(session)
         self.running = False
@@ -123,3 +137,4 @@ class WatchLoop:
             from seamlessflow.cli.report import write_report
 
             write_report(summary, Path(self.args.report))
+        return summary.ok

@@ -117,10 +117,23 @@ def test_stage_flag_sets_the_stage_of_steps_that_name_none(project):
     ({"seamless.yaml": "- cluster: lab\n", "clusters.yaml": "lab: [\n"}, r"clusters.yaml:2:1: "
                                                                           "invalid YAML"),
     ({"seamless.yaml": "- execution: remote\n"}, "execution: remote but no cluster"),
+    ({"seamless.yaml": "- remote: jobserver\n"}, "stage 'default' sets remote: jobserver but "
+                                                 "no cluster"),
+    ({"seamless.profile.yaml": "- workers: 99999999999999999999999\n"},
+     "workers must be a whole number of at least 1 and at most 10,000"),
+    ({"seamless.yaml": "- project: [x]\n"}, r"project must be a name, not \['x'\]"),
 ])
 def test_config_errors_name_the_file_and_key(project, files, message):
     with pytest.raises(UsageError, match=message):
         _plan(project, **files)
+
+
+def test_local_runs_a_remote_stage_without_a_cluster_here(project):
+    """`--local` is what the error for a remote stage without a cluster suggests."""
+    plan = _plan(project, local=True, **{"seamless.yaml": "- execution: remote\n"
+                                                          "- remote: jobserver\n"})
+    assert {c.kind for c in plan.choices.values()} == {"process"}
+    assert plan.cluster is None
 
 
 def test_a_cluster_without_a_service_url_explains_what_to_do(project, tmp_path, monkeypatch):

@@ -49,12 +49,17 @@ class JobFactory:
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[distributed.LocalCluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[distributed.LocalCluster]:
     """Two worker processes of one thread each, advertising one "cores" resource each,
-    started once per module (a start costs about two seconds)."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  resources={"cores": 1}, dashboard_address=None) as started:
-        yield started
+    started once per module (a start costs about two seconds). The workers, this process
+    and the services a test starts share a private config folder, where the services'
+    token files are, as they share ~/.seamless on a user's machine."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEAMLESS_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+        patch.delenv("SEAMLESSFLOW_TOKEN", raising=False)
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      resources={"cores": 1}, dashboard_address=None) as started:
+            yield started
 
 
 @pytest.fixture

@@ -151,7 +151,6 @@ def test_cores_become_a_resource_the_workers_advertise(cluster, make_job, store,
 def test_workers_fetch_and_store_buffers_through_a_hashserver(cluster, tmp_path, helpers):
     folder = tmp_path / "served"
     env = {**os.environ, "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
-    env.pop("SEAMLESSFLOW_TOKEN", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "seamlessflow", "serve", "hashserver", "--dir", str(folder),
          "--writable", "--port-range", "42000-42099"],

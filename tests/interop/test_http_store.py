@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import random
+import socket
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 
 from seamlessflow.storage.http_store import HttpBufferStore
 from seamlessflow.storage.local_store import LocalBufferStore
@@ -89,3 +95,37 @@ def test_gzip_uploads_to_the_real_hashserver_are_read_back_decoded(tmp_path, has
     assert (tmp_path / "out.bin").read_bytes() == data
     with store.open(checksum) as stream:
         assert stream.read() == data
+
+
+@pytest.mark.parametrize("how", ["put", "put_file"])
+def test_an_upload_beside_a_dying_one_on_the_real_hashserver_stores_the_bytes(tmp_path,
+                                                                              hashserver, how):
+    """While another upload of the same buffer is under way, the real hashserver answers
+    a PUT with 202 and counts the buffer in `/has` (which `put_file` asks first for a
+    large file); when that upload dies, the bytes must still end up stored."""
+    http = hashserver(tmp_path / "buffers")
+    port = urllib.parse.urlsplit(http.base).port
+    log = tmp_path / f"hashserver-{port}.log"
+    checksum = sha(LARGE)
+    source = tmp_path / "large.dat"
+    source.write_bytes(LARGE)
+    store = HttpBufferStore(http.base)
+    call, seen = {"put": (lambda: store.put(LARGE), f'"PUT /{checksum} HTTP/1.1" 202'),
+                  "put_file": (lambda: store.put_file(source), '"GET /has HTTP/1.1" 200')}[how]
+    with socket.create_connection(("127.0.0.1", port)) as stalled, ThreadPoolExecutor(1) as pool:
+        stalled.sendall(f"PUT /{checksum} HTTP/1.1\r\nHost: test\r\n"
+                        f"Content-Length: {len(LARGE)}\r\n\r\n".encode() + LARGE[:1 << 16])
+        wait_until(lambda: list((tmp_path / "buffers").rglob(checksum + "-*")))  # receiving
+        upload = pool.submit(call)
+        wait_until(lambda: upload.done() or seen in log.read_text())  # told "in progress"
+        stalled.close()  # the first uploader dies
+        assert upload.result() == checksum
+    reply = http.get(checksum)
+    assert (reply.status, sha(reply.body)) == (200, checksum)
+
+
+def wait_until(condition, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition never met"
+        time.sleep(0.01)

@@ -19,12 +19,13 @@ def _sha(data: bytes) -> str:
 
 @pytest.fixture
 def own_hashserver(tmp_path) -> Iterator:
-    """start(folder) -> the base URL of `seamlessflow serve hashserver --writable`."""
+    """start(folder) -> the base URL of `seamlessflow serve hashserver --writable
+    --no-token`: Seamless's clients send no token."""
     procs: list[subprocess.Popen] = []
 
     def start(folder: Path) -> str:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "seamlessflow", "serve", "hashserver", "--writable",
+            [sys.executable, "-m", "seamlessflow", "serve", "hashserver", "--writable", "--no-token",
              "--dir", str(folder), "--port-range", "44100-44999"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         procs.append(proc)

@@ -143,6 +143,14 @@ CASES = [
          '    shell: "true"\n    captures: o\n',
          "Seamlessfile:2:22", "a: two inputs at workspace path a/x.txt",
          "rename one with PATH -> OTHER"),
+    Case("an-input-inside-another-in-the-workspace", 'step a:\n'
+         '    inputs: a.txt -> q, b.txt -> q/r\n    shell: "true"\n    captures: o\n',
+         "Seamlessfile:2:25", "a: input b.txt would go to q/r, inside input a.txt at q",
+         "give one of them another workspace path"),
+    Case("an-input-deep-inside-a-directory-input", 'step a:\n'
+         '    inputs: d/ -> q, b.txt -> q/s/t\n    shell: "true"\n    captures: o\n',
+         "Seamlessfile:2:22", "a: input b.txt would go to q/s/t, inside input d at q",
+         "give one of them another workspace path"),
     Case("two-captures-from-one-workspace-path", 'step a:\n    shell: "true"\n'
          '    captures: o -> x, o -> y\n',
          "Seamlessfile:3:23", "a: two captures at workspace path o", "OTHER -> PATH"),
@@ -200,6 +208,9 @@ CASES = [
          "did you mean 'remote'?"),
     Case("zero-workers", "stage s:\n    workers: 0\n",
          "Seamlessfile:2:14", "'workers' must be a whole number of at least 1"),
+    Case("too-many-workers", "stage s:\n    workers: 99999999999999999999999\n",
+         "Seamlessfile:2:14", "'workers' must be a whole number of at least 1 and at most "
+         "10,000, not '99999999999999999999999'"),
     Case("unknown-stage-field", "stage s:\n    worker: 2\n",
          "Seamlessfile:2:5", "unknown field 'worker' in stage 's'", "did you mean 'workers'?"),
     Case("empty-setting", "include:\n" + OK_STEP,
@@ -349,6 +360,10 @@ def test_a_bad_config_override_is_a_usage_error(project):
     assert code == 2
     assert "--config x=[1, 2: the value is not valid YAML" in err
     assert "Traceback" not in err
+    for key in ("a.", ".a", "a..b"):
+        code, _, err = project.check("--config", f"{key}=3")
+        assert code == 2
+        assert f"--config {key}=3: the key '{key}' has an empty part" in err
 
 
 def test_a_missing_seamlessfile_is_a_usage_error(project):

@@ -206,3 +206,32 @@ step hang:
     proc = project.sf("run", check=False, timeout=20)
     assert proc.returncode == 1
     assert "timed out" in proc.stdout + proc.stderr
+
+
+def test_instances_whose_names_differ_only_in_unsafe_characters_keep_separate_logs(project):
+    """`s[x=a b]` and `s[x=a_b]` once shared one log file, each attempt overwriting the
+    other's stderr; a very long name still gets a log of its own."""
+    long_value = "v" * 249  # with "s[x=" and "].log", more than a file name may hold
+    project.write("Seamlessfile", f'''
+step s for x in ["a b", "a_b", "a%20b", "{long_value}", "{long_value}w"]:
+    shell: """
+        echo "stderr of $x" >&2
+        echo "$x" > out.txt
+        """
+    params: x
+    captures: out.txt -> out/{{x}}.txt
+''')
+    project.sf("run")
+    logs = sorted((project.root / ".seamlessflow" / "logs").iterdir())
+    assert len(logs) == 5
+    assert sorted(p.read_text() for p in logs) == sorted(
+        f"stderr of {x}\n" for x in ["a b", "a_b", "a%20b", long_value, long_value + "w"])
+    assert "s[x=a%20b].log" in [p.name for p in logs]
+
+
+def test_an_absurd_job_count_is_a_usage_error(project):
+    project.write("Seamlessfile", 'step a:\n    shell: "echo a > a.txt"\n    captures: a.txt\n')
+    proc = project.sf("run", "-j", "99999999999999999999", check=False)
+    assert proc.returncode == 2
+    assert "-j/--jobs: must be at least 1 and at most 10,000" in proc.stderr
+    assert not (project.root / "a.txt").exists()

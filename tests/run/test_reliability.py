@@ -120,6 +120,39 @@ def test_an_edited_output_is_kept_in_the_store_before_being_replaced(project):
     assert restored.stdout == "my precious edit\n"
 
 
+EDITABLE_DIR = '''
+step make:
+    inputs: a.txt
+    params: n = 1
+    shell: "mkdir -p out; cat a.txt > out/a.txt; echo $n > out/n.txt"
+    captures: out/
+'''
+
+
+def test_an_edited_output_folder_can_be_brought_back_as_the_warning_says(project):
+    """The warning names a way back that gives the folder, not its index: the command it
+    suggests, run as written, rebuilds the edited folder."""
+    project.write("Seamlessfile", EDITABLE_DIR)
+    project.write("a.txt", "a\n")
+    project.run()
+    project.write("out/n.txt", "my precious edit\n")
+    project.write("out/mine.txt", "mine\n")
+    project.write("Seamlessfile", EDITABLE_DIR.replace("n = 1", "n = 2"))
+    warning = project.run().proc.stderr
+    assert project.read("out/n.txt") == "2\n"
+    assert "out was changed since seamlessflow wrote it" in warning
+    assert "resolve" not in warning
+    command = warning.split("(", 1)[1].split(" brings the folder back)")[0]
+    assert command.startswith("echo ") and command.endswith("seamlessflow download OTHER/")
+    echo, download = command.split("; ")
+    checksum = echo.split()[1]
+    (project.root / "OTHER.CHECKSUM").write_text(checksum + "\n")
+    project.sf("download", "OTHER/")
+    assert sorted(p.name for p in (project.root / "OTHER").iterdir()) == \
+        ["a.txt", "mine.txt", "n.txt"]
+    assert project.read("OTHER/n.txt") == "my precious edit\n"
+
+
 def test_an_edited_output_of_a_cached_step_is_restored_and_kept(project):
     project.write("Seamlessfile", EDITABLE)
     project.write("a.txt", "a\n")

@@ -96,28 +96,55 @@ def test_a_sweep_over_a_glob_that_matches_nothing_is_an_error_naming_glob_and_st
     assert not (project.root / "all.fa").exists()
 
 
-def test_a_glob_over_what_a_step_of_the_workflow_captures_is_refused(project):
-    project.write("Seamlessfile", """\
-        step split:
-            shell: "mkdir chunks; echo a > chunks/1.txt; echo b > chunks/2.txt"
-            captures: chunks/
-        step per for c in glob("chunks/{c}.txt"):
-            inputs: chunks/{c}.txt -> in.txt
-            shell: "tr a-z A-Z < in.txt > out.txt"
-            captures: out.txt -> per/{c}.txt
-        """)
-    # Refused on a fresh project (the glob matches nothing yet) and just as much once an
-    # earlier run left chunks there: the instances would be those of the earlier run.
-    project.write("chunks/0.txt", "stale\n")
-    for args in (["check"], ["run"], ["run", "-n"]):
-        proc = project.sf(*args, check=False)
-        assert proc.returncode == 2, proc.stdout + proc.stderr
-        errors = _error_lines(proc.stderr)
-        assert len(errors) == 1, proc.stderr
-        assert errors[0].split("Seamlessfile:")[1].startswith(
-            "4:19: error: glob(\"chunks/{c}.txt\") lists chunks/, which step 'split' captures")
-        assert "Seamlessfile of their own" in proc.stderr
-    assert not (project.root / "per").exists()
+SPLIT = """\
+let chunks = glob("chunks/{c}.txt")
+step split:
+    inputs: input.txt
+    shell: "mkdir chunks; i=0; while read l; do i=$((i+1)); echo $l > chunks/$i.txt; done < input.txt"
+    captures: chunks/
+step per for c in chunks:
+    inputs: chunks/{c}.txt -> in.txt
+    shell: "tr a-z A-Z < in.txt > out.txt"
+    captures: out.txt -> per/{c}.txt
+step merge:
+    inputs: per/{c}.txt for c in chunks
+    shell: "cat per/* > all.txt"
+    captures: all.txt
+"""
+
+
+def test_a_glob_over_what_a_step_captures_is_read_again_once_that_step_has_run(project):
+    project.write("Seamlessfile", SPLIT)
+    project.write("input.txt", "a\nb\n")
+    # Nothing in chunks/ yet: not an empty sweep, but a glob the run will read again.
+    check = project.sf("check")
+    assert check.stdout == "ok: 2 steps, 2 instances\n"
+    note = 'note: glob("chunks/{c}.txt") lists chunks/, which split captures: '
+    assert note + "the instances counted are those of the files there now; `run` reads it " \
+                  "again once split has run" in check.stderr
+    dry = project.sf("run", "-n")
+    assert note + "this dry run shows the instances of the files there now; `run` reads it " \
+                  "again once split has run" in dry.stderr
+    assert dry.stdout.splitlines()[-1] == "2 instances, dry run: 0 cached, 2 will run"
+
+    report = project.run()
+    assert report.statuses == {"split": "cached", "per[c=1]": "ran", "per[c=2]": "ran",
+                               "merge": "ran"}  # split ran in the first round
+    assert project.read("all.txt") == "A\nB\n"
+    assert "running first what globs list: " + note.removeprefix("note: ").rstrip(": ") \
+        in report.proc.stderr
+    assert "reading the Seamlessfile again, with the globs matching what they made" \
+        in report.proc.stderr
+
+    project.write("input.txt", "a\nb\nc\n")  # one chunk more: an instance more
+    dry = project.sf("run", "-n")
+    assert [line.split()[:2] for line in dry.stdout.splitlines()[:-1]] == [
+        ["will-run", "split"], ["pending", "per[c=1]"], ["pending", "per[c=2]"],
+        ["pending", "merge"]]
+    report = project.run()
+    assert report.statuses == {"split": "cached", "per[c=1]": "cached", "per[c=2]": "cached",
+                               "per[c=3]": "ran", "merge": "ran"}
+    assert project.read("all.txt") == "A\nB\nC\n"
 
 
 def test_a_typo_in_a_swept_input_is_one_error_with_its_count_and_an_example(project):
@@ -246,3 +273,17 @@ def test_instance_names_keep_their_brackets_on_a_terminal(project):
     assert "FAILED  gate[s=S6]  exit 1" in shown, shown
     code, shown = _on_a_terminal(project, "run", "-n")
     assert "will-run gate[s=S6]  (" in shown, shown
+
+
+def test_forcing_the_step_a_glob_lists_the_captures_of_runs_it_once(project):
+    project.write("Seamlessfile", SPLIT.replace(
+        "mkdir chunks;", "mkdir chunks; date +%N >> $SEAMLESSFLOW_RUNS_LOG;"))
+    project.write("input.txt", "a\nb\n")
+    runs_log = project.root.parent / "runs.log"
+    env = {"SEAMLESSFLOW_RUNS_LOG": str(runs_log)}
+    project.sf("run", env=env)
+    runs_log.unlink()
+    report = project.run("--force", "split", env=env)
+    assert len(runs_log.read_text().splitlines()) == 1
+    assert report.statuses["split"] == "cached"  # forced in the first round, adopted after
+    assert report.statuses["merge"] == "cached"

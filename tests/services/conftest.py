@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from seamlessflow.config.tokens import token_for_url
 from seamlessflow.execution.job import Job
 from seamlessflow.identity.checksum import checksum_bytes, checksum_value, plain_serialize
 from seamlessflow.storage.interfaces import BufferStore
@@ -95,12 +96,18 @@ def wait_serving(name: str, proc: subprocess.Popen, args: list[str], stderr: Pat
 
 
 def raw_request(url: str, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    """One request exactly as given (the way a Seamless client sends it): (status, body)."""
+                headers: dict[str, str] | None = None, *, owner: bool = True
+                ) -> tuple[int, bytes]:
+    """One request exactly as given (the way a Seamless client sends it): (status, body).
+    As the `owner`'s, it carries the service's token from its token file, if it has one."""
     parts = urllib.parse.urlsplit(url)
+    headers = dict(headers or {})
+    token = token_for_url(url) if owner else None
+    if token and "Authorization" not in headers:
+        headers["Authorization"] = f"Bearer {token}"
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        conn.request(method, path, body=body, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -113,10 +120,13 @@ def raw():
 
 
 @pytest.fixture
-def service_env(tmp_path: Path) -> dict[str, str]:
+def service_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The services' environment. Their token files go to a private config folder, which
+    this test process shares, so its clients find the tokens as a user's would."""
+    monkeypatch.setenv("SEAMLESS_CONFIG_DIR", str(tmp_path / "user-config"))
+    monkeypatch.delenv("SEAMLESSFLOW_TOKEN", raising=False)
     env = dict(os.environ)
     env["SEAMLESSFLOW_CACHE"] = str(tmp_path / "cache")
-    env.pop("SEAMLESSFLOW_TOKEN", None)
     return env
 
 

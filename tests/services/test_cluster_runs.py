@@ -22,8 +22,8 @@ def cluster(start_service, hashserver, tmp_path, service_env):
     """A cluster 'lab' (hashserver, database, jobserver) and the env that selects it."""
     database = start_service("database", "--writable", "--dir", str(tmp_path / "db"))
     jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "2")
-    config = tmp_path / "config"
-    config.mkdir()
+    config = Path(service_env["SEAMLESS_CONFIG_DIR"])  # where the services keep their tokens
+    config.mkdir(exist_ok=True)
     (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
         local_cluster: lab
         lab:
@@ -34,8 +34,7 @@ def cluster(start_service, hashserver, tmp_path, service_env):
               database: {{url: "{database.url}"}}
               jobserver: {{url: "{jobserver.url}"}}
         """))
-    env = {**service_env, "SEAMLESS_CONFIG_DIR": str(config),
-           "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
+    env = {**service_env, "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
     return env
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from seamlessflow.config.tokens import token_for_url
 from seamlessflow.errors import StoreError
 from seamlessflow.identity.checksum import checksum_bytes
 from seamlessflow.storage.http_store import HttpBufferStore
@@ -164,19 +165,91 @@ def test_a_200_mib_buffer_keeps_client_and_server_memory_flat(hashserver, tmp_pa
     assert (hashserver.peak_rss_kib() - server_before) // 1024 < 50
 
 
+def stalled_upload(port: int, data: bytes, sent: int) -> socket.socket:
+    """A raw `PUT` announcing all of `data` that sends only its first `sent` bytes and
+    then waits, as a client that hangs or dies halfway does."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    auth = f"Authorization: Bearer {token_for_url(f'http://127.0.0.1:{port}')}\r\n"
+    sock.sendall(f"PUT /{checksum_bytes(data)} HTTP/1.1\r\nHost: test\r\n{auth}"
+                 f"Content-Length: {len(data)}\r\n\r\n".encode() + data[:sent])
+    return sock
+
+
 def test_an_upload_cut_off_midway_stores_nothing_and_blocks_nothing(hashserver, tmp_path):
     folder = tmp_path / "buffers"
     data = os.urandom(4 << 20)
     cs = checksum_bytes(data)
-    with socket.create_connection(("127.0.0.1", hashserver.port)) as sock:
-        sock.sendall(f"PUT /{cs} HTTP/1.1\r\nHost: test\r\nContent-Length: {len(data)}\r\n\r\n"
-                     .encode() + data[:1 << 20])
+    with stalled_upload(hashserver.port, data, 1 << 20):
         wait_until(lambda: temp_files(folder))  # the server is receiving it
     wait_until(lambda: not temp_files(folder))  # ... and cleaned up after the hang-up
     store = HttpBufferStore(hashserver.url)
     assert store.has([cs]) == [False]
     assert store.put(data) == cs  # stored now, not "already in progress"
     assert store.get(cs) == data
+
+
+def test_has_does_not_count_an_upload_under_way(hashserver, tmp_path):
+    data = os.urandom(4 << 20)
+    with stalled_upload(hashserver.port, data, 1 << 20):
+        wait_until(lambda: temp_files(tmp_path / "buffers"))  # the server is receiving it
+        assert HttpBufferStore(hashserver.url).has([checksum_bytes(data)]) == [False]
+
+
+@pytest.mark.parametrize("size", [512 << 10, 4 << 20])  # below and above ASK_FIRST
+def test_upload_beside_a_stalled_upload_of_the_same_bytes_really_stores_them(
+        hashserver, service_env, tmp_path, size):
+    """`upload` reports success only once its own bytes are stored: the other upload
+    of the same buffer may never finish."""
+    folder = tmp_path / "buffers"
+    data = os.urandom(size)
+    source = tmp_path / "f.bin"
+    source.write_bytes(data)
+    with stalled_upload(hashserver.port, data, 64 << 10):
+        wait_until(lambda: temp_files(folder))  # the server is receiving it
+        out = subprocess.run(
+            [sys.executable, "-m", "seamlessflow", "upload", str(source)],
+            env={**service_env, "SEAMLESSFLOW_HASHSERVER": hashserver.url},
+            capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+    wait_until(lambda: not temp_files(folder))  # the stalled client hung up
+    assert HttpBufferStore(hashserver.url).get(checksum_bytes(data)) == data
+    assert LocalBufferStore(folder).get(checksum_bytes(data)) == data
+
+
+def test_a_run_records_a_result_only_once_its_bytes_are_stored(hashserver, service_env,
+                                                                 tmp_path):
+    """Another client stalls while uploading the very bytes a step captures: the run
+    stores its own copy before recording the result, so once that client hangs up every
+    buffer the database names is still there."""
+    import sqlite3
+
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Seamlessfile").write_text('step count:\n    shell: "seq 1 100000 > out.txt"\n'
+                                       "    captures: out.txt -> out.txt\n")
+    captured = "".join(f"{i}\n" for i in range(1, 100001)).encode()
+    database = tmp_path / "cache" / "__TOPLEVEL__" / "seamless.db"
+
+    def recorded() -> list[str]:
+        try:
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+                return [cs for (cs,) in db.execute("SELECT result FROM transformation UNION "
+                                                   "SELECT checksum FROM seamlessflow_capture")]
+        except sqlite3.OperationalError:  # not made yet
+            return []
+
+    with stalled_upload(hashserver.port, captured, 64 << 10):
+        wait_until(lambda: temp_files(tmp_path / "buffers"))  # the server is receiving it
+        run = subprocess.Popen(
+            [sys.executable, "-m", "seamlessflow", "-C", str(root), "run"],
+            env={**service_env, "SEAMLESSFLOW_HASHSERVER": hashserver.url},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: run.poll() is not None or recorded(), within=120)
+    _, err = run.communicate(timeout=120)  # the stalled client hung up
+    assert checksum_bytes(captured) in recorded()
+    assert LocalBufferStore(tmp_path / "buffers").has(recorded()) == [True, True]
+    assert run.returncode == 0, err
+    assert (root / "out.txt").read_bytes() == captured
 
 
 def temp_files(folder: Path) -> list[str]:

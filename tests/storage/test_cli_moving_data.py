@@ -102,6 +102,43 @@ def test_download_keeps_an_unknown_local_version_in_the_store(sf):
     assert back.stdout == b"my unsaved edits"
 
 
+def test_download_over_a_user_folder_refuses_and_keeps_it(sf):
+    """A file's sidecar, a folder of the user's at its path: the folder stays, nothing
+    claims that it was replaced, and the error says what to do."""
+    (sf.work / "f.txt").write_bytes(b"uploaded file")
+    sf("upload", "f.txt")
+    (sf.work / "f.txt").unlink()
+    (sf.work / "f.txt").mkdir()
+    (sf.work / "f.txt" / "mine").write_bytes(b"my work")
+    out = sf("download", "f.txt")
+    assert out.returncode == 1
+    assert b"is replaced" not in out.stderr
+    assert b"f.txt.CHECKSUM names a file, but f.txt is a directory, which was left as it " \
+           b"is; move it away, then download again" in out.stderr
+    assert snapshot(sf.work / "f.txt") == {"mine": b"my work"}
+    shutil.rmtree(sf.work / "f.txt")
+    assert sf("download", "f.txt").returncode == 0
+    assert (sf.work / "f.txt").read_bytes() == b"uploaded file"
+
+
+def test_download_with_a_slash_rebuilds_a_folder_from_its_sidecar_alone(sf):
+    files = make_tree(sf.work / "d")
+    sf("upload", "d")
+    shutil.rmtree(sf.work / "d")
+    (sf.work / "d.INDEX").unlink()
+    out = sf("download", "d/")
+    assert out.returncode == 0, out.stderr
+    assert snapshot(sf.work / "d") == files
+    (sf.work / "f.txt").write_bytes(b"a file")
+    sf("upload", "f.txt")
+    (sf.work / "f.txt").unlink()
+    wrong = sf("download", "f.txt/")
+    assert wrong.returncode == 1
+    assert b"f.txt.CHECKSUM names a file, not a directory; download f.txt without the '/'" \
+        in wrong.stderr
+    assert not (sf.work / "f.txt").exists()
+
+
 def test_download_with_missing_buffer_fails_and_leaves_no_file(sf):
     (sf.work / "f.txt").write_bytes(b"bytes")
     sf("upload", "f.txt")

@@ -6,6 +6,9 @@ import hashlib
 import pickle
 import sqlite3
 
+import pytest
+
+from seamlessflow.errors import ResultConflict
 from seamlessflow.storage.sqlite_db import SqliteResultDatabase
 
 
@@ -28,10 +31,21 @@ def test_results_records_and_reverse_index(tmp_path):
     assert db.transformations_for(cs("o1")) == [cs("tf2")]
 
 
-def test_rerecording_replaces_the_old_result(tmp_path):
+def test_another_result_is_refused_unless_asked_to_overwrite(tmp_path):
+    db = SqliteResultDatabase(tmp_path / "seamless.db")
+    db.set_result(cs("tf"), cs("old"), {"a": cs("a1")}, {"run": 1})
+    db.set_result(cs("tf"), cs("old"), {"a": cs("a1")}, {"run": 2})  # the same: harmless
+    with pytest.raises(ResultConflict, match=f"{cs('tf')} already has the result {cs('old')}"):
+        db.set_result(cs("tf"), cs("new"), {"a": cs("a2")})
+    assert db.get_results([cs("tf")]) == {cs("tf"): cs("old")}
+    assert db.transformations_for(cs("a1")) == [cs("tf")]
+    assert db.get_record(cs("tf")) == {"run": 2}
+
+
+def test_rerecording_with_overwrite_replaces_the_old_result(tmp_path):
     db = SqliteResultDatabase(tmp_path / "seamless.db")
     db.set_result(cs("tf"), cs("old"), {"a": cs("a1")})
-    db.set_result(cs("tf"), cs("new"), {"a": cs("a2")})
+    db.set_result(cs("tf"), cs("new"), {"a": cs("a2")}, overwrite=True)
     assert db.get_results([cs("tf")]) == {cs("tf"): cs("new")}
     assert db.transformations_for(cs("old")) == []
     assert db.transformations_for(cs("a1")) == []

@@ -226,3 +226,35 @@ def _wait_until(condition, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_a_glob_over_what_a_step_captures_is_read_again_in_each_round(project):
+    project.write("input.txt", "a\nb\n")
+    project.write("Seamlessfile", '''\
+let chunks = glob("chunks/{c}.txt")
+step split:
+    inputs: input.txt
+    shell: "mkdir chunks; i=0; while read l; do i=$((i+1)); echo $l > chunks/$i.txt; done < input.txt"
+    captures: chunks/
+step per for c in chunks:
+    inputs: chunks/{c}.txt -> in.txt
+    shell: "tr a-z A-Z < in.txt > out.txt"
+    captures: out.txt -> per/{c}.txt
+step merge:
+    inputs: per/{c}.txt for c in chunks
+    shell: "cat per/* > all.txt"
+    captures: all.txt
+''')
+    w = project.watch()
+    again = w.wait_for("reading the Seamlessfile again")
+    first = w.next_round(again)
+    assert w.statuses(0, again) == {"split": "ran"}
+    assert w.statuses(again, first) == {"split": "cached", "per[c=1]": "ran",
+                                        "per[c=2]": "ran", "merge": "ran"}
+    project.write("input.txt", "a\nb\nc\n")
+    again = w.wait_for("reading the Seamlessfile again", first)
+    second = w.next_round(again)
+    assert w.statuses(again, second) == {"split": "cached", "per[c=1]": "cached",
+                                         "per[c=2]": "cached", "per[c=3]": "ran", "merge": "ran"}
+    assert project.read("all.txt") == "A\nB\nC\n"
+    assert w.interrupt() == 0

@@ -1,0 +1,63 @@
+"""Workflows whose shape depends on what they make: a glob() over what a step captures.
+
+`step split` captures `chunks/`, `step per for c in glob("chunks/{c}.txt")` sweeps over
+what it made (Snakemake's checkpoints). The instances of a workflow are fixed when it is
+read, and then `chunks/` holds what an earlier run left there, or nothing. So `run`
+first runs the instances that capture what such globs list, then reads the workflow
+again, with the globs matching what they made, and runs it all (they are cached by then).
+A dry run cannot run them: it says that it shows the instances of the files there now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from seamlessflow.graph.dag import Dag
+
+
+def globs_over_captures(dag: Dag) -> dict[str, list[tuple[str, str]]]:
+    """pattern -> (instance, path) of the captures each such glob() lists; {} for a
+    workflow without them (the usual case, decided without importing anything)."""
+    if not dag.workflow.globs:
+        return {}
+    from seamlessflow.language.glob_sweeps import captured_globs
+
+    return captured_globs(dag.workflow.globs, dag.workflow.instances.values())
+
+
+def producers(dag: Dag, found: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """The instances to run before the workflow is read again, in DAG order."""
+    names = {name for captures in found.values() for name, _ in captures}
+    return [name for name in dag.order if name in names]
+
+
+def describe(pattern: str, captures: list[tuple[str, str]]) -> str:
+    name, path = captures[0]
+    more = f" (and {len(captures) - 1} more)" if len(captures) > 1 else ""
+    return f'glob("{pattern}") lists {path}, which {name} captures{more}'
+
+
+def first_round(dag: Dag, found: dict[str, list[tuple[str, str]]], args: argparse.Namespace
+                ) -> argparse.Namespace:
+    """The command line of the first round (the same options, the instances that make
+    what the globs list as targets), announced."""
+    tell(args, "running first what globs list: " + "; ".join(
+        describe(pattern, captures) for pattern, captures in found.items()))
+    return argparse.Namespace(**{**vars(args), "targets": producers(dag, found)})
+
+
+def second_round(dag: Dag, args: argparse.Namespace, first: argparse.Namespace
+                 ) -> argparse.Namespace:
+    """The command line of the second round, announced: the user's `args`, without
+    `--force` of what the `first` round ran (forced once is enough; forced again, it
+    could make something else than what the globs were just read from)."""
+    tell(args, "reading the Seamlessfile again, with the globs matching what they made")
+    ran = set(first.targets)
+    ran |= {dag.workflow.instances[name].step for name in ran}
+    return argparse.Namespace(**{**vars(args), "force": [f for f in args.force if f not in ran]})
+
+
+def tell(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr, flush=True)
