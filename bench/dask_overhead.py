@@ -41,7 +41,7 @@ from seamlessflow.execution.execute import execute_job
 from seamlessflow.execution.job import Job
 from seamlessflow.identity.checksum import plain_serialize
 from seamlessflow.identity.transformation import build_transformation, transformation_checksum
-from seamlessflow.runners.dask import DaskRunner, run_on_worker
+from seamlessflow.runners.dask import DaskRunner, run_on_worker, scheduler_security
 from seamlessflow.storage.local_store import LocalBufferStore
 
 CODE = 'echo "$i" > out'
@@ -102,7 +102,8 @@ async def batch_c(runner: DaskRunner, jobs: list[Job]) -> float:
 
 
 async def measure(address: str, store: LocalBufferStore, n: int, repeat: int) -> dict[str, float]:
-    client = await distributed.Client(address, asynchronous=True, set_as_default=False)
+    client = await distributed.Client(address, asynchronous=True, set_as_default=False,
+                                      security=scheduler_security(address))
     runner = DaskRunner(address, store)
     steps = Steps(store)
     best = dict.fromkeys(("A", "B", "B2", "C"), float("inf"))

@@ -135,7 +135,7 @@ class RunSession:
         self._inputs = inputs = ProjectInputs(self.root, self._statcache, self.store,
                                               reporter.on_warning, self.listing)
         outputs = OutputWriter(self.root, state_dir, self.store, self._statcache,
-                               reporter.on_warning, no_download=self.args.no_download)
+                               reporter.on_warning, no_download=self.args.no_download, db=db)
         options = RunOptions(
             jobs=self.args.jobs,
             keep_going=self.args.keep_going,

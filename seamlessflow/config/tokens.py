@@ -38,6 +38,8 @@ class TokenFile:
     pid: int  # the service: a file whose service died is stale
     host: str  # this machine's name: CONFIG may be a home folder shared by many machines
     url: str  # as the service announced it
+    # a Dask scheduler's: its TLS certificate (PEM), `token` then being the private key
+    certificate: str | None = None
 
 
 def token_dir() -> Path:
@@ -50,7 +52,7 @@ def token_path(port: int) -> Path:
     return token_dir() / f"{port}.json"
 
 
-def write_token_file(port: int, token: str, url: str) -> Path:
+def write_token_file(port: int, token: str, url: str, certificate: str | None = None) -> Path:
     """Record the token of the service on `port`, readable by its owner only (atomic:
     a client never reads half a file). Stale files of dead services are removed first."""
     folder = token_dir()
@@ -61,7 +63,7 @@ def write_token_file(port: int, token: str, url: str) -> Path:
         raise os_error(exc, folder, "create the token folder") from None
     _remove_stale(folder)
     path = token_path(port)
-    record = TokenFile(token, os.getuid(), os.getpid(), socket.gethostname(), url)
+    record = TokenFile(token, os.getuid(), os.getpid(), socket.gethostname(), url, certificate)
     atomic_write_bytes(path, json.dumps(asdict(record)).encode(), mode=_PRIVATE_FILE)
     return path
 
@@ -104,6 +106,13 @@ def resolve_token(url: str, explicit: str | None) -> str | None:
 
 def token_for_url(url: str) -> str | None:
     """The token of a service of ours on this machine at `url`, if there is one."""
+    record = record_for_url(url)
+    return record.token if record is not None else None
+
+
+def record_for_url(url: str) -> TokenFile | None:
+    """The token file of a running service of ours on this machine at `url` (http://
+    or a Dask scheduler's tls://), if there is one."""
     parsed = urllib.parse.urlsplit(url)
     try:
         port = parsed.port
@@ -114,7 +123,7 @@ def token_for_url(url: str) -> str | None:
     record = read_token_file(token_path(port))
     if record is None or record.host != socket.gethostname() or not _alive(record.pid):
         return None
-    return record.token
+    return record
 
 
 def _is_this_machine(hostname: str) -> bool:

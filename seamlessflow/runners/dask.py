@@ -86,6 +86,20 @@ def open_store(spec: StoreSpec) -> BufferStore:
 Opener = Callable[[], tuple[str, Callable[[], None]]]
 
 
+def scheduler_security(address: str) -> distributed.security.Security | None:
+    """The TLS credentials of a scheduler seamlessflow started for this account on this
+    machine (from its token file), else None: Dask's own configuration decides."""
+    from distributed.security import Security
+
+    from seamlessflow.config.tokens import record_for_url
+
+    record = record_for_url(address) if address.startswith("tls://") else None
+    if record is None or record.certificate is None:
+        return None
+    return Security(require_encryption=True, tls_ca_file=record.certificate,
+                    tls_client_cert=record.certificate, tls_client_key=record.token)
+
+
 class DaskRunner:
     name = "dask"
 
@@ -182,7 +196,8 @@ class DaskRunner:
             self.address, self._closer = await asyncio.to_thread(opener)
         try:
             client = await distributed.Client(self.address, asynchronous=True,
-                                              timeout=connect_timeout(), set_as_default=False)
+                                              timeout=connect_timeout(), set_as_default=False,
+                                              security=scheduler_security(self.address))
         except (OSError, asyncio.TimeoutError, ValueError) as exc:
             raise ExecutionError(f"cannot reach the Dask scheduler at {self.address}: "
                                  f"{exc or type(exc).__name__}") from None

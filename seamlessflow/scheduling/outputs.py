@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -24,7 +26,7 @@ from seamlessflow.errors import SeamlessflowError
 from seamlessflow.identity.checksum import checksum_value
 from seamlessflow.identity.deep import deep_checksum, deep_index
 from seamlessflow.storage.atomic import atomic_write_bytes
-from seamlessflow.storage.interfaces import BufferStore
+from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 from seamlessflow.storage.leftovers import temp_name
 from seamlessflow.storage.sidecars import (
     recovery_hint,
@@ -36,6 +38,7 @@ from seamlessflow.storage.statcache import StatCache
 from seamlessflow.storage.trees import put_tree, swap_into_place, write_tree
 
 OUTPUTS_FILE = "outputs.json"
+OUTPUTS_LOCK = "outputs.lock"  # held by a run while it merges its entries into the file
 
 
 class MissingBytes(Exception):
@@ -64,10 +67,27 @@ def _lmode(path: Path) -> int:
         return 0
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created if missing) for the block: two runs saving
+    their outputs record at once take turns."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class OutputWriter:
     def __init__(self, root: Path, state_dir: Path, store: BufferStore, statcache: StatCache,
-                 warn, no_download: bool = False):
+                 warn, no_download: bool = False, db: ResultDatabase | None = None):
+        """`db`, when given, tells bytes a step produced from a user's edit (see
+        `_save_previous`)."""
         self.root = root
+        self.db = db
         self._root = os.path.abspath(root)
         self.state_dir = state_dir
         self.store = store
@@ -78,7 +98,7 @@ class OutputWriter:
         self._written: list[tuple[str, bool]] = []  # project files written by this run
         self._real_root = os.path.realpath(root)
         self._inside: set[str] = set()  # folders known to lead to a place in the project
-        self._changed = False
+        self._changed: set[str] = set()  # project paths whose entry this run set
 
     def is_current(self, project_path: str, checksum: str, is_dir: bool) -> bool:
         """Whether the project already holds exactly these bytes at that path."""
@@ -97,7 +117,7 @@ class OutputWriter:
             if self.no_download:
                 self._write_sidecar(dest, checksum, is_dir)
             else:
-                self._save_previous(project_path, dest, is_dir)
+                self._save_previous(project_path, dest, is_dir, checksum)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 if is_dir:
                     try:
@@ -111,7 +131,7 @@ class OutputWriter:
                  "is_dir": is_dir}
         if self.record.get(project_path) != entry:
             self.record[project_path] = entry
-            self._changed = True
+            self._changed.add(project_path)
 
     def recorded_result(self, keys: list[tuple[str, str, bool]], result_cs: str
                         ) -> dict[str, str] | None:
@@ -149,9 +169,15 @@ class OutputWriter:
         if not self._changed:
             return
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(self.state_dir / OUTPUTS_FILE, orjson.dumps(
-            self.record, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-        self._changed = False
+        with _locked(self.state_dir / OUTPUTS_LOCK):
+            # another run in this folder may have saved its own entries since this one
+            # read the record: keep them, and this run's for the paths it wrote
+            record = load_outputs_record(self.state_dir)
+            record.update((path, self.record[path]) for path in self._changed)
+            atomic_write_bytes(self.state_dir / OUTPUTS_FILE, orjson.dumps(
+                record, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+        self.record = record
+        self._changed = set()
 
     def _local_checksum(self, dest: str | Path, is_dir: bool) -> str | None:
         return self._checksum_at(os.path.abspath(dest), is_dir)
@@ -185,11 +211,12 @@ class OutputWriter:
                 f"leads to {real}; make {folder} a folder of the project, or a link to one")
         self._inside.add(folder)
 
-    def _save_previous(self, project_path: str, dest: Path, is_dir: bool) -> None:
-        """Whatever stands where an output goes is about to be replaced. A file or a
-        folder is put into the buffer store first, and named in a warning unless it holds
-        what seamlessflow last wrote there; a symbolic link (its target is not touched)
-        or a special file is named in a warning."""
+    def _save_previous(self, project_path: str, dest: Path, is_dir: bool, checksum: str
+                       ) -> None:
+        """Whatever stands where an output goes is about to be replaced by `checksum`. A
+        file or a folder is put into the buffer store first, and named in a warning
+        unless seamlessflow made it; a symbolic link (its target is not touched) or a
+        special file is named in a warning."""
         try:
             st = os.lstat(dest)
         except (FileNotFoundError, NotADirectoryError):
@@ -209,7 +236,7 @@ class OutputWriter:
             self.warn(f"{project_path} was a special file (not a file, folder or link); "
                       "it is replaced by the output")
             return
-        if current == self.record.get(project_path, {}).get("checksum"):
+        if self._made_by_seamlessflow(project_path, current, checksum):
             return
         was_dir = stat.S_ISDIR(mode)
         if was_dir == is_dir:
@@ -219,6 +246,17 @@ class OutputWriter:
             what = f"{project_path} is {found} where the output is {wanted}"
         self.warn(f"{what}; it is replaced, and its content is kept in the buffer store as "
                   f"{current} ({recovery_hint(current, was_dir)})")
+
+    def _made_by_seamlessflow(self, project_path: str, current: str, checksum: str) -> bool:
+        """Whether the bytes `current` at `project_path` are seamlessflow's, not a user's
+        edit: what this run found recorded there, the very bytes about to be written,
+        what another run in this folder recorded there since this one read the record,
+        or bytes a step is recorded to have produced (another run may be writing them)."""
+        if current in (checksum, self.record.get(project_path, {}).get("checksum")):
+            return True
+        if load_outputs_record(self.state_dir).get(project_path, {}).get("checksum") == current:
+            return True
+        return self.db is not None and bool(self.db.transformations_for(current))
 
     def _write_file(self, checksum: str, dest: Path) -> None:
         """A file output; a folder standing at `dest` (its content saved already) is

@@ -65,8 +65,8 @@ def check_exposure(host: str, token: str | None) -> None:
 def warn_open(name: str) -> None:
     """--no-token: say loudly what it means, every time."""
     print(f"WARNING: {name} serves WITHOUT A TOKEN (--no-token): every account on this "
-          f"machine can use it as you (uid {os.getuid()}): write to it, and a jobserver runs "
-          f"their commands. Use it only for clients that cannot send a token (Seamless's).",
+          f"machine can use it as you (uid {os.getuid()}): write to it, or run commands on it. "
+          "Use it only for clients that cannot send a token (Seamless's).",
           file=sys.stderr, flush=True)
 
 

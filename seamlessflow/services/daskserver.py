@@ -11,8 +11,13 @@ three forms: `url:` names a running scheduler (extern: never started or stopped 
 extra), and anything else asks for a LocalCluster in this process.
 
 A Dask scheduler cannot check a bearer token, and whoever reaches it runs code on the
-workers, so schedulers started here listen on loopback only; a cluster reachable from
-other machines is started by the user (with Dask's TLS) and named by its `url:`.
+workers as their owner. So schedulers started here listen on loopback only, and speak
+Dask's mutual TLS with credentials made at start (`tls://` addresses): the private key
+and certificate are kept in the owner's token file for the scheduler's port, as for the
+other services (seamlessflow.config.tokens), where the owner's DaskRunner finds them;
+another account on the machine cannot connect. `serve daskserver --no-token` serves
+plain `tcp://` instead, for clients that cannot hold credentials. A cluster reachable
+from other machines is started by the user (with Dask's TLS) and named by its `url:`.
 
 distributed and aiohttp are imported only where a cluster is started: `serve` builds its
 argument parser with `add_arguments` for every service, and reading clusters.yaml checks
@@ -29,6 +34,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seamlessflow.errors import UsageError
@@ -67,8 +73,8 @@ def serve_daskserver(args: argparse.Namespace) -> int:
     from seamlessflow.services.app_runner import DEFAULT_PORTS, parse_port_range
 
     if getattr(args, "token_file", None):
-        raise UsageError("daskserver: a Dask scheduler cannot check a token; it serves on "
-                         "loopback only (drop --token-file)")
+        raise UsageError("daskserver: a Dask scheduler cannot check a bearer token; it makes "
+                         "TLS credentials of its own at start (drop --token-file)")
     if args.port is not None:
         ports: Sequence[int] = [args.port]
     elif args.port_range:
@@ -77,23 +83,55 @@ def serve_daskserver(args: argparse.Namespace) -> int:
         ports = DEFAULT_PORTS
     workers = _positive("--workers", args.workers, os.cpu_count() or 1)
     threads = _positive("--threads", args.threads, 1)
-    return serve_local_cluster(args.host, ports, workers, threads, args.dashboard_port)
+    secure = not getattr(args, "no_token", False)
+    return serve_local_cluster(args.host, ports, workers, threads, args.dashboard_port, secure)
 
 
 def serve_local_cluster(host: str, ports: Sequence[int], workers: int, threads: int,
-                        dashboard_port: int | None) -> int:
+                        dashboard_port: int | None, secure: bool = True) -> int:
+    """`secure`: TLS with credentials in the owner's token file; else plain TCP, said loudly."""
+    from seamlessflow.services.auth import warn_open
+
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())  # before starting: a stop during start counts
-    cluster = start_local_cluster(host, ports, workers, threads, dashboard_port)
+    cluster = start_local_cluster(host, ports, workers, threads, dashboard_port, secure)
     try:
+        if secure:
+            path = publish_credentials(cluster)
+            print(f"daskserver: TLS credentials in {path} (readable by you only; your "
+                  "clients find them there)", file=sys.stderr, flush=True)
+        else:
+            warn_open("daskserver")
         print(f"serving daskserver on {cluster.scheduler_address}", flush=True)
         print(f"dashboard: {dashboard_link(cluster)}", flush=True)
         stop.wait()
     finally:
         cluster.close()
+        if secure:
+            withdraw_credentials(cluster)
     print("daskserver stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def publish_credentials(cluster: distributed.LocalCluster) -> Path:
+    """Put the client credentials of a TLS cluster started here in the token file of its
+    scheduler's port, where the owner's DaskRunner finds them."""
+    from seamlessflow.config.tokens import write_token_file
+
+    security = cluster.security
+    return write_token_file(_port(cluster), security.tls_client_key, cluster.scheduler_address,
+                            certificate=security.tls_client_cert)
+
+
+def withdraw_credentials(cluster: distributed.LocalCluster) -> None:
+    from seamlessflow.config.tokens import remove_token_file
+
+    remove_token_file(_port(cluster))
+
+
+def _port(cluster: distributed.LocalCluster) -> int:
+    return int(cluster.scheduler_address.rsplit(":", 1)[1])
 
 
 def dashboard_link(cluster: distributed.LocalCluster) -> str:
@@ -137,14 +175,26 @@ def open_dask(entry: dict[str, Any]) -> tuple[str, Closer]:
         _int_entry(entry, "workers", os.cpu_count() or 1, minimum=1),
         _int_entry(entry, "threads_per_worker", 1, minimum=1),
         _int_entry(entry, "dashboard_port", 0) if "dashboard_port" in entry else None)
-    return cluster.scheduler_address, cluster.close
+    try:
+        publish_credentials(cluster)
+    except BaseException:
+        cluster.close()
+        raise
+
+    def close() -> None:
+        cluster.close()
+        withdraw_credentials(cluster)
+
+    return cluster.scheduler_address, close
 
 
 def start_local_cluster(host: str, ports: Sequence[int], workers: int, threads: int,
-                        dashboard_port: int | None) -> distributed.LocalCluster:
-    """A LocalCluster whose scheduler listens on the first free port of `ports`. A port
-    free when probed but taken before the scheduler binds it (another service starting
-    at the same moment) is skipped, not fatal."""
+                        dashboard_port: int | None, secure: bool = True
+                        ) -> distributed.LocalCluster:
+    """A LocalCluster whose scheduler listens on the first free port of `ports`, with
+    Dask's mutual TLS on credentials made now when `secure`. A port free when probed but
+    taken before the scheduler binds it (another service starting at the same moment)
+    is skipped, not fatal."""
     from seamlessflow.services.app_runner import bind
     from seamlessflow.services.auth import is_loopback
 
@@ -159,7 +209,7 @@ def start_local_cluster(host: str, ports: Sequence[int], workers: int, threads: 
         port = probe.getsockname()[1]
         probe.close()
         try:
-            return _local_cluster(host, port, workers, threads, dashboard_port)
+            return _local_cluster(host, port, workers, threads, dashboard_port, secure)
         except (OSError, RuntimeError) as exc:
             if not _address_in_use(exc) or len(remaining) <= 1 or port not in remaining:
                 raise
@@ -167,8 +217,9 @@ def start_local_cluster(host: str, ports: Sequence[int], workers: int, threads: 
 
 
 def _local_cluster(host: str, port: int, workers: int, threads: int,
-                   dashboard_port: int | None) -> distributed.LocalCluster:
+                   dashboard_port: int | None, secure: bool) -> distributed.LocalCluster:
     import distributed
+    from distributed.security import Security
 
     from seamlessflow.runners.dask import has_dashboard
 
@@ -182,7 +233,8 @@ def _local_cluster(host: str, port: int, workers: int, threads: int,
         warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
         return distributed.LocalCluster(
             host=host, scheduler_port=port, n_workers=workers, threads_per_worker=threads,
-            processes=True, resources={"cores": threads}, dashboard_address=dashboard)
+            processes=True, resources={"cores": threads}, dashboard_address=dashboard,
+            security=Security.temporary() if secure else Security())
 
 
 def _open_jobqueue(entry: dict[str, Any]) -> tuple[str, Closer]:

@@ -10,10 +10,13 @@ import re
 import select
 import signal
 import socket
+import stat
 import subprocess
 import sys
 
+import distributed
 import pytest
+from distributed.security import Security
 
 from seamlessflow.errors import UsageError
 from seamlessflow.runners.dask import DaskRunner
@@ -25,8 +28,25 @@ import argparse, sys
 from seamlessflow.services.daskserver import serve_daskserver
 raise SystemExit(serve_daskserver(argparse.Namespace(
     host="127.0.0.1", port=None, port_range=sys.argv[1], workers=1, threads=2,
-    dashboard_port=None, token_file=None)))
+    dashboard_port=None, token_file=None, no_token=sys.argv[2:] == ["--no-token"])))
 """
+
+
+@pytest.fixture(autouse=True)
+def private_config(tmp_path, monkeypatch):
+    """The schedulers' credential files go to a config folder of this test's own."""
+    monkeypatch.setenv("SEAMLESS_CONFIG_DIR", str(tmp_path / "config"))
+    return tmp_path / "config"
+
+
+def refused_without_our_credentials(address: str) -> bool:
+    """Whether a client with TLS credentials of its own (another account's) is kept out."""
+    try:
+        distributed.Client(address, security=Security.temporary(), timeout=5,
+                           set_as_default=False).close()
+    except (OSError, TimeoutError):
+        return True
+    return False
 
 
 def read_line(proc: subprocess.Popen, within: float = 60.0) -> str:
@@ -45,7 +65,8 @@ async def run_one(address: str, store, job, cores: int = 1):
 
 
 def test_serve_daskserver_takes_a_free_port_runs_jobs_and_stops_on_sigterm(make_job, store,
-                                                                            tmp_path):
+                                                                            tmp_path,
+                                                                            private_config):
     first = socket.create_server(("127.0.0.1", 0))  # a taken port at the start of the range
     taken = first.getsockname()[1]
     with open(tmp_path / "stderr", "w") as stderr:
@@ -53,10 +74,13 @@ def test_serve_daskserver_takes_a_free_port_runs_jobs_and_stops_on_sigterm(make_
                                 stdout=subprocess.PIPE, stderr=stderr, bufsize=0,
                                 env={**os.environ, "SEAMLESSFLOW_CACHE": str(tmp_path)})
     try:
-        serving = re.fullmatch(r"serving daskserver on (tcp://127\.0\.0\.1:(\d+))", read_line(proc))
+        serving = re.fullmatch(r"serving daskserver on (tls://127\.0\.0\.1:(\d+))", read_line(proc))
         assert serving, (tmp_path / "stderr").read_text()
         assert taken < int(serving.group(2)) <= taken + 20
         assert read_line(proc).startswith("dashboard: ")
+        credentials = private_config / "seamlessflow-tokens" / f"{serving.group(2)}.json"
+        assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+        assert refused_without_our_credentials(serving.group(1))
         # each worker advertises its threads as cores: a 2-core step runs on the 2 threads
         outcome = asyncio.run(run_one(serving.group(1), store,
                                       make_job("echo hi > o", captures=["o"]), cores=2))
@@ -69,20 +93,39 @@ def test_serve_daskserver_takes_a_free_port_runs_jobs_and_stops_on_sigterm(make_
             proc.kill()
             proc.wait()
     assert "daskserver stopped" in (tmp_path / "stderr").read_text()
+    assert not credentials.exists()
     with pytest.raises(OSError):  # the scheduler is gone
         socket.create_connection(("127.0.0.1", int(serving.group(2))), timeout=2).close()
 
 
-def test_a_local_cluster_entry_starts_a_cluster_and_its_closer_stops_it(make_job, store):
+def test_serve_daskserver_no_token_serves_plain_tcp_and_says_so(make_job, store, tmp_path):
+    with open(tmp_path / "stderr", "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", _SERVE, f"{PORTS[0]}-{PORTS[1]}",
+                                 "--no-token"], stdout=subprocess.PIPE, stderr=stderr, bufsize=0)
+    try:
+        serving = re.fullmatch(r"serving daskserver on (tcp://127\.0\.0\.1:\d+)", read_line(proc))
+        assert serving, (tmp_path / "stderr").read_text()
+        assert "WARNING: daskserver serves WITHOUT A TOKEN" in (tmp_path / "stderr").read_text()
+        with distributed.Client(serving.group(1), timeout=10, set_as_default=False) as client:
+            assert client.submit(sum, [1, 2]).result() == 3  # anyone may run code on it
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+def test_a_local_cluster_entry_starts_a_cluster_and_its_closer_stops_it(make_job, store,
+                                                                        private_config):
     address, close = open_dask({"port_start": PORTS[0], "port_end": PORTS[1], "workers": 1,
                                 "threads_per_worker": 1, "conda": "ignored"})
     try:
         port = int(address.rsplit(":", 1)[1])
-        assert address.startswith("tcp://127.0.0.1:") and PORTS[0] <= port <= PORTS[1]
+        assert address.startswith("tls://127.0.0.1:") and PORTS[0] <= port <= PORTS[1]
+        assert refused_without_our_credentials(address)
         outcome = asyncio.run(run_one(address, store, make_job("echo hi > o", captures=["o"])))
         assert outcome.ok, outcome
     finally:
         close()
+    assert not (private_config / "seamlessflow-tokens" / f"{port}.json").exists()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 

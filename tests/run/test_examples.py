@@ -44,3 +44,31 @@ def test_wordstats_produces_the_documented_outputs(project):
     assert "## counts/3.txt" in summary
     long_words = project.read("counts/8.txt").split("\n")
     assert all(len(line.split()[-1]) >= 8 for line in long_words if line.strip())
+
+
+def test_samplesweep_shows_the_traps_a_snakemake_user_meets(project):
+    """The sample sweep example as a user lives with it: captures into folders nobody made,
+    a print() kept in the log, a glob over a captured folder read again after its step, a
+    dry run naming the changed param, and `{k}` in the command refused where it stands."""
+    shutil.copytree(REPO / "examples" / "workflows" / "samplesweep", project.root,
+                    dirs_exist_ok=True)
+    report = project.run()
+    letters = sorted(p.stem for p in (project.root / "letters").iterdir())
+    assert letters == ["A", "C", "G", "T"]
+    assert "reading the Seamlessfile again" in report.proc.stderr
+    assert {"report", "letters", "clean[s=S1]", "kmers[s=S4,k=3]"} <= set(report.statuses)
+    assert report["report"]["status"] == "ran"
+    assert all(f"- letters/{x}.txt: " in project.read("report.md") for x in letters)
+    assert project.read("clean/S1.txt").strip()
+    logs = "".join(p.read_text() for p in (project.root / ".seamlessflow" / "logs").iterdir())
+    assert "S1: kept " in logs
+
+    seamlessfile = project.read("Seamlessfile")
+    project.write("Seamlessfile", seamlessfile.replace("min_len = 8", "min_len = 10"))
+    dry = project.sf("run", "-n")
+    assert "will-run clean[s=S2]  (param min_len: 8 → 10)" in dry.stdout + dry.stderr
+
+    project.write("Seamlessfile", seamlessfile.replace("awk -v k=$k", "awk -v k={k}"))
+    refused = project.sf("check", check=False)
+    assert refused.returncode == 2
+    assert "Seamlessfile:28:" in refused.stderr and "hint: write $k" in refused.stderr

@@ -77,7 +77,7 @@ def test_an_edited_directory_output_is_kept_with_a_way_to_rebuild_it(project, tm
     report = project.run()
     checksum = _kept_checksum(report.proc.stderr, "d")
     assert "d was changed since seamlessflow wrote it" in report.proc.stderr
-    assert f"echo {checksum} > COPY.CHECKSUM; seamlessflow download COPY" in report.proc.stderr
+    assert f"echo {checksum} > OTHER.CHECKSUM; seamlessflow download OTHER/" in report.proc.stderr
     copy = tmp_path / "copy"
     copy.mkdir()
     (tmp_path / "copy.CHECKSUM").write_text(checksum + "\n")

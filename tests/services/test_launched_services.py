@@ -3,12 +3,16 @@ another folder reuses them, `services status` lists them and `services stop` sto
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from seamlessflow.identity.checksum import checksum_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,7 +22,7 @@ def _sf(env: dict, *args: str | Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def test_run_starts_missing_services_and_later_runs_reuse_them(tmp_path):
+def test_run_starts_missing_services_and_later_runs_reuse_them(tmp_path, raw):
     config = tmp_path / "config"
     config.mkdir()
     (config / "clusters.yaml").write_text(textwrap.dedent("""\
@@ -55,9 +59,22 @@ def test_run_starts_missing_services_and_later_runs_reuse_them(tmp_path):
         assert second.returncode == 0, second.stderr
         assert "5 cached" in second.stdout
         assert _sf(env, "services", "status").stdout == status.stdout  # same URLs and PIDs
+
+        # each launched service has its own private token, which the runs found by
+        # themselves; without it, nobody writes to them
+        urls = [line.split()[2] for line in lines]
+        token_files = [config / "seamlessflow-tokens" / f"{url.rsplit(':', 1)[1]}.json"
+                       for url in urls]
+        assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in token_files)
+        assert len({json.loads(f.read_text())["token"] for f in token_files}) == 3
+        hashserver = urls[1]
+        data = b"planted"
+        assert raw(hashserver, "PUT", f"/{checksum_bytes(data)}", data,
+                           owner=False)[0] == 401
     finally:
         stopped = _sf(env, "services", "stop")
     assert stopped.returncode == 0, stopped.stderr
+    assert not any(f.exists() for f in token_files)
     assert stopped.stdout.count("stopped") == 3
     pids = [int(line.split("pid")[1].split()[0]) for line in stopped.stdout.splitlines()]
     assert not any(Path(f"/proc/{pid}").exists() and

@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from seamlessflow.config.tokens import token_dir
+from seamlessflow.config.tokens import resolve_token, token_dir, write_token_file
 from seamlessflow.errors import StoreError
 from seamlessflow.identity.checksum import checksum_bytes
 from seamlessflow.runners.jobserver import JobserverRunner
@@ -193,6 +193,8 @@ def test_another_account_cannot_read_the_token_nor_post_a_job(
     (["jobserver", "--writable"], "--writable applies to the hashserver and database only"),
     (["hashserver", "--port-range", "9-3"], "--port-range 9-3: expected A-B"),
     (["database", "--token-file", "/nonexistent/token"], "--token-file /nonexistent/token"),
+    (["jobserver", "--no-token", "--token-file", "/x"], "give --token-file FILE or --no-token"),
+    (["daskserver", "--token-file", "/x"], "a Dask scheduler cannot check a bearer token"),
     (["hashserver", "--max-body", "lots"], "--max-body lots: expected a size"),
     (["hashserver", "--dir", "/nonexistent/buffers", "--port", "0"],
      "buffer folder /nonexistent/buffers does not exist"),
@@ -210,3 +212,27 @@ def test_a_port_in_use_is_reported(start_service, service_env, tmp_path):
                             "--port", str(first.port))
     assert code == 2
     assert f"cannot listen on 127.0.0.1:{first.port}: the port is in use" in err
+
+
+def test_a_client_trusts_only_its_own_private_token_file_of_a_live_service(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("SEAMLESS_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("SEAMLESSFLOW_TOKEN", "from-the-environment")
+    path = write_token_file(5999, TOKEN, "http://127.0.0.1:5999")  # as this live process
+    assert resolve_token("http://127.0.0.1:5999", None) == TOKEN
+    assert resolve_token("http://localhost:5999/", None) == TOKEN
+    assert resolve_token("http://127.0.0.1:5999", "explicit") == "explicit"
+    assert resolve_token("http://127.0.0.1:5999", "") is None
+    # never sent to another machine, nor to another port
+    assert resolve_token("http://192.0.2.1:5999", None) == "from-the-environment"
+    assert resolve_token("http://127.0.0.1:5998", None) == "from-the-environment"
+    path.chmod(0o640)  # readable by the group: not trusted
+    assert resolve_token("http://127.0.0.1:5999", None) == "from-the-environment"
+    path.chmod(0o600)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "pid": int(dead.stdout)}))  # its service is gone
+    assert resolve_token("http://127.0.0.1:5999", None) == "from-the-environment"
+    write_token_file(5998, "another", "http://127.0.0.1:5998")  # the next serve ...
+    assert not path.exists()  # ... removes the stale file
