@@ -267,7 +267,7 @@ class Scheduler:
                 origins.append((source.path, None))
             else:
                 cs = self._upstream_checksum(source, item.is_dir)
-                origins.append((_produced_path(self.dag, source), source.instance))
+                origins.append((self.dag.produced_path(source), source.instance))
             inputs[item.workspace_path] = cs
             if item.is_dir:
                 dir_inputs.append(item.workspace_path)
@@ -490,7 +490,7 @@ class Scheduler:
             cs = prep.transformation["inputs"][item.workspace_path]
             if complete_in_store(self.store, cs, item.is_dir):
                 continue
-            if not self.outputs.adopt_local(_produced_path(self.dag, source), cs, item.is_dir) \
+            if not self.outputs.adopt_local(self.dag.produced_path(source), cs, item.is_dir) \
                     and not (await fingertip(cs, self.store, self.db, runner)
                              and complete_in_store(self.store, cs, item.is_dir)):
                 raise ExecutionError(
@@ -673,15 +673,4 @@ def _result_keys(inst: Instance) -> list[tuple[str, str, bool]]:
     if inst.stdout is not None:
         keys.append((STDOUT_KEY, inst.stdout, False))
     return keys
-
-
-def _produced_path(dag: Dag, source: StepSource) -> str:
-    """The project path where the upstream instance wrote the bytes this source refers to."""
-    inst = dag.workflow.instances[source.instance]
-    if source.capture == STDOUT_KEY:
-        base = inst.stdout or ""
-    else:
-        base = next(c.project_path for c in inst.captures
-                    if c.workspace_path == source.capture.rstrip("/"))
-    return f"{base}/{source.subpath}" if source.subpath else base
 
