@@ -1,0 +1,149 @@
+"""Every Seamlessfile shown in README.md and docs/ is checked (and run, where the page says so)
+through the real CLI, so the docs cannot show a workflow the code refuses.
+
+How a page marks its code blocks:
+
+- ```` ```seamlessfile ````: a whole Seamlessfile. It is written into an empty folder and
+  `seamlessflow check` must accept it. An HTML comment on the line before the fence says more:
+  `<!-- example: files=data/a.txt,corpus/; run -->` creates those project files first (a path
+  ending in `/` becomes a folder holding one text file), `run` also runs it (exit 0),
+  `error` expects `check` to refuse it (exit 2), and `output=next` expects every line of the
+  next code block in what the last command printed (the temporary folder written `/project`,
+  durations and checksums compared by shape only).
+- ```` ```seamlessfile-fragment ````: part of a Seamlessfile (a few fields, a syntax sketch);
+  shown, not run.
+- Any other block that looks like a Seamlessfile (a line starting with `step `, `let ` or
+  `stage `, or a top-level setting such as `project:`) must carry one of the two tags, so a new
+  example cannot slip past this test untested.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"^(\s*)```(\S*)\s*$")
+ANNOTATION = re.compile(r"<!--\s*example:(.*?)-->")
+LOOKS_LIKE_SEAMLESSFILE = re.compile(
+    r"^(step|let|stage) \w|^(project|config|include|execution|cluster|workers|remote): ",
+    re.MULTILINE)
+SAMPLE_TEXT = "one\ntwo\nthree\n"
+SAMPLE_FILES = {"config.yaml": "n: 1\n"}
+
+
+@dataclass
+class Block:
+    page: Path
+    line: int
+    tag: str
+    text: str
+    annotation: dict[str, str] = field(default_factory=dict)
+    next_text: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def read_blocks(page: Path) -> list[Block]:
+    lines = page.read_text().splitlines()
+    blocks: list[Block] = []
+    i = 0
+    while i < len(lines):
+        match = FENCE.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        start, tag = i, match.group(2)
+        i += 1
+        body = []
+        while i < len(lines) and not re.match(r"^\s*```\s*$", lines[i]):
+            body.append(lines[i])
+            i += 1
+        i += 1
+        note = ANNOTATION.search(lines[start - 1]) if start else None
+        block = Block(page, start + 1, tag, textwrap.dedent("\n".join(body)) + "\n",
+                      _options(note.group(1)) if note else {})
+        if blocks and blocks[-1].annotation.get("output") == "next":
+            blocks[-1].next_text = block.text
+        blocks.append(block)
+    return blocks
+
+
+def _options(text: str) -> dict[str, str]:
+    options = {}
+    for part in text.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key:
+            options[key] = value
+    return options
+
+
+ALL_BLOCKS = [block for page in PAGES for block in read_blocks(page)]
+EXAMPLES = [block for block in ALL_BLOCKS if block.tag == "seamlessfile"]
+
+
+def test_every_seamlessfile_block_is_tagged() -> None:
+    untagged = [block.where for block in ALL_BLOCKS
+                if block.tag not in ("seamlessfile", "seamlessfile-fragment", "python", "json",
+                                     "yaml", "bash", "console")
+                and LOOKS_LIKE_SEAMLESSFILE.search(block.text)
+                and "error:" not in block.text and not block.text.startswith("usage:")]
+    assert not untagged, ("blocks that look like a Seamlessfile but are tagged neither "
+                          f"seamlessfile nor seamlessfile-fragment: {untagged}")
+
+
+def test_the_pages_have_examples() -> None:
+    pages = {block.page.name for block in EXAMPLES}
+    assert {"README.md", "language.md", "snakemake.md", "troubleshooting.md"} <= pages
+
+
+@pytest.mark.parametrize("block", EXAMPLES, ids=[block.where for block in EXAMPLES])
+def test_example(block: Block, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Seamlessfile").write_text(block.text)
+    for name in filter(None, block.annotation.get("files", "").split(",")):
+        path = project / name.strip()
+        if name.endswith("/"):
+            path = path / "a.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(SAMPLE_FILES.get(path.name, SAMPLE_TEXT))
+    env = {**os.environ, "SEAMLESSFLOW_CACHE": str(tmp_path / "cache"),
+           "SEAMLESS_CONFIG_DIR": str(tmp_path / "config")}
+    env.pop("SEAMLESS_CACHE", None)
+
+    def seamlessflow(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(project), *args],
+                              capture_output=True, text=True, env=env, timeout=60)
+
+    proc = seamlessflow("check")
+    expected = 2 if "error" in block.annotation else 0
+    assert proc.returncode == expected, f"{block.where}: check exited {proc.returncode}\n" \
+                                        f"{proc.stdout}{proc.stderr}"
+    if "run" in block.annotation:
+        proc = seamlessflow("run")
+        want = int(block.annotation.get("exit", "0") or 0)
+        assert proc.returncode == want, f"{block.where}: run exited {proc.returncode}\n" \
+                                        f"{proc.stdout}{proc.stderr}"
+    if block.annotation.get("output") == "next":
+        assert block.next_text is not None, f"{block.where}: output=next but no next block"
+        printed = _shape(proc.stdout + proc.stderr, project)
+        missing = [line for line in block.next_text.splitlines()
+                   if line.strip() and _shape(line, project) not in printed]
+        assert not missing, f"{block.where}: not printed: {missing}\nprinted:\n{printed}"
+
+
+def _shape(text: str, project: Path) -> str:
+    text = text.replace(str(project), "/project")
+    text = re.sub(r"\b\d+\.\d+s\b", "N.NNs", text)
+    return re.sub(r"\b[0-9a-f]{64}\b", "CHECKSUM", text)
