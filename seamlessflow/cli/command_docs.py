@@ -95,8 +95,10 @@ def _metavar(action: argparse.Action) -> str:
         name = action.dest.upper()
     else:
         name = action.dest
-    if action.nargs in ("*", "+"):
+    if action.nargs == "+":
         return f"{name} …"
+    if action.nargs == "*":
+        return f"[{name} …]"
     if action.nargs == "?":
         return f"[{name}]"
     return name

@@ -4,6 +4,7 @@ without regenerating the page (python tools/gen_command_docs.py) fails here."""
 from __future__ import annotations
 
 import difflib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,9 +34,11 @@ def test_every_flag_of_every_command_is_on_the_page() -> None:
         helptext = subprocess.run([sys.executable, "-m", "seamlessflow", name, "--help"],
                                   capture_output=True, text=True, check=True).stdout
         options = helptext.split("\noptions:\n", 1)[1]
-        flags = {word.rstrip(",") for line in options.splitlines()
-                 for word in line.split()[:3] if word.startswith("--")}
-        missing = sorted(f for f in flags - {"--help", "--file", "--quiet", "--verbose"}
+        flags = {spelling.split()[0] for line in options.splitlines()
+                 if line.startswith("  -")
+                 for spelling in re.split(r"\s{2,}", line.strip())[0].split(", ")}
+        missing = sorted(f for f in flags - {"-h", "--help", "-C", "-f", "--file", "-q",
+                                         "--quiet", "-v", "--verbose"}
                          if f"`{f}" not in section)
         assert not missing, f"{name}: {missing} not in docs/commands.md"
 
