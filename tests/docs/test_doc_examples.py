@@ -15,12 +15,16 @@ How a page marks its code blocks:
 - Any other block that looks like a Seamlessfile (a line starting with `step `, `let ` or
   `stage `, or a top-level setting such as `project:`) must carry one of the two tags, so a new
   example cannot slip past this test untested.
+
+Every `seamlessflow …` command line the pages show (in code blocks and inline) must also be
+accepted by today's argument parser.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -147,3 +151,59 @@ def _shape(text: str, project: Path) -> str:
     text = text.replace(str(project), "/project")
     text = re.sub(r"\b\d+\.\d+s\b", "N.NNs", text)
     return re.sub(r"\b[0-9a-f]{64}\b", "CHECKSUM", text)
+
+
+COMMAND_LINE = re.compile(r"^\s*(?:\$\s+)?(seamlessflow\s.*)$", re.MULTILINE)
+INLINE_COMMAND = re.compile(r"`(seamlessflow [^`]*)`")
+PLACEHOLDER = re.compile(r"\.\.\.|…|\bCOMMAND\b|\w\|\w|\[[A-Z]")
+
+
+def shown_command_lines() -> list[tuple[str, str]]:
+    """Every `seamlessflow …` command line the pages show, in code blocks and inline,
+    cut at a comment, a pipe or a redirection; lines with a placeholder for a choice
+    (`a|b`, `[OPTIONAL]`, `…`, COMMAND) are sketches, not command lines."""
+    found = []
+    for block in ALL_BLOCKS:
+        if block.tag in ("seamlessfile", "seamlessfile-fragment", "python", "json", "yaml"):
+            continue
+        for match in COMMAND_LINE.finditer(block.text):
+            found.append((block.where, match.group(1)))
+    for page in PAGES:
+        for number, line in enumerate(page.read_text().splitlines(), 1):
+            for match in INLINE_COMMAND.finditer(line):
+                found.append((f"{page.relative_to(ROOT)}:{number}", match.group(1)))
+    commands = []
+    for where, text in found:
+        text = re.split(r"\s#|\s\\?\||\s>|\s&&|;", text)[0].strip()
+        if not PLACEHOLDER.search(text):
+            commands.append((where, text))
+    return commands
+
+
+COMMAND_LINES = shown_command_lines()
+
+
+def test_pages_show_command_lines() -> None:
+    assert len(COMMAND_LINES) > 30
+
+
+@pytest.mark.parametrize("where,line", COMMAND_LINES, ids=[w for w, _ in COMMAND_LINES])
+def test_shown_command_line_parses(where: str, line: str) -> None:
+    """Each command line a page shows is accepted by the parser of today's CLI: a renamed
+    or removed option, or a subcommand that is gone, fails here. A line that only names a
+    command (`seamlessflow upload`) or writes a placeholder for a choice may leave out
+    what it requires."""
+    argv = shlex.split(line)[1:]
+    proc = subprocess.run([sys.executable, "-c", PARSE_ONLY, *argv],
+                          capture_output=True, text=True)
+    error = proc.stderr.strip().splitlines()[-1] if proc.returncode else ""
+    sketch = ("the following arguments are required" in error  # `seamlessflow upload` named
+              or re.search(r"invalid choice: '[A-Z]+'", error))  # `serve NAME`
+    assert proc.returncode == 0 or sketch, f"{where}: `{line}` is refused:\n{proc.stderr}"
+
+
+PARSE_ONLY = """\
+import sys
+from seamlessflow.cli.main import build_parser
+build_parser(sys.argv[1:]).parse_args(sys.argv[1:])
+"""
