@@ -9,7 +9,8 @@ How a page marks its code blocks:
   ending in `/` becomes a folder holding one text file), `run` also runs it (exit 0),
   `error` expects `check` to refuse it (exit 2), and `output=next` expects every line of the
   next code block in what the last command printed (the temporary folder written `/project`,
-  durations and checksums compared by shape only).
+  durations and checksums compared by shape only). `as=FILE` makes the block a file of the
+  next example on its page (an included Seamlessfile), written beside it, not run alone.
 - ```` ```seamlessfile-fragment ````: part of a Seamlessfile (a few fields, a syntax sketch);
   shown, not run.
 - Any other block that looks like a Seamlessfile (a line starting with `step `, `let ` or
@@ -52,6 +53,7 @@ class Block:
     text: str
     annotation: dict[str, str] = field(default_factory=dict)
     next_text: str | None = None
+    extra_files: dict[str, str] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
@@ -61,6 +63,7 @@ class Block:
 def read_blocks(page: Path) -> list[Block]:
     lines = page.read_text().splitlines()
     blocks: list[Block] = []
+    pending: dict[str, str] = {}  # as=FILE blocks waiting for their example
     i = 0
     while i < len(lines):
         match = FENCE.match(lines[i])
@@ -79,6 +82,10 @@ def read_blocks(page: Path) -> list[Block]:
                       _options(note.group(1)) if note else {})
         if blocks and blocks[-1].annotation.get("output") == "next":
             blocks[-1].next_text = block.text
+        if block.tag == "seamlessfile" and "as" in block.annotation:
+            pending[block.annotation["as"]] = block.text
+        elif block.tag == "seamlessfile":
+            block.extra_files, pending = pending, {}
         blocks.append(block)
     return blocks
 
@@ -93,7 +100,8 @@ def _options(text: str) -> dict[str, str]:
 
 
 ALL_BLOCKS = [block for page in PAGES for block in read_blocks(page)]
-EXAMPLES = [block for block in ALL_BLOCKS if block.tag == "seamlessfile"]
+EXAMPLES = [block for block in ALL_BLOCKS
+            if block.tag == "seamlessfile" and "as" not in block.annotation]
 
 
 def test_every_seamlessfile_block_is_tagged() -> None:
@@ -116,6 +124,9 @@ def test_example(block: Block, tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     (project / "Seamlessfile").write_text(block.text)
+    for name, text in block.extra_files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
     for name in filter(None, block.annotation.get("files", "").split(",")):
         path = project / name.strip()
         if name.endswith("/"):
