@@ -299,7 +299,9 @@ class Scheduler:
         before, code_before = (None, None) if self.history is None \
             else self.history.last(state.name)
         changes = compare(before, now, code_before,
-                          self.dag.workflow.instances[state.name].code)
+                          self.dag.workflow.instances[state.name].code,
+                          failed_before=before is not None
+                          and self.history.last_failed(state.name))
         if forced:
             changes = [{"kind": "forced"}] + [c for c in changes if c["kind"] != "new"]
         state.changes = changes
@@ -318,25 +320,29 @@ class Scheduler:
         captures = [c.workspace_path + ("/" if c.is_dir else "") for c in inst.captures]
         now = meaning(inst.language, self._code_checksum(inst.code), inst.params,
                       before.get("inputs", {}), captures, inst.stdout is not None)
-        return compare(before, now, code_before, inst.code)
+        return compare(before, now, code_before, inst.code,
+                       failed_before=self.history.last_failed(name))
 
     def _record_history(self) -> None:
-        """Remember what each instance that ran or was cached ran as (not in a dry run)."""
+        """Remember what each instance that ran, was cached or failed ran as (not in a
+        dry run), so that the next run can say what changed since, or that it failed."""
         if self.history is None or self.options.dry_run:
             return
         instances = self.dag.workflow.instances
         for name in self.selected:
             state = self.states[name]
             prep = self._prepared.get(name)
-            if state.status not in (RAN, CACHED) or prep is None \
-                    or self.history.recorded_transformation(name) == prep.checksum:
+            failed = state.status == FAILED
+            if not (failed or state.status in (RAN, CACHED)) or prep is None \
+                    or self.history.recorded(name) == (prep.checksum, failed):
                 continue
             now = self._meaning(name, prep)
             changes = state.changes
             if changes is None:  # adopted from the cache: compared only now
                 before, code_before = self.history.last(name)
                 changes = compare(before, now, code_before, instances[name].code)
-            self.history.record(name, prep.checksum, now, instances[name].code, changes)
+            self.history.record(name, prep.checksum, now, instances[name].code, changes,
+                                failed=failed)
         self.history.save()
 
     def _code_checksum(self, code: str) -> str:

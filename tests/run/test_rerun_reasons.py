@@ -128,3 +128,21 @@ def test_the_readme_tour_shows_a_real_reason(project):
     assert "lowercase = true" in text
     project.write("Seamlessfile", text.replace("lowercase = true", "lowercase = false"))
     assert project.sf("run", "-n").stdout.splitlines()[0] == shown
+
+
+def test_a_rerun_after_a_failure_says_the_last_run_failed_and_what_changed_since(project):
+    project.write("Seamlessfile", """
+        step gate:
+            params: limit = 1
+            shell: "test $limit -gt 1 && echo ok > o"
+            captures: o
+        """)
+    failed = project.run(check=False)
+    assert failed.statuses == {"gate": "failed"}
+    dry = project.sf("run", "-n")
+    assert "will-run gate  (its last run failed)" in dry.stdout
+    project.write("Seamlessfile", project.read("Seamlessfile").replace("limit = 1", "limit = 2"))
+    report = project.run()
+    assert report["gate"]["reason"] == "its last run failed; param limit: 1 → 2"
+    assert report["gate"]["changes"][0] == {"kind": "failed"}
+    assert "(never run before)" not in project.sf("run", "-n", "--force", "gate").stdout
