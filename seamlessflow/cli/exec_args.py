@@ -116,7 +116,7 @@ def plan_command(words: list[str], captures: list[str], g1: bool = False,
         plan.targets[inside] = local or inside
     if redirect is not None:
         _check_target(redirect, f"> {redirect}")
-        plan.targets.setdefault(redirect, redirect)
+        plan.targets[redirect] = redirect  # written under its own name, as seamless-run does
     return plan
 
 

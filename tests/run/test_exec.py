@@ -122,6 +122,22 @@ def test_no_download_writes_only_sidecars(project):
     assert not (project.root / "out.txt").exists()
     assert (project.root / "out.txt.CHECKSUM").read_text().strip() == \
         hashlib.sha256(b"second file\nhello world\n").hexdigest()
+    # a folder: its sidecar and index, in a folder that did not exist; download rebuilds it
+    project.write("d/sub/b.txt", "beta\n")
+    project.sf("exec", "-nd", "-cp", "d2:sub/new/d2", "--", "cp -r d d2")
+    assert not (project.root / "sub" / "new" / "d2").exists()
+    assert json.loads(project.read("sub/new/d2.INDEX")) == \
+        {"sub/b.txt": hashlib.sha256(b"beta\n").hexdigest()}
+    project.sf("download", "sub/new/d2")
+    assert project.read("sub/new/d2/sub/b.txt") == "beta\n"
+
+
+def test_a_redirect_target_is_written_under_its_own_name(project):
+    """A `-cp` LOCAL for the redirect's target is overruled, as in seamless-run."""
+    _setup(project)
+    project.sf("exec", "-cp", "out.txt:elsewhere.txt", "--", "sort data.txt > out.txt")
+    assert project.read("out.txt") == "hello world\n"
+    assert not (project.root / "elsewhere.txt").exists()
 
 
 def test_upload_delete_exec_download(project):
