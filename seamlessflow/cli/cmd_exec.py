@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seamlessflow.errors import EXIT_FAILED, EXIT_OK
+from seamlessflow.errors import EXIT_FAILED, EXIT_OK, EXIT_TERMINATED
 
 if TYPE_CHECKING:
     from seamlessflow.cli.exec_args import ExecPlan
@@ -51,6 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seamlessflow.cli.exec_args import parse_assignments, plan_command
+    from seamlessflow.cli.run_session import Terminated
     from seamlessflow.errors import UsageError
 
     words = list(args.command)
@@ -82,7 +83,12 @@ def run(args: argparse.Namespace) -> int:
                              "command on this machine: add --local to run it here with "
                              "the stage's cache")
         _require_inputs(tf, store)
-        computed = _execute(tf, store, db, stale, args.quiet)
+        try:
+            computed = _execute(tf, store, db, stale, args.quiet)
+        except Terminated:
+            print("terminated: the command was stopped, nothing was recorded",
+                  file=sys.stderr)
+            return EXIT_TERMINATED
         if computed is None:
             return EXIT_FAILED
         result, index = computed
@@ -212,9 +218,7 @@ def _readable(store: BufferStore, checksums: list[str]) -> bool:
 def _execute(tf: BashTransformation, store: BufferStore, db: ResultDatabase, stale: bool,
              quiet: bool) -> tuple[str, dict[str, str] | None] | None:
     """Run the transformation here and record its result; None when it failed."""
-    from seamlessflow.execution.seamless_bash import execute_bash_transformation
-
-    outcome = execute_bash_transformation("exec", tf.transformation, store)
+    outcome = _execute_stoppable(tf, store)
     if not outcome.ok or outcome.result is None:
         print(f"error: the command failed: {outcome.error}", file=sys.stderr)
         if outcome.stderr_tail:
@@ -227,6 +231,24 @@ def _execute(tf: BashTransformation, store: BufferStore, db: ResultDatabase, sta
     if not quiet:
         print(f"computed {tf.checksum[:12]} in {outcome.duration_s:.2f}s", file=sys.stderr)
     return outcome.result, outcome.index
+
+
+def _execute_stoppable(tf: BashTransformation, store: BufferStore):
+    """The execution, which a SIGTERM (from a batch system, `timeout`, `kill`) stops as
+    a Ctrl-C does: the command's process group is killed, nothing is recorded."""
+    import signal
+
+    from seamlessflow.cli.run_session import Terminated
+    from seamlessflow.execution.seamless_bash import execute_bash_transformation
+
+    def on_sigterm(_signum: int, _frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        return execute_bash_transformation("exec", tf.transformation, store)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_stdout(store: BufferStore, result: str) -> None:

@@ -9,8 +9,12 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import stat
+import subprocess
+import sys
+import time
 
 DATA = b"hello world\n"
 WC_TRANSFORMATION = "55a42f6cb23a8dbcb207d3531dd35ff9b0b4f0c4d0ba6b8ab38781a70f4a1047"
@@ -54,6 +58,8 @@ def _runs(log) -> int:
 
 def _results(project) -> dict[str, str]:
     db = project.cache / "__TOPLEVEL__" / "seamless.db"
+    if not db.exists():  # nothing was ever recorded
+        return {}
     with sqlite3.connect(db) as conn:
         return dict(conn.execute("SELECT checksum, result FROM transformation"))
 
@@ -382,3 +388,30 @@ def test_an_empty_stdout_recorded_without_its_buffer_is_a_hit(project):
     stored.unlink()
     assert project.sf(*cmd).stdout == ""
     assert _runs(log) == 1
+
+
+def test_sigterm_stops_the_command_and_records_nothing(project):
+    from process_watch import wait_gone
+
+    pid_file = project.root.parent / "pid"
+    _setup(project, '#!/bin/bash\necho $$ > "$PIDFILE"\nsleep 100\n', "wait.sh")
+    env = {**os.environ, "SEAMLESSFLOW_CACHE": str(project.cache)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seamlessflow", "-C", str(project.root), "exec",
+         "--metavar", f"PIDFILE={pid_file}", "--", "./wait.sh", "data.txt"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and pid_file.read_text().endswith("\n")):
+            assert time.monotonic() < deadline and proc.poll() is None, "never started"
+            time.sleep(0.02)
+        command_pid = int(pid_file.read_text())
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143 and "nothing was recorded" in stderr
+    assert wait_gone(command_pid)
+    assert _results(project) == {}
