@@ -9,8 +9,10 @@ code text's whitespace, which keys count for the identity.
 Pure: no file system, no store. What it needs of the world (the checksums of files and
 folders) is given to it; what the world needs of it (the buffers of the code and the
 variables, which a store must hold) it gives back. `seamlessflow exec` builds its
-transformations here, and a step's inputs, params and captures map onto the same
-arguments.
+transformations here. A `shell:` step maps onto the same arguments: its inputs are files
+and folders named by workspace path, its params variables holding the text the command
+sees in `$name` (execution/command.py `env_value`), its metavars metavars, its captures
+targets (a folder without its trailing `/`) and a captured stdout the `STDOUT` target.
 """
 
 from __future__ import annotations
