@@ -12,7 +12,8 @@ variables, which a store must hold) it gives back. `seamlessflow exec` builds it
 transformations here. A `shell:` step maps onto the same arguments: its inputs are files
 and folders named by workspace path, its params variables holding the text the command
 sees in `$name` (execution/command.py `env_value`), its metavars metavars, its captures
-targets (a folder without its trailing `/`) and a captured stdout the `STDOUT` target.
+targets (a folder without its trailing `/`), and a captured stdout is stdout mode when it
+is the only capture, else the `STDOUT` target.
 """
 
 from __future__ import annotations
