@@ -81,15 +81,14 @@ def plan_command(words: list[str], captures: list[str], g1: bool = False,
     commands, redirect = _parse(text)
     plan = ExecPlan(text)
     substitutions: dict[tuple[int, int], str] = {}
-    typed: dict[str, Pin | None] = {}
     index = 0
     for command in commands:
         for position, node in enumerate(command):
             index += 1
-            if node.word not in typed:
-                typed[node.word] = _argtype(node.word, index, g1, g2, cwd)
-            pin = typed[node.word]
+            pin = _argtype(node.word, index, g1, g2, cwd)  # each time: the rules count places
             if pin is None:
+                if position == 0:
+                    _is_tool(node.word, cwd)  # refuses a program seamless-run would map
                 continue
             if pin.name not in {p.name for p in plan.pins}:
                 plan.pins.append(pin)
@@ -101,8 +100,6 @@ def plan_command(words: list[str], captures: list[str], g1: bool = False,
                 substitutions[node.pos] = pin.name
             if position == 0 and not pin.is_dir and not _is_tool(node.word, cwd):
                 plan.executables.append(pin.name)
-        if command and typed.get(command[0].word) is None:
-            _is_tool(command[0].word, cwd)
     for (start, end), name in sorted(substitutions.items(), reverse=True):
         plan.command = plan.command[:start] + name + plan.command[end:]
     for spec in captures:

@@ -219,6 +219,9 @@ def test_argtyping_rules_and_usage_errors(project):
     rule2 = project.sf("exec", "--", "cat", "plain", check=False)
     assert rule2.returncode == 2 and "-g2" in rule2.stderr
     assert project.sf("exec", "-g2", "--", "cat", "plain").stdout == "x\n"
+    # the rules count places: a program is exempt first, not when named again later
+    again = project.sf("exec", "--", "plain data.txt plain", check=False)
+    assert again.returncode == 2 and "argument 3 'plain'" in again.stderr
     nd = project.sf("exec", "-nd", "--", "cat", "data.txt", check=False)
     assert nd.returncode == 2 and "-cp :FILE" in nd.stderr
     bad_var = project.sf("exec", "--var", "1n=3", "--", "cat", "data.txt", check=False)
