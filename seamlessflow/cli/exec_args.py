@@ -135,8 +135,11 @@ def _parse(text: str) -> tuple[list[list], str | None]:
         nodes = [part for part in tree.parts if part.kind != "pipe"]
         if any(part.kind == "pipe" and part.pipe != "|" for part in tree.parts):
             raise _refuse("a pipe of stderr (|&)")
-        if any(node.kind != "command" for node in nodes):
-            raise _refuse("a subshell or compound command in the pipeline")
+        for node in nodes:
+            if node.kind == "reservedword":
+                raise _refuse(f"the reserved word '{node.word}' in the pipeline")
+            if node.kind != "command":
+                raise _refuse("a subshell or compound command in the pipeline")
     elif tree.kind == "list":
         raise _refuse("a list of commands (;, &&, || or &)")
     else:

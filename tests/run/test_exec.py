@@ -201,7 +201,9 @@ def test_commands_outside_the_common_forms_are_refused(project):
     for command in ("cat data.txt; cat other.txt", "cat data.txt && cat other.txt",
                     "wc -l < data.txt", "cat data.txt 2>&1", "echo $(cat data.txt)",
                     "sort data.txt>out.txt", "sort data.txt >> out.txt",
-                    "sort data.txt > out.txt | cat", "(cat data.txt)"):
+                    "sort data.txt > out.txt | cat", "(cat data.txt)", "! cat data.txt",
+                    "cat data.txt |& cat", "echo ~", "N=1 cat data.txt",
+                    "for f in data.txt; do cat $f; done", "echo `cat data.txt`"):
         refused = project.sf("exec", "--", command, check=False)
         assert refused.returncode == 2, command
         assert "exec takes one command or one pipeline" in refused.stderr, command
