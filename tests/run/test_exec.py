@@ -209,6 +209,10 @@ def test_commands_outside_the_common_forms_are_refused(project):
         assert "exec takes one command or one pipeline" in refused.stderr, command
         assert "Traceback" not in refused.stderr
     assert not (project.root / "out.txt").exists()
+    for command in ("cat data.txt |", "echo 'open", "# only a comment", "time cat data.txt"):
+        unparsed = project.sf("exec", "--", command, check=False)
+        assert unparsed.returncode == 2 and "cannot parse the command" in unparsed.stderr
+        assert "Traceback" not in unparsed.stderr
 
 
 def test_argtyping_rules_and_usage_errors(project):
