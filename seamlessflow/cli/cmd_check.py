@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from seamlessflow.cli.habits import add_config_option
 from seamlessflow.errors import EXIT_OK, WorkflowError
 
 # Writes nothing but its output: see main.entry.
@@ -12,8 +13,7 @@ NOTHING_TO_TEAR_DOWN = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value (repeatable)")
+    add_config_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from seamlessflow.cli.habits import add_config_option
 from seamlessflow.errors import EXIT_OK
 
 # Writes nothing but its output: see main.entry.
@@ -16,8 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output format (default: dot)")
     parser.add_argument("--steps", action="store_true",
                         help="one node per step instead of one per instance")
-    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value (repeatable)")
+    add_config_option(parser)
     parser.add_argument("targets", nargs="*", metavar="TARGET",
                         help="show only these steps, instances or paths and what they need")
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from seamlessflow.cli.habits import add_config_option
 from seamlessflow.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 
 if TYPE_CHECKING:
@@ -23,35 +24,71 @@ NOTHING_TO_TEAR_DOWN = True
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("targets", nargs="*", metavar="TARGET", help="steps, instances or paths")
     add_run_options(p)
+    p.add_argument("--list", action="store_true",
+                   help="list the steps, their instance counts and stages; run nothing")
+    p.add_argument("--summary", action="store_true",
+                   help="for each output file: the instance making it, its status and "
+                        "checksum; run nothing")
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
-    """The options of `run`, shared with `watch`."""
-    p.add_argument("-j", "--jobs", type=_job_count, default=os.cpu_count() or 1,
-                   metavar="N", help="at most N instances (in cores: slots) at once")
+    """The targets and options of `run`, shared with `watch`."""
+    p.add_argument("targets", nargs="*", metavar="TARGET", help="steps, instances or paths")
+    p.add_argument("-j", "--jobs", "-c", "--cores", type=_slot_count,
+                   default=os.cpu_count() or 1, metavar="N",
+                   help="at most N instances (in cores: slots) at once; `all`: one per CPU")
     p.add_argument("-n", "--dry-run", action="store_true", help="plan only; run nothing")
     p.add_argument("-k", "--keep-going", action="store_true",
                    help="after a failure, go on with everything that does not depend on it")
-    p.add_argument("--force", nargs="+", default=[], metavar="NAME",
-                   help="rerun these steps or instances even when cached")
+    p.add_argument("--force", nargs="*", default=None, metavar="NAME",
+                   help="rerun what these steps, instances or paths name, even when "
+                        "cached; without a NAME, the targets (all steps if none)")
+    p.add_argument("-F", "--forceall", action="store_true",
+                   help="rerun every selected instance, upstream ones too, even when cached")
+    p.add_argument("--until", nargs="+", default=[], metavar="STEP",
+                   help="only what these steps, instances or paths need, themselves included")
+    p.add_argument("-p", "--printshellcmds", action="store_true",
+                   help="print each command as it will run, with the variables it gets")
+    p.add_argument("--resources", action="append", default=[], type=_resource,
+                   metavar="mem=SIZE",
+                   help="never run at once instances whose `memory:` sums past SIZE "
+                        "(4G, 512M; Snakemake's mem_mb=N too)")
     p.add_argument("--stage", metavar="NAME", help="the stage of every step that names none")
     p.add_argument("--local", action="store_true", help="run everything in-process")
     p.add_argument("-nd", "--no-download", action="store_true",
                    help="write PATH.CHECKSUM sidecars instead of result bytes")
-    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value (repeatable)")
+    add_config_option(p)
     p.add_argument("--report", metavar="FILE", help="write the JSON run report to FILE")
     p.add_argument("--keep-workspace", action="store_true",
                    help="keep the workspace of a failed attempt, for debugging")
 
 
-def _job_count(text: str) -> int:
+def _resource(text: str) -> tuple[str, int]:
+    """`mem=8G` (or Snakemake's `mem_mb=8000`) as ("mem", bytes)."""
+    from seamlessflow.language.sizes import EXAMPLES, parse_size
+
+    key, _, value = text.partition("=")
+    if key == "mem_mb" and value.isdigit() and int(value) > 0:
+        return "mem", int(value) << 20
+    if key not in ("mem", "mem_mb"):
+        raise argparse.ArgumentTypeError(f"unknown resource {key!r}: seamlessflow counts "
+                                         "mem (e.g. --resources mem=8G)")
+    size = parse_size(value) if key == "mem" else None
+    if size is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected mem=SIZE ({EXAMPLES}) or mem_mb=MEGABYTES")
+    return "mem", size
+
+
+def _slot_count(text: str) -> int:
+    """`-j N`, or `all` (as Snakemake's `--cores all`): one slot per CPU."""
+    if text == "all":
+        return os.cpu_count() or 1
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number or all, got {text!r}") from None
     from seamlessflow.graph.model import MAX_WORKERS
 
     if not 1 <= value <= MAX_WORKERS:
@@ -66,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
     from seamlessflow.language.config import parse_overrides
 
     seamlessfile = find_seamlessfile(args.seamlessfile)
+    if args.list or args.summary:
+        return _describe(seamlessfile, args)
     summary = settled_file = None
     if settled.eligible(args):  # the last run found everything cached: does that hold?
         overrides = parse_overrides(args.config) or None
@@ -80,6 +119,23 @@ def run(args: argparse.Namespace) -> int:
 
         write_report(summary, Path(args.report))
     return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _describe(seamlessfile: Path, args: argparse.Namespace) -> int:
+    """`--list` or `--summary`: what a run would involve, printed; nothing runs."""
+    from seamlessflow.cli.loading import load_dag
+
+    dag = load_dag(seamlessfile, args.config, keep_plan=False)
+    if args.list:
+        from seamlessflow.cli.cmd_list import step_table
+        from seamlessflow.cli.run_session import select_for
+
+        sys.stdout.write(step_table(dag, select_for(dag, args), args.stage))
+        return EXIT_OK
+    from seamlessflow.cli.file_summary import file_summary
+
+    sys.stdout.write(file_summary(dag, args))
+    return EXIT_OK
 
 
 def _run(seamlessfile: Path, args: argparse.Namespace, settled_file: Path | None

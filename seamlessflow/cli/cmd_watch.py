@@ -13,7 +13,7 @@ import argparse
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from seamlessflow.cli import cmd_run
 
-    cmd_run.add_arguments(p)
+    cmd_run.add_run_options(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -41,21 +41,35 @@ def describe(pattern: str, captures: list[tuple[str, str]]) -> str:
 def first_round(dag: Dag, found: dict[str, list[tuple[str, str]]], args: argparse.Namespace
                 ) -> argparse.Namespace:
     """The command line of the first round (the same options, the instances that make
-    what the globs list as targets), announced."""
+    what the globs list as targets), announced. A `--force` without names keeps meaning
+    the user's targets, not these."""
     tell(args, "running first what globs list: " + "; ".join(
         describe(pattern, captures) for pattern, captures in found.items()))
-    return argparse.Namespace(**{**vars(args), "targets": producers(dag, found)})
+    force = list(args.targets) if args.force == [] and args.targets else args.force
+    return argparse.Namespace(**{**vars(args), "targets": producers(dag, found),
+                                 "force": force})
 
 
 def second_round(dag: Dag, args: argparse.Namespace, first: argparse.Namespace
                  ) -> argparse.Namespace:
     """The command line of the second round, announced: the user's `args`, without
     `--force` of what the `first` round ran (forced once is enough; forced again, it
-    could make something else than what the globs were just read from)."""
+    could make something else than what the globs were just read from). `-F` and a
+    `--force` without names become the names they stand for: every step, or the
+    targets."""
     tell(args, "reading the Seamlessfile again, with the globs matching what they made")
     ran = set(first.targets)
     ran |= {dag.workflow.instances[name].step for name in ran}
-    return argparse.Namespace(**{**vars(args), "force": [f for f in args.force if f not in ran]})
+    force = args.force
+    if args.forceall or (force == [] and not args.targets):
+        force = list(dict.fromkeys(inst.step for inst in dag.workflow.instances.values()))
+    elif force == []:
+        force = list(args.targets)
+    if force is not None:
+        force = [f for f in force if f not in ran]
+        if not force:
+            force = None
+    return argparse.Namespace(**{**vars(args), "force": force, "forceall": False})
 
 
 def tell(args: argparse.Namespace, message: str) -> None:

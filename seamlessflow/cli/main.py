@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from seamlessflow import __version__
+from seamlessflow.cli.habits import spelling_hint, spread_pairs
 from seamlessflow.errors import EXIT_INTERRUPTED, EXIT_USAGE, SeamlessflowError, UsageError
 
 # subcommand -> (module, one-line help)
@@ -26,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "watch": ("seamlessflow.cli.cmd_watch", "run, then rerun what each change affects"),
     "check": ("seamlessflow.cli.cmd_check", "parse and validate the Seamlessfile"),
     "dag": ("seamlessflow.cli.cmd_dag", "print the instance graph (dot, mermaid or json)"),
+    "list": ("seamlessflow.cli.cmd_list", "list the steps, their instance counts and stages"),
     "explain": ("seamlessflow.cli.cmd_explain", "show where a project file comes from"),
     "checksum": ("seamlessflow.cli.cmd_checksum", "print the checksum of files or directories"),
     "upload": ("seamlessflow.cli.cmd_upload", "put files into the buffer store, write sidecars"),
@@ -56,6 +58,10 @@ def _add_global_options(parser: argparse.ArgumentParser, suppress: bool) -> None
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # exit 2 with a one-line usage error, as argparse does
         self.print_usage(sys.stderr)
+        unrecognized = message.partition("unrecognized arguments: ")[2]
+        hint = spelling_hint(unrecognized.split()) if unrecognized else None
+        if hint:
+            message += f"\n  hint: {hint}"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
@@ -130,6 +136,7 @@ def _dispatch(argv: list[str] | None) -> tuple[int, ModuleType | None]:
     gc.set_threshold(20_000, 10, 10)
     if argv is None:
         argv = sys.argv[1:]
+    argv = spread_pairs(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None:

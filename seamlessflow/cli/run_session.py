@@ -31,7 +31,6 @@ class RunSession:
         """`settled_file`: where to keep the record of this run if it finds everything
         cached (cli/settled.py), None to keep none."""
         from seamlessflow.cli.loading import missing_inputs, project_listing
-        from seamlessflow.graph.targets import select
         from seamlessflow.scheduling.stages import plan_stages
 
         self.started_ns = time.time_ns()  # before any project file is read
@@ -40,12 +39,13 @@ class RunSession:
         self.args = args
         workflow = dag.workflow
         self.root = Path(workflow.root)
-        self.selected = select(dag, list(args.targets))
-        self.force = _force_set(dag, args.force)
+        self.selected = select_for(dag, args)
+        self.force = _force_set(dag, args, self.selected)
         self.listing = project_listing(dag, self.selected)
         problems = missing_inputs(dag, self.selected, self.listing)
         if problems:
             raise WorkflowError(problems)
+        self.memory = _memory_limit(dag, self.selected, args.resources)
         self.plan = plan_stages(workflow, self.selected, args.stage, args.local)
         if self.plan.cluster is not None:  # its store and database: found, or started now
             from seamlessflow.services.launcher import with_urls
@@ -126,13 +126,17 @@ class RunSession:
         self.store = open_default_store(self.plan.cluster)
         db = open_default_database(self.plan.cluster)
         self._statcache = StatCache.load(state_dir)
+        extra = [*self.extra_reporters, self._reported]
+        if self.args.printshellcmds:
+            from seamlessflow.cli.shell_commands import ShellCommandPrinter
+
+            extra.append(ShellCommandPrinter(self.dag, self.args.dry_run, self.args.jobs))
         listing = None
-        if self.args.dry_run:
+        if self.args.dry_run and not self.args.printshellcmds:  # -p: each command by its line
             from seamlessflow.graph.chains import chain_order
 
             listing = chain_order(self.dag, self.selected)
-        reporter, self._lines = make_reporter(self.args, len(self.selected),
-                                              [*self.extra_reporters, self._reported], listing)
+        reporter, self._lines = make_reporter(self.args, len(self.selected), extra, listing)
         self._inputs = inputs = ProjectInputs(self.root, self._statcache, self.store,
                                               reporter.on_warning, self.listing)
         outputs = OutputWriter(self.root, state_dir, self.store, self._statcache,
@@ -144,6 +148,7 @@ class RunSession:
             dry_run=self.args.dry_run,
             keep_workspace=self.args.keep_workspace,
             log_dir=state_dir / "logs",
+            memory=self.memory,
         )
         self._made = Scheduler(self.dag, self.selected, self.stages, self.runner_for,
                                self.store, db, inputs, outputs, reporter, options,
@@ -279,21 +284,51 @@ async def _cancelled_by_sigterm(work, received: list[bool]) -> RunSummary:
         loop.remove_signal_handler(signal.SIGTERM)
 
 
-def _force_set(dag: Dag, names: list[str]) -> set[str]:
-    """`--force` takes step and instance names; it means every instance they name."""
-    from seamlessflow.language.suggest import did_you_mean
+def _memory_limit(dag: Dag, selected: list[str], resources: list[tuple[str, int]]
+                  ) -> int | None:
+    """The memory `--resources mem=SIZE` gives the run (the last one said; None: no
+    limit). An instance needing more than all of it could never start: refused now."""
+    limits = [amount for key, amount in resources if key == "mem"]
+    if not limits:
+        return None
+    from seamlessflow.language.sizes import format_size
 
+    limit = limits[-1]
     instances = dag.workflow.instances
-    by_step: dict[str, list[str]] = {}
-    for inst in instances.values():
-        by_step.setdefault(inst.step, []).append(inst.name)
-    forced: set[str] = set()
-    for name in names:
-        if name in instances:
-            forced.add(name)
-        elif name in by_step:
-            forced.update(by_step[name])
-        else:
-            raise UsageError(f"--force {name}: no such step or instance"
-                             f"{did_you_mean(name, [*by_step, *instances])}")
-    return forced
+    too_big = [name for name in selected if instances[name].memory > limit]
+    if too_big:
+        first = instances[too_big[0]]
+        more = f" (and {len(too_big) - 1} more)" if len(too_big) > 1 else ""
+        raise UsageError(f"{first.name}{more} needs {format_size(first.memory)} of memory, "
+                         f"more than --resources mem={format_size(limit)} allows: give the "
+                         "run more, or the step less")
+    return limit
+
+
+def select_for(dag: Dag, args: argparse.Namespace) -> list[str]:
+    """The instances the targets need, cut at `--until`: only what its steps, instances
+    or paths need, themselves included (Snakemake's `--until`)."""
+    from seamlessflow.graph.targets import select
+
+    selected = select(dag, list(args.targets))
+    if args.until:
+        until = set(select(dag, list(args.until)))
+        selected = [name for name in selected if name in until]
+    return selected
+
+
+def _force_set(dag: Dag, args: argparse.Namespace, selected: list[str]) -> set[str]:
+    """`--force NAME...` means every instance the names name (steps, instances or paths,
+    as targets do). Without a name it means what the targets name (everything selected
+    when there are none); `-F` means everything selected, upstream instances too."""
+    from seamlessflow.graph.targets import named
+
+    names = args.force
+    if args.forceall or (names == [] and not args.targets):
+        return set(selected)
+    if names is None:
+        return set()
+    try:
+        return set(named(dag, list(names or args.targets)))
+    except UsageError as exc:
+        raise UsageError(f"--force: {exc}") from None

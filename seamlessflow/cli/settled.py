@@ -13,7 +13,7 @@ folder may come from someone else) holds:
 
 - the signature of seamlessflow's code, the checksums of the Seamlessfile and of
   what it includes, and the values of its globs (as the plan does);
-- the selection on the command line (targets, `--stage`, `--local`);
+- the selection on the command line (targets, `--until`, `--stage`, `--local`);
 - for every project input and output, the stat it had when its checksum was taken
   (the stat cache entry that vouched for it), only if that entry was not racy;
 - the stats of the folders holding inputs (a `.CHECKSUM` or `.FUTURE` appearing beside
@@ -26,7 +26,7 @@ It holds while all those stats are the same and the result database still maps e
 transformation to the same result (one batched lookup, as a run does). Anything else
 and the run goes the whole way, which keeps a new record if it finds everything
 cached. Runs that are not recorded: a dry run (it writes nothing), one that ran,
-failed or warned about anything, `--force`, `-nd`, a cluster or remote database or
+failed or warned about anything, `--force`, `-F`, `-nd`, a cluster or remote database or
 store, and any input or output that is a folder or comes from a sidecar (their
 content is not one stat). Deleting the record loses nothing but speed.
 """
@@ -62,12 +62,12 @@ def eligible(args: argparse.Namespace) -> bool:
     """Whether this command line may be answered (or recorded) here at all."""
     from seamlessflow.storage.location import remote_url
 
-    return not args.force and not args.no_download \
+    return args.force is None and not args.forceall and not args.no_download \
         and remote_url("buffer") is None and remote_url("database") is None
 
 
 def _selection(args: argparse.Namespace) -> tuple:
-    return (tuple(args.targets), args.stage, bool(args.local))
+    return (tuple(args.targets), tuple(args.until), args.stage, bool(args.local))
 
 
 def replay(file: Path, args: argparse.Namespace, root: Path

@@ -30,6 +30,7 @@ import orjson
 
 from seamlessflow.errors import ExecutionError
 from seamlessflow.execution.stderr import MEMFD, Stderr
+from seamlessflow.execution.variables import env_value
 
 # Linux limits one argument to 128 KiB (MAX_ARG_STRLEN); above this, a script file.
 INLINE_SCRIPT_LIMIT = 64 * 1024
@@ -79,22 +80,11 @@ class CommandResult:
     duration_s: float
 
 
-def env_value(value: Any) -> str:
-    """How a param looks to bash: what a shell user would type, not Python's repr."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return " ".join(env_value(item) for item in value)
-    return orjson.dumps(value).decode()
-
-
-def command_environment(variables: dict[str, Any]) -> dict[bytes, bytes]:
-    """The inherited environment plus every param and metavar as a string."""
+def command_environment(variables: dict[str, Any], extra: dict[str, str]) -> dict[bytes, bytes]:
+    """The inherited environment plus `extra`, then every param and metavar as a string
+    (a param wins over `extra`)."""
     env = dict(os.environb)
+    env.update({os.fsencode(name): os.fsencode(value) for name, value in extra.items()})
     env.update({os.fsencode(name): os.fsencode(env_value(value))
                 for name, value in variables.items()})
     return env
@@ -120,6 +110,7 @@ def prepare_command(
     workspace: Path,
     private_dir: Path,
     capture_stdout: bool,
+    environment: dict[str, str],
     origin: tuple[str, int] | None = None,
 ) -> CommandSpec:
     """Say how to run the code with the workspace as cwd. Files the command needs
@@ -127,7 +118,9 @@ def prepare_command(
     the workspace, so the command's `ls` sees only its inputs.
 
     A bash script up to INLINE_SCRIPT_LIMIT travels as `-c`; a bigger one goes through a
-    file, because Linux limits one argument to 128 KiB.
+    file, because Linux limits one argument to 128 KiB. `environment` is given to the
+    command in either language; `variables` are environment variables in bash and
+    globals in Python.
 
     `origin` is (Seamlessfile as shown, line of the code's first line): error messages
     then name that file and its lines (`Seamlessfile: line 27: awkk: command not found`),
@@ -137,7 +130,7 @@ def prepare_command(
     stdout_path = private_dir / "stdout" if capture_stdout else None
     if language == "bash":
         script = private_dir / "command.sh"
-        env = command_environment(variables)
+        env = command_environment(variables, environment)
         if _inline(code):
             shown, first = origin or (str(script), 1)
             argv = ["bash", "-e", "-o", "pipefail", "-c", "\n" * (first - 1) + code, shown]
@@ -152,7 +145,7 @@ def prepare_command(
         shown, first = origin or (str(script), 1)
         argv = [sys.executable, "-c", _PYTHON_BOOTSTRAP, str(script), str(globals_path),
                 shown, str(first)]
-        env = dict(os.environb)
+        env = command_environment({}, environment)
         if not capture_stdout:  # its prints then go where its traceback goes, in order
             env[b"PYTHONUNBUFFERED"] = b"1"
     else:

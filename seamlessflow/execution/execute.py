@@ -32,6 +32,7 @@ from seamlessflow.execution.command import (
 )
 from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.execution.offload import SMALL_BYTES, in_process, off_loop, small
+from seamlessflow.execution.variables import command_variables, cores_environment
 from seamlessflow.execution.workspace import (
     Attempt,
     DeferredRemovals,
@@ -172,9 +173,9 @@ def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOut
     try:
         materialize_inputs(job, store, attempt.workspace)
         make_capture_folders(job.transformation["captures"], attempt.workspace)
-        variables = {**job.transformation.get("params", {}), **job.metavars}
+        variables = command_variables(job.transformation.get("params", {}), job.metavars)
         command = prepare_command(language, job.code, variables, attempt.workspace,
-                                  attempt.root, capture_stdout,
+                                  attempt.root, capture_stdout, cores_environment(job.cores),
                                   tuple(job.code_origin) if job.code_origin else None)
         stderr = Stderr(attempt.root)
     except (SeamlessflowError, OSError) as exc:

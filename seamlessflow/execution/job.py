@@ -25,7 +25,8 @@ class Job:
     log_path: str | None = None  # where the full stderr is written; None: not kept
     keep_workspace: bool = False  # keep the workspace of a failed attempt (for debugging)
     workdir: str | None = None  # parent folder of workspaces; None: the system temp folder
-    cores: int = 1  # the step's `cores:`, for runners that place jobs by resources (Dask)
+    cores: int = 1  # the slots the instance holds, for runners that place jobs by resources
+    memory: int = 0  # bytes, the step's `memory:` (0: not said), for the same runners
     # [Seamlessfile as shown, its line of the code's first line]: what errors name
     code_origin: list | None = None
 

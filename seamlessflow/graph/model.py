@@ -60,6 +60,7 @@ class Instance(NamedTuple):
     retries: int = 0
     timeout: float | None = None
     cores: int = 1
+    memory: int = 0  # bytes the command needs; 0: not said
     code_pos: SourcePos | None = None  # the Seamlessfile line of the code's first line
 
 

@@ -76,20 +76,21 @@ def _instance_data(inst: Instance, positions: _Positions) -> tuple:
         [(c.workspace_path, c.project_path, c.is_dir, ref(c.pos)) for c in inst.captures],
         ref(inst.pos), inst.stdout, ref(inst.stdout_pos), inst.metavars, inst.stage,
         ref(inst.stage_pos), inst.scratch, inst.retries, inst.timeout, inst.cores,
-        ref(inst.code_pos),
+        inst.memory, ref(inst.code_pos),
     )
 
 
 def _instance_from(entry: tuple, positions: list[SourcePos]) -> Instance:
     (name, step, bindings, language, code, inputs, params, captures, pos, stdout, stdout_pos,
-     metavars, stage, stage_pos, scratch, retries, timeout, cores, code_pos) = entry
+     metavars, stage, stage_pos, scratch, retries, timeout, cores, memory, code_pos) = entry
     return Instance(
         name, step, bindings, language, code,
         [InputItem(p, w, d, positions[i]) for p, w, d, i in inputs],
         params,
         [CaptureItem(w, p, d, positions[i]) for w, p, d, i in captures],
         positions[pos], stdout, _at(positions, stdout_pos), metavars, stage,
-        _at(positions, stage_pos), scratch, retries, timeout, cores, _at(positions, code_pos),
+        _at(positions, stage_pos), scratch, retries, timeout, cores, memory,
+        _at(positions, code_pos),
     )
 
 

@@ -15,6 +15,19 @@ def select(dag: Dag, targets: list[str]) -> list[str]:
     """The instances needed for `targets` (all when empty), in `dag.order`."""
     if not targets:
         return list(dag.order)
+    wanted = named(dag, targets)
+    needed = set(wanted)
+    stack = list(wanted)
+    while stack:
+        for up in dag.upstream[stack.pop()]:
+            if up not in needed:
+                needed.add(up)
+                stack.append(up)
+    return [name for name in dag.order if name in needed]
+
+
+def named(dag: Dag, targets: list[str]) -> list[str]:
+    """The instances `targets` name themselves, without what they need."""
     wanted: list[str] = []
     unknown: list[str] = []
     resolver = _Resolver(dag)
@@ -26,14 +39,7 @@ def select(dag: Dag, targets: list[str]) -> list[str]:
             unknown.append(target)
     if unknown:
         raise UsageError("; ".join(resolver.explain_unknown(t) for t in unknown))
-    needed = set(wanted)
-    stack = list(wanted)
-    while stack:
-        for up in dag.upstream[stack.pop()]:
-            if up not in needed:
-                needed.add(up)
-                stack.append(up)
-    return [name for name in dag.order if name in needed]
+    return wanted
 
 
 class _Resolver:

@@ -15,6 +15,7 @@ from seamlessflow.graph.model import CaptureItem, InputItem, Instance
 from seamlessflow.language.evaluate import ERROR, Evaluator, plain_text
 from seamlessflow.language.fields import Assignment, PathItem, StepSpec
 from seamlessflow.language.interpolate import Template, TemplateError
+from seamlessflow.language.sizes import EXAMPLES, size_value
 from seamlessflow.language.suggest import hint
 
 ItemT = TypeVar("ItemT", InputItem, CaptureItem)
@@ -111,6 +112,14 @@ class Expander:
             for missing in [n for n in spec.stdout.names if n not in known]:
                 self.error(spec.stdout_pos or spec.step.pos,
                            f"unknown variable '{{{missing}}}' in a path", hint(missing, known))
+        named = [*known, *(a.name for a in spec.params)]
+        for attribute, instead in (("cores_ref", "give a whole number"),
+                                   ("memory_ref", f"give a size such as {EXAMPLES}")):
+            ref = getattr(spec, attribute)
+            if ref is not None and ref.ref not in named:
+                self.error(ref.pos, f"'{ref.name}: {ref.ref}' names no param, sweep or let "
+                                    "variable", hint(ref.ref, named) or instead)
+                setattr(spec, attribute, None)
         for assignment in [*spec.params, *spec.metavars]:
             if assignment.ref is not None and assignment.ref not in known:
                 self.error(assignment.pos, f"'{assignment.ref}' is neither a sweep variable nor "
@@ -129,16 +138,42 @@ class Expander:
             self._no_input_inside_another(name, inputs)
         if len(captures) > 1:
             self._unique_workspace_paths(name, captures, "capture")
+        params = self._values(spec.params, env) if spec.params else {}
         return Instance(
             name=name, step=spec.step.name, bindings=bindings, language=spec.language,
             code=spec.code, code_pos=spec.code_pos, inputs=inputs,
-            params=self._values(spec.params, env) if spec.params else {},
+            params=params,
             captures=captures, pos=spec.step.pos, stdout=stdout, stdout_pos=spec.stdout_pos,
             metavars=self._values(spec.metavars, env) if spec.metavars else {},
             stage=spec.stage,
             stage_pos=spec.stage_pos, scratch=spec.scratch, retries=spec.retries,
-            timeout=spec.timeout, cores=spec.cores,
+            timeout=spec.timeout,
+            cores=spec.cores if spec.cores_ref is None else self._cores(spec.cores_ref, name,
+                                                                        params, env),
+            memory=spec.memory if spec.memory_ref is None else self._memory(
+                spec.memory_ref, name, params, env),
         )
+
+    def _cores(self, ref: Assignment, name: str, params: dict[str, Any],
+               env: dict[str, Any]) -> int:
+        """`cores: NAME` for one instance."""
+        value = _referenced(ref, params, env)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.error(ref.pos, f"'cores' must be a whole number of at least 1, but "
+                                f"{ref.ref} is {plain_text(value)!r} in {name}")
+            return 1
+        return value
+
+    def _memory(self, ref: Assignment, name: str, params: dict[str, Any],
+                env: dict[str, Any]) -> int:
+        """`memory: NAME` for one instance, in bytes."""
+        value = _referenced(ref, params, env)
+        size = size_value(value)
+        if size is None:
+            self.error(ref.pos, f"'memory' must be a size such as {EXAMPLES}, but {ref.ref} "
+                                f"is {plain_text(value)!r} in {name}")
+            return 0
+        return size
 
     def _items(self, items: list[PathItem], env: dict[str, Any], make: type[ItemT]
                ) -> list[ItemT]:
@@ -227,3 +262,9 @@ class Expander:
             elif a.ref in env:
                 values[a.name] = env[a.ref]
         return values
+
+
+def _referenced(ref: Assignment, params: dict[str, Any], env: dict[str, Any]) -> Any:
+    """What `FIELD: NAME` names for one instance: the step's param of that name, else
+    the sweep or let variable."""
+    return params[ref.ref] if ref.ref in params else env[ref.ref]

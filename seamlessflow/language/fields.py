@@ -18,11 +18,12 @@ from seamlessflow.language import ast
 from seamlessflow.language.code_braces import mention_pos, read_code
 from seamlessflow.language.evaluate import ERROR, NAME, Evaluator
 from seamlessflow.language.interpolate import Template, TemplateError, compile_template
+from seamlessflow.language.sizes import EXAMPLES, size_value
 from seamlessflow.language.source_text import read_source
 from seamlessflow.language.suggest import closest, hint
 
 STEP_FIELDS = ("inputs", "params", "shell", "python", "captures", "stdout", "metavars",
-               "stage", "scratch", "retries", "timeout", "cores")
+               "stage", "scratch", "retries", "timeout", "cores", "memory")
 STAGE_FIELDS = ("execution", "remote", "cluster", "workers")
 
 
@@ -63,6 +64,11 @@ class StepSpec:
     retries: int = 0
     timeout: float | None = None
     cores: int = 1
+    memory: int = 0  # bytes; 0: not said
+    # `cores: NAME`, `memory: NAME`: a param, sweep or let variable, whose value each
+    # instance takes
+    cores_ref: Assignment | None = None
+    memory_ref: Assignment | None = None
 
 
 class FieldReader:
@@ -214,13 +220,44 @@ class FieldReader:
             spec.stage_pos = fields["stage"].pos
         if "scratch" in fields:
             spec.scratch = self._boolean(fields["scratch"])
+        if "cores" in fields:
+            spec.cores_ref = self._variable(fields["cores"])
+        if "memory" in fields:
+            spec.memory_ref = self._variable(fields["memory"])
+            if spec.memory_ref is None:
+                spec.memory = self._memory(fields["memory"])
         for key, whole, minimum in (("retries", True, 0), ("timeout", False, 0.001),
                                     ("cores", True, 1)):
-            if key in fields:
+            if key in fields and not (key == "cores" and spec.cores_ref is not None):
                 value = self.number(fields[key], whole, minimum)
                 if value is not ERROR:
                     setattr(spec, key, value)
         return spec
+
+    def _memory(self, f: ast.Field) -> int:
+        scalar = self.single(f)
+        if scalar is None:
+            return 0
+        value = self.ev.value(scalar)
+        if value is ERROR:
+            return 0
+        size = size_value(value)
+        if size is None:
+            self.error(scalar.pos, f"'memory' must be a size such as {EXAMPLES}, "
+                                   f"not {scalar.text!r}")
+            return 0
+        return size
+
+    def _variable(self, f: ast.Field) -> Assignment | None:
+        """A field whose value is a bare name (`cores: threads`): the variable it refers
+        to, looked up per instance; None for anything else (a number, `config.KEY`)."""
+        if len(f.items) != 1 or not isinstance(f.items[0].value, ast.Scalar):
+            return None
+        scalar = f.items[0].value
+        if scalar.quoted or not NAME.fullmatch(scalar.text) \
+                or scalar.text in ("true", "false", "null"):
+            return None
+        return Assignment(f.name, scalar.pos, ref=scalar.text)
 
     def _code(self, spec: StepSpec, fields: dict[str, ast.Field], where: str) -> None:
         present = [k for k in ("shell", "python") if k in fields]

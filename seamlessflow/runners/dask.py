@@ -32,6 +32,7 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,7 @@ class DaskRunner:
         self.workdir = workdir
         self.dashboard_link: str | None = None  # known once connected; None: no dashboard
         self._max_cores = 0  # the most "cores" resource one worker advertises; 0: none does
+        self._max_memory = 0  # the same for "memory" (bytes)
         self._connecting: asyncio.Future[distributed.Client] | None = None
         self._waiting: Counter[str] = Counter()  # key -> `run` calls awaiting it
 
@@ -142,16 +144,22 @@ class DaskRunner:
 
     async def run(self, job: Job) -> JobOutcome:
         """`job.cores` becomes a Dask resource restriction when the workers advertise a
-        "cores" resource (capped at the most one worker has, so the job still runs)."""
-        cores = job.cores
+        "cores" resource (capped at the most one worker has, so the job still runs, and
+        the command is told the capped number); `job.memory` (bytes) likewise when they
+        advertise "memory"."""
         try:
             client = await self._client()
         except ExecutionError as exc:
             return JobOutcome(ok=False, error=str(exc))
         key = task_key(job.checksum)
-        resources = {"cores": min(cores, self._max_cores)} if self._max_cores else None
+        resources: dict[str, int] = {}
+        if self._max_cores:
+            job = replace(job, cores=min(job.cores, self._max_cores))
+            resources["cores"] = job.cores
+        if self._max_memory and job.memory:
+            resources["memory"] = min(job.memory, self._max_memory)
         future = client.submit(run_on_worker, job.to_json(), self.store_spec, self.workdir,
-                               key=key, retries=self.retries, resources=resources)
+                               key=key, retries=self.retries, resources=resources or None)
         self._waiting[key] += 1
         try:
             answer = await future
@@ -202,8 +210,10 @@ class DaskRunner:
             raise ExecutionError(f"cannot reach the Dask scheduler at {self.address}: "
                                  f"{exc or type(exc).__name__}") from None
         identity = await client.scheduler.identity(n_workers=-1)
-        self._max_cores = max((int(w.get("resources", {}).get("cores", 0))
-                               for w in identity.get("workers", {}).values()), default=0)
+        self._max_cores, self._max_memory = (
+            max((int(w.get("resources", {}).get(name, 0))
+                 for w in identity.get("workers", {}).values()), default=0)
+            for name in ("cores", "memory"))
         if "dashboard" in identity.get("services", {}) and await client.run_on_scheduler(
                 has_dashboard):
             self.dashboard_link = client.dashboard_link

@@ -28,6 +28,7 @@ from seamlessflow.scheduling.changes import compare, describe, meaning
 from seamlessflow.scheduling.fingertip import fingertip
 from seamlessflow.scheduling.inputs import ProjectInputs
 from seamlessflow.scheduling.outputs import MissingBytes, OutputWriter
+from seamlessflow.scheduling.slots import slot_count
 from seamlessflow.scheduling.state import (
     CACHED,
     FAILED,
@@ -61,6 +62,7 @@ class RunOptions:
     dry_run: bool = False
     keep_workspace: bool = False
     log_dir: Path | None = None
+    memory: int | None = None  # bytes the running instances' `memory:` may sum to; None: any
 
 
 class _Prepared(NamedTuple):  # made for every instance of every run: a tuple is cheap
@@ -135,7 +137,7 @@ class Scheduler:
 
         from seamlessflow.scheduling.slots import Slots
 
-        self._slots = Slots(max(self.options.jobs, 1))
+        self._slots = Slots(max(self.options.jobs, 1), self.options.memory)
         running: set[asyncio.Task] = set()
         # Finished tasks arrive here one by one; asyncio.wait(running) would instead
         # register a callback on every running task for every completion: quadratic in
@@ -377,7 +379,7 @@ class Scheduler:
             return name, False
         self._inflight[prep.checksum] = asyncio.current_task()
         self._first_of[prep.checksum] = name
-        async with self._slots.hold(min(inst.cores, max(self.options.jobs, 1))):
+        async with self._slots.hold(slot_count(inst, self.options.jobs), inst.memory):
             if self._stop:
                 self._set_skip(state, self._not_started())
                 return name, False
@@ -527,7 +529,8 @@ class Scheduler:
             dir_inputs=prep.dir_inputs,
             metavars=dict(inst.metavars),
             timeout=inst.timeout,
-            cores=inst.cores,
+            cores=slot_count(inst, self.options.jobs),
+            memory=inst.memory,
             log_path=log_path,
             keep_workspace=self.options.keep_workspace,
             code_origin=None if inst.code_pos is None else

@@ -2,7 +2,8 @@
 
 `seamlessflow serve daskserver` runs a `distributed.LocalCluster` in the foreground: its
 scheduler on the first free port of a range, worker processes that each advertise a
-"cores" resource equal to their threads (so a step's `cores:` takes that many of them),
+"cores" resource equal to their threads (so a step's `cores:` takes that many of them)
+and a "memory" resource of their share of the machine's memory (for `memory:`),
 and the announcement `serving daskserver on tcp://HOST:PORT` plus the dashboard link.
 
 `open_dask` turns a clusters.yaml `daskserver` entry into a scheduler address, in one of
@@ -233,8 +234,17 @@ def _local_cluster(host: str, port: int, workers: int, threads: int,
         warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
         return distributed.LocalCluster(
             host=host, scheduler_port=port, n_workers=workers, threads_per_worker=threads,
-            processes=True, resources={"cores": threads}, dashboard_address=dashboard,
+            processes=True, resources={"cores": threads, "memory": _worker_memory(workers)},
+            dashboard_address=dashboard,
             security=Security.temporary() if secure else Security())
+
+
+def _worker_memory(workers: int) -> int:
+    """The bytes each worker advertises as its "memory" resource (a step's `memory:`):
+    its share of the machine's, as Dask's own default memory limit is."""
+    from distributed.system import MEMORY_LIMIT
+
+    return MEMORY_LIMIT // max(workers, 1)
 
 
 def _open_jobqueue(entry: dict[str, Any]) -> tuple[str, Closer]:

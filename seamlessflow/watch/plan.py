@@ -26,11 +26,11 @@ class Plan:
 def load_plan(seamlessfile: Path, args: argparse.Namespace) -> Plan:
     """Parse, link and select the targets; raises the SeamlessflowError `run` would."""
     from seamlessflow.cli.loading import load_dag
-    from seamlessflow.graph.targets import select
+    from seamlessflow.cli.run_session import select_for
 
     dag = load_dag(seamlessfile, args.config)
     workflow = dag.workflow
-    selected = select(dag, list(args.targets))
+    selected = select_for(dag, args)
     inputs: dict[tuple[str, bool], None] = {}  # ordered, distinct
     for name in selected:
         for item, source in zip(workflow.instances[name].inputs, dag.sources[name], strict=True):

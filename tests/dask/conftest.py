@@ -48,17 +48,22 @@ class JobFactory:
                    log_path=str(self.tmp / "logs" / f"{name}.log"))
 
 
+MEMORY = 1 << 30  # the "memory" resource each worker of `cluster` advertises
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[distributed.LocalCluster]:
-    """Two worker processes of one thread each, advertising one "cores" resource each,
-    started once per module (a start costs about two seconds). The workers, this process
-    and the services a test starts share a private config folder, where the services'
-    token files are, as they share ~/.seamless on a user's machine."""
+    """Two worker processes of one thread each, advertising one "cores" resource and
+    MEMORY bytes of "memory" each, started once per module (a start costs about two
+    seconds). The workers, this process and the services a test starts share a private
+    config folder, where the services' token files are, as they share ~/.seamless on a
+    user's machine."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SEAMLESS_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
         patch.delenv("SEAMLESSFLOW_TOKEN", raising=False)
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      resources={"cores": 1}, dashboard_address=None) as started:
+                                      resources={"cores": 1, "memory": MEMORY},
+                                      dashboard_address=None) as started:
             yield started
 
 
@@ -94,6 +99,7 @@ def helpers() -> Any:
 
 class _Helpers:
     JobFactory = JobFactory
+    MEMORY = MEMORY
     sample_jobs = staticmethod(sample_jobs)
     await_file = staticmethod(partial(await_file, within=30.0))  # a worker starts slowly
     wait_gone = staticmethod(await_gone)

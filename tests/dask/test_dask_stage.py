@@ -67,3 +67,38 @@ def test_a_dask_stage_matches_local_and_a_second_run_needs_no_dask(cluster, tmp_
     second, stderr = _run(root, env)
     assert {i["status"] for i in second["instances"]} == {"cached"}
     assert "dask:" not in stderr
+
+
+def test_a_dask_command_is_told_the_cores_its_worker_gives(cluster, tmp_path):
+    """The workers advertise one "cores" each: a step asking for three runs on one,
+    and is told so."""
+    import os
+
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
+        lab:
+          type: local
+          frontends:
+            - hostname: localhost
+              daskserver: {{url: "{cluster.scheduler_address}"}}
+        """))
+    env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
+           "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+    root = tmp_path / "cores"
+    root.mkdir()
+    (root / "seamless.yaml").write_text("- stage heavy:\n    - cluster: lab\n")
+    (root / "Seamlessfile").write_text(textwrap.dedent("""\
+        stage heavy:
+            execution: remote
+            remote: daskserver
+
+        step threaded:
+            stage: heavy
+            cores: 3
+            shell: 'echo "$SEAMLESSFLOW_CORES $OMP_NUM_THREADS" > o.txt'
+            captures: o.txt -> cores.txt
+        """))
+    report, _ = _run(root, env, "-j", "4")
+    assert [i["runner"] for i in report["instances"]] == ["dask"]
+    assert (root / "cores.txt").read_text() == "1 1\n"

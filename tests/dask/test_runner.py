@@ -148,6 +148,35 @@ def test_cores_become_a_resource_the_workers_advertise(cluster, make_job, store,
     assert outcome.ok
 
 
+def test_memory_becomes_a_resource_too(cluster, make_job, store, tmp_path, helpers):
+    """A job's `memory:` (bytes) is restricted to the workers' "memory" resource, capped
+    at the most one worker has; the command is told the cores it got."""
+    started, go = tmp_path / "started", tmp_path / "go"
+    job = make_job('echo $$ > "$started"; while [ ! -e "$go" ]; do sleep 0.05; done; '
+                   'echo $SEAMLESSFLOW_CORES > o',
+                   metavars={"started": str(started), "go": str(go)}, captures=["o"])
+
+    async def scenario():
+        runner = DaskRunner(cluster.scheduler_address, store)
+        try:
+            task = asyncio.create_task(runner.run(dataclasses.replace(job, cores=2,
+                                                                      memory=4 * helpers.MEMORY)))
+            await helpers.await_file(started)
+            with distributed.Client(cluster, set_as_default=False) as client:
+                restrictions = client.run_on_scheduler(
+                    lambda dask_scheduler, key: dask_scheduler.tasks[key].resource_restrictions,
+                    key=task_key(job.checksum))
+            go.touch()
+            return restrictions, await task
+        finally:
+            await runner.close()
+
+    restrictions, outcome = asyncio.run(scenario())
+    assert restrictions == {"cores": 1, "memory": helpers.MEMORY}
+    assert outcome.ok
+    assert store.get(outcome.result and outcome.result["o"]) == b"1\n"
+
+
 def test_workers_fetch_and_store_buffers_through_a_hashserver(cluster, tmp_path, helpers):
     folder = tmp_path / "served"
     env = {**os.environ, "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}

@@ -233,5 +233,5 @@ def test_an_absurd_job_count_is_a_usage_error(project):
     project.write("Seamlessfile", 'step a:\n    shell: "echo a > a.txt"\n    captures: a.txt\n')
     proc = project.sf("run", "-j", "99999999999999999999", check=False)
     assert proc.returncode == 2
-    assert "-j/--jobs: must be at least 1 and at most 10,000" in proc.stderr
+    assert "-j/--jobs/-c/--cores: must be at least 1 and at most 10,000" in proc.stderr
     assert not (project.root / "a.txt").exists()

@@ -91,3 +91,18 @@ def test_two_runs_at_once_against_one_cluster_both_succeed(cluster, tmp_path):
     assert [p.returncode for p in procs] == [0, 0], outputs
     for root in roots:
         assert (root / "summary.md").is_file()
+
+
+def test_a_jobserver_command_is_told_its_slots(cluster, tmp_path):
+    root = tmp_path / "cores"
+    root.mkdir()
+    (root / "seamless.yaml").write_text("- cluster: lab\n")
+    (root / "Seamlessfile").write_text(textwrap.dedent("""\
+        step threaded:
+            cores: 2
+            shell: 'echo "$SEAMLESSFLOW_CORES $OMP_NUM_THREADS" > o.txt'
+            captures: o.txt -> cores.txt
+        """))
+    report = _run(root, cluster, "-j", "4")
+    assert {i["runner"] for i in report["instances"]} == {"jobserver"}
+    assert (root / "cores.txt").read_text() == "2 2\n"
