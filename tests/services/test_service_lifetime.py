@@ -5,6 +5,7 @@ does (token file and record gone), but never while a run uses them or a job runs
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -168,6 +169,15 @@ def test_a_job_longer_than_the_idle_timeout_is_never_cut_off(start_service, hash
     assert "jobserver: idle for 1 s, stopping" in jobserver.stderr.read_text()
     assert not (Path(os.environ["SEAMLESS_CONFIG_DIR"]) / "seamlessflow-tokens" /
                 f"{jobserver.port}.json").exists()
+
+
+def test_keepalive_is_work_only_its_owner_can_send(start_service, raw, tmp_path):
+    """Another account may read from a loopback service, but not keep it up for ever."""
+    hashserver = start_service("hashserver", "--writable", "--dir", str(tmp_path / "b"),
+                               "--idle-timeout", "30")
+    assert raw(hashserver.url, "POST", "/keepalive", owner=False)[0] == 401
+    status, body = raw(hashserver.url, "POST", "/keepalive")
+    assert (status, json.loads(body)) == (200, {"idle_timeout": 30.0})
 
 
 @pytest.mark.parametrize("value", ["-1", "soon", "true"])
