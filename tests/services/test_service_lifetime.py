@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -145,6 +146,30 @@ def test_quiet_run_starts_them_without_a_word(lab):
     assert done.stderr == ""
     status = _sf(env, "services", "status").stdout.splitlines()
     assert len(status) == 3
+
+
+def test_a_dask_local_cluster_is_said_and_ends_with_the_run(tmp_path):
+    """The one cluster `run` starts in its own process: said, and gone with the run."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "clusters.yaml").write_text(
+        "lab:\n  type: local\n  frontends:\n    - hostname: localhost\n      daskserver: "
+        "{port_start: 44400, port_end: 44499, workers: 1, dashboard_port: 0}\n")
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Seamlessfile").write_text('step a:\n    shell: "echo a > a.txt"\n'
+                                       "    captures: a.txt\n")
+    (root / "seamless.yaml").write_text("- cluster: lab\n")
+    env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
+           "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+    done = _sf(env, "-C", root, "run")
+    assert done.returncode == 0, done.stderr
+    said = re.search(r"^started a Dask LocalCluster for this run on tls://127\.0\.0\.1:(\d+) "
+                     r"\(1 worker\); it stops when the run ends$", done.stderr, re.M)
+    assert said, done.stderr
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", int(said[1])), timeout=10).close()
+    assert _sf(env, "services", "status").stdout == "no services started by seamlessflow\n"
 
 
 def test_a_job_longer_than_the_idle_timeout_is_never_cut_off(start_service, hashserver,
