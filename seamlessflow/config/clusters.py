@@ -93,11 +93,14 @@ def _cluster(path: Path, name: str, body: Any) -> Cluster:
 
 
 def _idle_timeout(where: str, body: dict[str, Any]) -> float:
+    """At least a second, or 0: a run keeps its services up by pinging them four times
+    per timeout, which a shorter one would turn into a race."""
     value = body.get("idle_timeout", DEFAULT_IDLE_TIMEOUT_S)
     if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not 0 <= value < float("inf"):
-        raise UsageError(f"{where}: idle_timeout: expected a number of seconds (0: services "
-                         f"keep running until `seamlessflow services stop`), not {value!r}")
+            or not (value == 0 or 1 <= value < float("inf")):
+        raise UsageError(f"{where}: idle_timeout: expected a number of seconds, at least 1 "
+                         f"(or 0: services keep running until `seamlessflow services stop`), "
+                         f"not {value!r}")
     return float(value)
 
 

@@ -205,7 +205,7 @@ def test_keepalive_is_work_only_its_owner_can_send(start_service, raw, tmp_path)
     assert (status, json.loads(body)) == (200, {"idle_timeout": 30.0})
 
 
-@pytest.mark.parametrize("value", ["-1", "soon", "true"])
+@pytest.mark.parametrize("value", ["-1", "0.5", "soon", "true", ".inf"])
 def test_a_bad_idle_timeout_names_the_file_and_the_key(lab, value):
     env, root = lab(value)
     done = _sf(env, "-C", root, "run")
