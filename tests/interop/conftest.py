@@ -7,8 +7,11 @@ handling, file writing and exit codes are part of what must interoperate.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from process_watch import wait_gone
 
 BIN = Path(sys.executable).parent
 # loopback only: an http_proxy set in CI must not capture requests to the test's own server
@@ -195,3 +199,102 @@ def snapshot():
                 for p in root.rglob("*") if p.is_file()}
 
     return take
+
+
+# --- the real seamless-run (seamless-suite), in a virtual environment of its own ---------
+
+SUITE = "seamless-suite==1.4.3"
+PIP_LIMIT = 900  # seconds pip may take to install the suite (about 40 s on a fast network)
+
+
+def _suite_is_built(venv: Path) -> bool:
+    """Complete (the marker is written last) and still runnable (a venv's scripts name
+    an interpreter, which may have gone)."""
+    marker = venv / "installed.txt"
+    if not marker.exists() or marker.read_text().strip() != SUITE:
+        return False
+    try:
+        return subprocess.run([str(venv / "bin" / "seamless-run"), "--help"],
+                              timeout=60, capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+def _build_suite(venv: Path) -> None:
+    """`python -m venv` + `pip install` in place (a venv cannot be moved: its scripts name
+    its python by absolute path); the marker written last says the build is complete."""
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install",
+                          "--disable-pip-version-check", "-q", SUITE],
+                         capture_output=True, text=True, timeout=PIP_LIMIT)
+    if pip.returncode != 0:
+        tail = "\n".join((pip.stdout + pip.stderr).strip().splitlines()[-15:])
+        pytest.fail(f"could not install {SUITE} from the package index, which the tests of "
+                    f"tests/interop/test_seamless_run.py need (network access to PyPI, once "
+                    f"per checkout):\n{tail}", pytrace=False)
+    (venv / "installed.txt").write_text(SUITE + "\n")
+
+
+@pytest.fixture(scope="session")
+def seamless_suite_bin(request) -> Path:
+    """The `bin` folder of a virtual environment holding seamless-suite, the real
+    `seamless-run` (its dependencies conflict with seamlessflow's, so it cannot share
+    the test venv). Built once, in the pytest cache of the checkout (`.pytest_cache`, not
+    tracked), and reused while it stays complete; the build time is reported."""
+    folder = request.config.cache.mkdir("seamless-suite-1.4.3")
+    venv = folder / "venv"
+    with open(folder / "lock", "w") as lock:  # one build, however many pytest processes
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _suite_is_built(venv):
+            start = time.monotonic()
+            _build_suite(venv)
+            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"\nbuilt the {SUITE} venv for seamless-run in "
+                                    f"{time.monotonic() - start:.0f} s at {venv}")
+    return venv / "bin"
+
+
+def _stop_launched_services(home: Path) -> None:
+    """Stop what seamless-run's launcher started for this HOME: the hashserver and
+    database it records in HOME/.remote-http-launcher/server/*.json (they would otherwise
+    wait 600 s for clients). Only a pid whose command names this HOME is stopped."""
+    for status in (home / ".remote-http-launcher" / "server").glob("*.json"):
+        try:
+            pid = int(json.loads(status.read_text())["pid"])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (ValueError, KeyError, OSError):
+            continue
+        if str(home).encode() not in cmdline:
+            continue  # the pid ended and was reused by another process
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        if not wait_gone(pid, within=10):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def seamless_run(tmp_path, seamless_suite_bin) -> Iterator:
+    """Run the real `seamless-run` with its own HOME (its services are keyed by name
+    under HOME) and `SEAMLESS_CACHE` = `seamless_run.cache`; every service it launched is
+    stopped by pid at teardown."""
+    home = tmp_path / "seamless-home"
+    home.mkdir()
+    cache = tmp_path / "cache"
+    env = {**os.environ, "HOME": str(home), "SEAMLESS_CACHE": str(cache),
+           "PATH": f"{seamless_suite_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for var in ("SEAMLESSFLOW_CACHE", "SEAMLESS_REMOTE_CLIENTS", "VIRTUAL_ENV", "PYTHONPATH"):
+        env.pop(var, None)
+
+    def call(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+        out = subprocess.run([str(seamless_suite_bin / "seamless-run"), *map(str, args)],
+                             cwd=cwd, env=env, timeout=120, capture_output=True, text=True)
+        assert out.returncode == 0, f"seamless-run {args} failed:\n{out.stderr}"
+        return out
+
+    call.cache, call.home = cache, home
+    yield call
+    _stop_launched_services(home)

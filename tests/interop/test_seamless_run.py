@@ -1,0 +1,98 @@
+"""`seamlessflow exec` against the real `seamless-run` (seamless-suite 1.4.3, in a venv of
+its own): the same transformation byte for byte, and results shared both ways through
+one `SEAMLESS_CACHE`.
+
+A visible side effect tells whether a command really ran: the script appends a line to
+a log outside the workspace, whose path is a `--metavar` (not part of the identity)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+TOOL_SH = '#!/bin/bash\ncat "$1"\n'
+COUNT_SH = '#!/bin/bash\necho ran >> "$LOG"\nwc -c "$1"\n'
+COPY_SH = '#!/bin/bash\necho ran >> "$LOG"\nmkdir -p outdir\nsort -r "$1" > outdir/sorted.txt\necho done\n'
+
+# (seamless-run's arguments before the command, the command); `seamlessflow exec` gets
+# the same arguments, then `--` and the command
+FORMS = [
+    ([], "wc -c data.txt"),                                         # stdout
+    ([], "grep -c o data.txt other.txt d"),                         # files and a folder
+    ([], "ls d"),                                                   # a folder
+    ([], "sort -r data.txt other.txt > out.txt"),                   # a redirect capture
+    (["-cp", "out.txt"], "sort data.txt > out.txt"),               # -cp file
+    (["-cp", "d:dd"], "ls d"),                                      # -cp folder, renamed
+    (["-cp", "outdir", "-cp", ":printed.txt"], "./tool.sh data.txt"),  # -cp folder and stdout
+    (["-cp", ":printed.txt", "-cp", "out.txt", "-g1"], "sort data.txt -o out.txt"),
+    (["--var", "n=1"], "head -n $n data.txt"),                      # --var
+    (["--var", 'n=é "q" \\ x', "--metavar", "T=ü"], "echo $n $T"),  # non-ASCII, quotes
+    (["--metavar", "T=4", "--var", "n=2"], "head -n $n data.txt"),  # --metavar
+    ([], "cat data.txt | sort | head -n 1"),                        # a pipeline
+    ([], "cat data.txt | sort > out.txt"),                          # a pipeline, redirected
+    ([], "cat 'my file.txt'"),                                      # a path with a space
+    ([], "wc -c gone.txt"),                                         # a sidecar-only input
+    ([], "./tool.sh data.txt"),                                     # a local executable
+    ([], "cat d/a.txt"),                                            # a file in a folder
+]
+
+
+def _script(folder: Path, name: str, text: str) -> None:
+    path = folder / name
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+def _seamlessflow(cwd: Path, cache: Path, *args: str) -> subprocess.CompletedProcess:
+    """The `seamlessflow` executable told only `SEAMLESS_CACHE`, as a user sharing
+    seamless-run's cache would run it."""
+    env = {**os.environ, "SEAMLESS_CACHE": str(cache)}
+    env.pop("SEAMLESSFLOW_CACHE", None)
+    out = subprocess.run([str(BIN / "seamlessflow"), *args], cwd=cwd, env=env, timeout=120,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, f"seamlessflow {args} failed:\n{out.stderr}"
+    return out
+
+
+def _runs(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    work = tmp_path / "work"
+    (work / "d" / "sub").mkdir(parents=True)
+    (work / "data.txt").write_bytes(b"hello world\n")
+    (work / "other.txt").write_bytes(b"second file\n")
+    (work / "my file.txt").write_bytes(b"space\n")
+    (work / "d" / "a.txt").write_bytes(b"alpha\n")
+    (work / "d" / ".hidden").write_bytes(b"")
+    (work / "d" / "sub" / "b.txt").write_bytes(b"beta\n")
+    (work / "gone.txt.CHECKSUM").write_text(hashlib.sha256(b"sidecar only\n").hexdigest())
+    _script(work, "tool.sh", TOOL_SH)
+    _script(work, "count.sh", COUNT_SH)
+    _script(work, "copy.sh", COPY_SH)
+    return work
+
+
+def test_dry_runs_write_byte_identical_jobs(workspace, seamless_run, tmp_path):
+    """`seamlessflow exec --dry -j` and `seamless-run --dry -j` write the same
+    `transformation.json` and `command.txt` and print the same checksum."""
+    for i, (options, command) in enumerate(FORMS):
+        theirs, ours = tmp_path / f"job-sr-{i}", tmp_path / f"job-sf-{i}"
+        printed = seamless_run("--dry", "-j", theirs, *options, command, cwd=workspace)
+        mine = _seamlessflow(workspace, seamless_run.cache,
+                             "exec", "--dry", "-j", str(ours), *options, "--", command)
+        form = f"{options} {command!r}"
+        assert (ours / "transformation.json").read_bytes() == \
+            (theirs / "transformation.json").read_bytes(), form
+        assert (ours / "command.txt").read_bytes() == (theirs / "command.txt").read_bytes(), form
+        assert mine.stdout.strip() == printed.stdout.strip(), form
