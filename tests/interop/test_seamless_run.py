@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -96,3 +97,55 @@ def test_dry_runs_write_byte_identical_jobs(workspace, seamless_run, tmp_path):
             (theirs / "transformation.json").read_bytes(), form
         assert (ours / "command.txt").read_bytes() == (theirs / "command.txt").read_bytes(), form
         assert mine.stdout.strip() == printed.stdout.strip(), form
+
+
+def test_a_result_seamless_run_computed_is_a_hit_for_exec(workspace, seamless_run, tmp_path):
+    """seamless-run computes in SEAMLESS_CACHE; `seamlessflow exec` told only that
+    variable answers from it, for stdout and for captured files and folders."""
+    log = tmp_path / "ran.log"
+    meta = ["--metavar", f"LOG={log}"]
+    theirs = seamless_run(*meta, "./count.sh data.txt", cwd=workspace)
+    assert _runs(log) == 1 and theirs.stdout == "12 data.txt\n"
+    mine = _seamlessflow(workspace, seamless_run.cache, "exec", *meta, "--", "./count.sh data.txt")
+    assert mine.stdout == "12 data.txt\n"
+    assert _runs(log) == 1  # not run again
+
+    seamless_run(*meta, "-cp", "outdir", "-cp", ":printed.txt", "./copy.sh data.txt",
+                 cwd=workspace)
+    assert _runs(log) == 2
+    written = {p: (workspace / p).read_bytes() for p in
+               ("outdir/sorted.txt", "outdir.CHECKSUM", "outdir.INDEX",
+                "printed.txt", "printed.txt.CHECKSUM")}
+    for path in ("outdir", "outdir.CHECKSUM", "outdir.INDEX", "printed.txt",
+                 "printed.txt.CHECKSUM"):
+        target = workspace / path
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    _seamlessflow(workspace, seamless_run.cache, "exec", *meta, "-cp", "outdir",
+                  "-cp", ":printed.txt", "--", "./copy.sh data.txt")
+    assert _runs(log) == 2
+    assert {p: (workspace / p).read_bytes() for p in written} == written
+
+
+def test_a_result_exec_computed_is_a_hit_for_seamless_run(workspace, seamless_run, tmp_path):
+    """`seamlessflow exec` computes in SEAMLESS_CACHE; seamless-run answers from it, for
+    stdout and for a captured folder and stdout file."""
+    log = tmp_path / "ran.log"
+    meta = ["--metavar", f"LOG={log}"]
+    mine = _seamlessflow(workspace, seamless_run.cache, "exec", *meta, "--", "./count.sh data.txt")
+    assert mine.stdout == "12 data.txt\n" and _runs(log) == 1
+    theirs = seamless_run(*meta, "./count.sh data.txt", cwd=workspace)
+    assert theirs.stdout == "12 data.txt\n"
+    assert _runs(log) == 1  # not run again
+
+    _seamlessflow(workspace, seamless_run.cache, "exec", *meta, "-cp", "outdir",
+                  "-cp", ":printed.txt", "--", "./copy.sh data.txt")
+    assert _runs(log) == 2
+    written = {p: (workspace / p).read_bytes() for p in
+               ("outdir/sorted.txt", "outdir.CHECKSUM", "outdir.INDEX",
+                "printed.txt", "printed.txt.CHECKSUM")}
+    shutil.rmtree(workspace / "outdir")
+    (workspace / "printed.txt").unlink()
+    seamless_run(*meta, "-cp", "outdir", "-cp", ":printed.txt", "./copy.sh data.txt",
+                 cwd=workspace)
+    assert _runs(log) == 2
+    assert {p: (workspace / p).read_bytes() for p in written} == written
