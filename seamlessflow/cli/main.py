@@ -52,7 +52,8 @@ def _add_global_options(parser: argparse.ArgumentParser, suppress: bool) -> None
                         help="print only errors and the summary")
     parser.add_argument("-v", "--verbose", action="store_true",
                         default=argparse.SUPPRESS if suppress else False,
-                        help="print more detail")
+                        help="print more detail (run, watch: each command as it starts, "
+                             "as -p)")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -126,12 +126,13 @@ class RunSession:
         db = open_default_database(self.plan.cluster)
         self._statcache = StatCache.load(state_dir)
         extra = [*self.extra_reporters, self._reported]
-        if self.args.printshellcmds:
+        prints_commands = self.args.printshellcmds or self.args.verbose  # -v: -p and more
+        if prints_commands:
             from seamlessflow.cli.shell_commands import ShellCommandPrinter
 
             extra.append(ShellCommandPrinter(self.dag, self.args.dry_run, self.args.jobs))
         listing = None
-        if self.args.dry_run and not self.args.printshellcmds:  # -p: each command by its line
+        if self.args.dry_run and not prints_commands:  # -p: each command by its line
             from seamlessflow.graph.chains import chain_order
 
             listing = chain_order(self.dag, self.selected)
