@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from seamlessflow.errors import EXIT_OK, UsageError
@@ -33,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     if entry is None:
         print(_not_produced(seamlessfile, rel, args.config))
         return EXIT_OK
-    print(_describe(root, rel, entry, inside))
+    print(_describe(root, rel, entry, inside, lambda: _origins_now(seamlessfile, entry,
+                                                                      args.config)))
     return EXIT_OK
 
 
@@ -83,7 +85,8 @@ def _not_produced(seamlessfile: Path, rel: str, config: list[str]) -> str:
     raise UsageError(f"{rel} is neither produced nor used by any step of {seamlessfile.name}")
 
 
-def _describe(root: Path, rel: str, entry: dict, inside: str | None) -> str:
+def _describe(root: Path, rel: str, entry: dict, inside: str | None,
+              origins_now: Callable[[], dict[str, list]]) -> str:
     from seamlessflow.storage.location import open_default_database, open_default_store
 
     store, db = open_default_store(), open_default_database()
@@ -112,7 +115,9 @@ def _describe(root: Path, rel: str, entry: dict, inside: str | None) -> str:
         lines.append("  params:" + ("" if tf["params"] else " none"))
         lines.extend(f"      {k} = {json.dumps(v)}" for k, v in sorted(tf["params"].items()))
         lines.append("  inputs:" + ("" if tf["inputs"] else " none"))
-        lines.extend(_input_lines(root, entry, tf["inputs"]))
+        recorded = _recorded_run(root, entry)
+        origins = recorded["meaning"]["inputs"] if recorded else origins_now()
+        lines.extend(_input_lines(origins, tf["inputs"]))
     lines.append("  on disk         " + _disk_state(root / rel, entry))
     lines.extend(_why_it_ran(root, entry))
     return "\n".join(lines)
@@ -130,15 +135,28 @@ def _recorded_run(root: Path, entry: dict) -> dict | None:
     return recorded
 
 
-def _input_lines(root: Path, entry: dict, inputs: dict[str, str]) -> list[str]:
+def _origins_now(seamlessfile: Path, entry: dict, config: list[str]) -> dict[str, list]:
+    """Where the workflow as it is now reads the producing instance's inputs from, for a
+    run the history does not know: workspace name -> [project path, None, producer]."""
+    from seamlessflow.cli.loading import load_dag
+    from seamlessflow.graph.dag import ProjectSource
+
+    dag = load_dag(seamlessfile, config)
+    inst = dag.workflow.instances.get(entry["instance"])
+    if inst is None:
+        return {}
+    return {item.workspace_path: [source.path, None, None] if isinstance(source, ProjectSource)
+            else [dag.produced_path(source), None, source.instance]
+            for item, source in zip(inst.inputs, dag.sources[inst.name], strict=True)}
+
+
+def _input_lines(origins: dict[str, list], inputs: dict[str, str]) -> list[str]:
     """An input per line by the project path it was read from, with the instance that
     wrote it and its name in the workspace when they tell something."""
-    recorded = _recorded_run(root, entry)
-    origins = recorded["meaning"]["inputs"] if recorded else {}
     lines = []
     for name, cs in sorted(inputs.items(), key=lambda kv: origins.get(kv[0], kv)[0]):
         origin = origins.get(name)
-        if origin is None:  # no history of this run: the workspace name is all there is
+        if origin is None:  # the workflow reads it no more: its workspace name is all
             lines.append(f"      {name}  {cs}")
             continue
         path, _, producer = origin

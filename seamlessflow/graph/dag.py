@@ -43,3 +43,15 @@ class Dag:
     downstream: dict[str, list[str]] = field(default_factory=dict)
     # every instance name, each after all of its upstream instances
     order: list[str] = field(default_factory=list)
+
+    def produced_path(self, source: StepSource) -> str:
+        """The project path where the upstream instance wrote the bytes `source` reads."""
+        from seamlessflow.identity.transformation import STDOUT_KEY
+
+        inst = self.workflow.instances[source.instance]
+        if source.capture == STDOUT_KEY:
+            base = inst.stdout or ""
+        else:
+            base = next(c.project_path for c in inst.captures
+                        if c.workspace_path == source.capture.rstrip("/"))
+        return f"{base}/{source.subpath}" if source.subpath else base

@@ -33,11 +33,12 @@ def meaning(language: str, code_checksum: str, params: dict,
 
 
 def compare(before: dict | None, now: dict, code_before: str | None = None,
-            code_now: str | None = None) -> list[dict]:
-    """The structured changes from `before` (None: never run) to `now`."""
+            code_now: str | None = None, failed_before: bool = False) -> list[dict]:
+    """The structured changes from `before` (None: never run) to `now`; a last run that
+    failed comes first, since it alone explains a rerun of an unchanged instance."""
     if before is None:
         return [{"kind": "new"}]
-    changes: list[dict] = []
+    changes: list[dict] = [{"kind": "failed"}] if failed_before else []
     if before.get("language") != now["language"]:
         changes.append({"kind": "language", "before": before.get("language"),
                         "now": now["language"]})
@@ -101,6 +102,8 @@ def describe_one(change: dict) -> str:
         return "never run before"
     if kind == "forced":
         return "forced with --force"
+    if kind == "failed":
+        return "its last run failed"
     if kind == "code":
         return "code changed"
     if kind == "language":

@@ -45,9 +45,16 @@ class RunHistory:
             return None, None
         return entry["meaning"], data["codes"].get(entry["meaning"].get("code"))
 
-    def recorded_transformation(self, name: str) -> str | None:
+    def last_failed(self, name: str) -> bool:
+        """Whether `name`'s last recorded run failed (its meaning is what it failed as)."""
         entry = self.entry(name)
-        return None if entry is None else entry.get("transformation")
+        return bool(entry and entry.get("failed"))
+
+    def recorded(self, name: str) -> tuple[str | None, bool]:
+        """The transformation `name` last ran as, and whether that run failed."""
+        entry = self.entry(name)
+        return (None, False) if entry is None else \
+            (entry.get("transformation"), bool(entry.get("failed")))
 
     def entry(self, name: str) -> dict | None:
         """What is recorded of `name`: its transformation checksum, meaning and the
@@ -56,10 +63,10 @@ class RunHistory:
         return entry if isinstance(entry, dict) else None
 
     def record(self, name: str, transformation: str, meaning: dict, code: str,
-               changes: list[dict]) -> None:
+               changes: list[dict], failed: bool = False) -> None:
         data = self._loaded()
         data["instances"][name] = {"transformation": transformation, "meaning": meaning,
-                                   "changes": changes}
+                                   "changes": changes, **({"failed": True} if failed else {})}
         if len(code) <= DIFF_CODE_MAX:
             data["codes"][meaning["code"]] = code
         self._changed = True

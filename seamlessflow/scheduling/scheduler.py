@@ -269,7 +269,7 @@ class Scheduler:
                 origins.append((source.path, None))
             else:
                 cs = self._upstream_checksum(source, item.is_dir)
-                origins.append((_produced_path(self.dag, source), source.instance))
+                origins.append((self.dag.produced_path(source), source.instance))
             inputs[item.workspace_path] = cs
             if item.is_dir:
                 dir_inputs.append(item.workspace_path)
@@ -299,30 +299,50 @@ class Scheduler:
         before, code_before = (None, None) if self.history is None \
             else self.history.last(state.name)
         changes = compare(before, now, code_before,
-                          self.dag.workflow.instances[state.name].code)
+                          self.dag.workflow.instances[state.name].code,
+                          failed_before=before is not None
+                          and self.history.last_failed(state.name))
         if forced:
             changes = [{"kind": "forced"}] + [c for c in changes if c["kind"] != "new"]
         state.changes = changes
         state.reason = describe(changes) if changes else \
             "no cached result (nothing changed since its last run)"
 
+    def _own_changes(self, name: str) -> list[dict]:
+        """What changed in a pending instance itself (params, code, captures) since its
+        last run: its inputs are not known yet. Nothing for one that never ran."""
+        if self.history is None:
+            return []
+        before, code_before = self.history.last(name)
+        if before is None:
+            return []
+        inst = self.dag.workflow.instances[name]
+        captures = [c.workspace_path + ("/" if c.is_dir else "") for c in inst.captures]
+        now = meaning(inst.language, self._code_checksum(inst.code), inst.params,
+                      before.get("inputs", {}), captures, inst.stdout is not None)
+        return compare(before, now, code_before, inst.code,
+                       failed_before=self.history.last_failed(name))
+
     def _record_history(self) -> None:
-        """Remember what each instance that ran or was cached ran as (not in a dry run)."""
+        """Remember what each instance that ran, was cached or failed ran as (not in a
+        dry run), so that the next run can say what changed since, or that it failed."""
         if self.history is None or self.options.dry_run:
             return
         instances = self.dag.workflow.instances
         for name in self.selected:
             state = self.states[name]
             prep = self._prepared.get(name)
-            if state.status not in (RAN, CACHED) or prep is None \
-                    or self.history.recorded_transformation(name) == prep.checksum:
+            failed = state.status == FAILED
+            if not (failed or state.status in (RAN, CACHED)) or prep is None \
+                    or self.history.recorded(name) == (prep.checksum, failed):
                 continue
             now = self._meaning(name, prep)
             changes = state.changes
             if changes is None:  # adopted from the cache: compared only now
                 before, code_before = self.history.last(name)
                 changes = compare(before, now, code_before, instances[name].code)
-            self.history.record(name, prep.checksum, now, instances[name].code, changes)
+            self.history.record(name, prep.checksum, now, instances[name].code, changes,
+                                failed=failed)
         self.history.save()
 
     def _code_checksum(self, code: str) -> str:
@@ -478,7 +498,7 @@ class Scheduler:
             cs = prep.transformation["inputs"][item.workspace_path]
             if complete_in_store(self.store, cs, item.is_dir):
                 continue
-            if not self.outputs.adopt_local(_produced_path(self.dag, source), cs, item.is_dir) \
+            if not self.outputs.adopt_local(self.dag.produced_path(source), cs, item.is_dir) \
                     and not (await fingertip(cs, self.store, self.db, runner)
                              and complete_in_store(self.store, cs, item.is_dir)):
                 raise ExecutionError(
@@ -576,6 +596,10 @@ class Scheduler:
                 if state is None or state.status in (PENDING, WILL_RUN, CACHED):
                     continue
                 state.reason = f"depends on {name}, whose result is not yet known"
+                changes = self._own_changes(down)
+                if changes:
+                    state.changes = changes
+                    state.reason += f"; {describe(changes)}"
                 self._set(state, PENDING)
                 stack.append(down)
 
@@ -658,15 +682,4 @@ def _result_keys(inst: Instance) -> list[tuple[str, str, bool]]:
     if inst.stdout is not None:
         keys.append((STDOUT_KEY, inst.stdout, False))
     return keys
-
-
-def _produced_path(dag: Dag, source: StepSource) -> str:
-    """The project path where the upstream instance wrote the bytes this source refers to."""
-    inst = dag.workflow.instances[source.instance]
-    if source.capture == STDOUT_KEY:
-        base = inst.stdout or ""
-    else:
-        base = next(c.project_path for c in inst.captures
-                    if c.workspace_path == source.capture.rstrip("/"))
-    return f"{base}/{source.subpath}" if source.subpath else base
 

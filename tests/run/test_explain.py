@@ -35,6 +35,9 @@ def test_inputs_are_named_by_project_path_and_producer(project):
     assert f"      clean/S1.fa  {cs}  from clean[s=S1]  (as reads.fa)" in out
     source = project.sf("explain", "clean/S1.fa").stdout
     assert "data/S1.txt" in source and "(as raw.txt)" in source
+    (project.root / ".seamlessflow" / "history.json").unlink()  # then the workflow tells
+    again = project.sf("explain", "qc/S1").stdout
+    assert f"      clean/S1.fa  {cs}  from clean[s=S1]  (as reads.fa)" in again
 
 
 def test_a_file_inside_a_captured_directory_is_explained_by_its_step(project):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 PIPELINE = '''
 config: config.yaml
 
@@ -100,3 +103,46 @@ def test_explain_says_why_a_file_was_last_produced(project):
     project.run("--config", "top=9")
     out = project.sf("explain", "top.txt").stdout
     assert "  why it ran      param n: 5 → 9" in out
+
+
+def test_a_pending_instance_names_its_own_changes(project):
+    make(project)
+    project.run()
+    project.write("Seamlessfile", PIPELINE.replace("text.upper()", "text.title()"))
+    report = project.run("-n", "--config", "top=9")
+    assert report["top"]["reason"] == "param n: 5 → 9"
+    assert report["shout"]["status"] == "pending"
+    assert report["shout"]["reason"].endswith("; code changed")
+    assert [c["kind"] for c in report["shout"]["changes"]] == ["code"]
+
+
+def test_the_readme_tour_shows_a_real_reason(project):
+    """README's tour edits a param of the wordstats example and shows the dry run's line."""
+    repo = Path(__file__).resolve().parents[2]
+    readme = (repo / "README.md").read_text()
+    shown = next(line for line in readme.splitlines() if line.startswith("will-run "))
+    shutil.copytree(repo / "examples" / "workflows" / "wordstats", project.root,
+                    dirs_exist_ok=True)
+    project.run()
+    text = project.read("Seamlessfile")
+    assert "lowercase = true" in text
+    project.write("Seamlessfile", text.replace("lowercase = true", "lowercase = false"))
+    assert project.sf("run", "-n").stdout.splitlines()[0] == shown
+
+
+def test_a_rerun_after_a_failure_says_the_last_run_failed_and_what_changed_since(project):
+    project.write("Seamlessfile", """
+        step gate:
+            params: limit = 1
+            shell: "test $limit -gt 1 && echo ok > o"
+            captures: o
+        """)
+    failed = project.run(check=False)
+    assert failed.statuses == {"gate": "failed"}
+    dry = project.sf("run", "-n")
+    assert "will-run gate  (its last run failed)" in dry.stdout
+    project.write("Seamlessfile", project.read("Seamlessfile").replace("limit = 1", "limit = 2"))
+    report = project.run()
+    assert report["gate"]["reason"] == "its last run failed; param limit: 1 → 2"
+    assert report["gate"]["changes"][0] == {"kind": "failed"}
+    assert "(never run before)" not in project.sf("run", "-n", "--force", "gate").stdout
