@@ -114,6 +114,8 @@ def failure_details(summary: RunSummary) -> str:
             parts.append(f"(full log: {s.log_path})")
         if s.workspace:
             parts.append(f"(workspace kept: {s.workspace})")
+        if s.rerun:
+            parts.append(f"(to rerun it there by hand: {s.rerun})")
     return "\n".join(parts)
 
 
