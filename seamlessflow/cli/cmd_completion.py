@@ -1,0 +1,28 @@
+"""Print the completion script of a shell, which completes subcommands, options, and the
+step and instance names of the Seamlessfile in the current folder.
+
+  bash:  source <(seamlessflow completion bash)     (in ~/.bashrc)
+  zsh:   source <(seamlessflow completion zsh)      (in ~/.zshrc, after compinit)
+  fish:  seamlessflow completion fish > ~/.config/fish/completions/seamlessflow.fish
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from seamlessflow.cli.completion import SCRIPTS, SHELLS
+from seamlessflow.errors import EXIT_OK
+
+# Writes nothing but its output: see main.entry.
+NOTHING_TO_TEAR_DOWN = True
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("shell", choices=SHELLS, help="the shell to complete in")
+
+
+def run(args: argparse.Namespace) -> int:
+    sys.stdout.write(SCRIPTS[args.shell])
+    return EXIT_OK
