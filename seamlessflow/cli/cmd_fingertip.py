@@ -2,7 +2,7 @@
 
 Like `resolve`, but a buffer that is gone (a `scratch: true` result, a pruned store)
 is brought back by re-running the transformations that produced it, from what the
-result database and the store still know (seamlessflow.scheduling.fingertip).
+result database and the store still know.
 """
 
 from __future__ import annotations

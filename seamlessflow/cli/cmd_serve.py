@@ -1,8 +1,10 @@
 """Run one service in the foreground until Ctrl-C or SIGTERM: the hashserver (a buffer
-folder), the database (a result database) or the jobserver (runs jobs). Once listening
-it prints `serving NAME on http://HOST:PORT`. It binds to 127.0.0.1 unless --host says
-otherwise. Writes and jobs need its token (--token-file, $SEAMLESSFLOW_TOKEN, or a new
-one), which it keeps where its owner's clients find it; --no-token serves openly."""
+folder), the database (a result database), the jobserver (runs jobs) or the daskserver
+(a Dask scheduler with local worker processes). Once listening it prints `serving NAME
+on URL`. It binds to 127.0.0.1 unless --host says otherwise. Writes and jobs need its
+token (--token-file, $SEAMLESSFLOW_TOKEN, or a new one), which it keeps where its
+owner's clients find it; --no-token serves openly. Flags marked with a service name
+apply to that service only."""
 
 from __future__ import annotations
 
@@ -43,7 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hashserver", metavar="URL",
                    help="jobserver: run against this hashserver instead of a local folder")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="jobserver: jobs run at once (default: the number of cores)")
+                   help="jobserver: jobs run at once; daskserver: worker processes "
+                        "(default: the number of cores)")
     p.add_argument("--workdir", metavar="DIR",
                    help="jobserver: where job workspaces are made (default: the temp folder)")
     from seamlessflow.services.daskserver import add_arguments as add_dask_arguments

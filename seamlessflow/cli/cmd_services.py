@@ -1,4 +1,7 @@
-"""`seamlessflow services status|stop`: the services that `run` started for clusters."""
+"""Show (status) or stop (stop) the services that `seamlessflow run` started for the
+clusters of clusters.yaml: each line names the cluster, the service, its URL, its process
+and whether it is running, not answering or gone. Services given by `url:` are never
+stopped."""
 
 from __future__ import annotations
 

@@ -21,6 +21,9 @@ from seamlessflow import __version__
 from seamlessflow.cli.habits import spelling_hint, spread_pairs
 from seamlessflow.errors import EXIT_INTERRUPTED, EXIT_USAGE, SeamlessflowError, UsageError
 
+DESCRIPTION = ("Run the steps of a Seamlessfile, each cached by the checksums of its code, "
+               "inputs and params. `seamlessflow COMMAND --help` describes each command.")
+
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("seamlessflow.cli.cmd_run", "run the workflow (or the given targets)"),
@@ -84,7 +87,7 @@ def _chosen_command(argv: list[str]) -> str | None:
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    parser = _Parser(prog="seamlessflow", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="seamlessflow", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"seamlessflow {__version__}")
     _add_global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from seamlessflow.storage.atomic import atomic_write_bytes, os_error
+from seamlessflow.storage.processes import process_exists
 from seamlessflow.storage.wire import TOKEN_ENV
 
 TOKEN_FOLDER = "seamlessflow-tokens"
@@ -121,7 +122,7 @@ def record_for_url(url: str) -> TokenFile | None:
     if port is None or not _is_this_machine(parsed.hostname or ""):
         return None
     record = read_token_file(token_path(port))
-    if record is None or record.host != socket.gethostname() or not _alive(record.pid):
+    if record is None or record.host != socket.gethostname() or not process_exists(record.pid, ours_only=True):
         return None
     return record
 
@@ -143,19 +144,9 @@ def _is_this_machine(hostname: str) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False  # another account's process: the pid was reused, the service is gone
-    return True
-
-
 def _remove_stale(folder: Path) -> None:
     """Files left by services of this machine that were killed (kill -9 skips cleanup)."""
     for path in folder.glob("*.json"):
         record = read_token_file(path)
-        if record is not None and record.host == socket.gethostname() and not _alive(record.pid):
+        if record is not None and record.host == socket.gethostname() and not process_exists(record.pid, ours_only=True):
             path.unlink(missing_ok=True)

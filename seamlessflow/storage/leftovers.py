@@ -12,10 +12,11 @@ changes what a folder hashes to.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import time
+
+from seamlessflow.storage.processes import process_exists
 
 TEMP_PREFIX = ".seamlessflow-tmp-"
 MAX_AGE_S = 24 * 3600  # a temporary file whose maker cannot be asked is stale after this
@@ -69,21 +70,11 @@ def _stale(entry: os.DirEntry) -> bool:
     host, _, rest = entry.name[len(TEMP_PREFIX):].partition("-")
     pid, _, _ = rest.partition("-")
     if host == HOST_TAG and pid.isdigit():
-        return int(pid) != os.getpid() and not _alive(int(pid))
+        return int(pid) != os.getpid() and not process_exists(int(pid))
     try:
         return time.time() - entry.stat(follow_symlinks=False).st_mtime > MAX_AGE_S
     except OSError:
         return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError as exc:  # EPERM: it exists, under another user
-        return exc.errno == errno.EPERM
-    return True
 
 
 def _remove(path: str) -> None:
