@@ -1,9 +1,6 @@
-"""Print the completion script of a shell, which completes subcommands, options, and the
-step and instance names of the Seamlessfile in the current folder.
-
-  bash:  source <(seamlessflow completion bash)     (in ~/.bashrc)
-  zsh:   source <(seamlessflow completion zsh)      (in ~/.zshrc, after compinit)
-  fish:  seamlessflow completion fish > ~/.config/fish/completions/seamlessflow.fish
+"""Print a shell's completion script: TAB then completes the subcommands, their options,
+and the step and instance names of the Seamlessfile in the current folder. For bash, put
+`source <(seamlessflow completion bash)` in ~/.bashrc (zsh and fish: docs/running.md).
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ NOTHING_TO_TEAR_DOWN = True
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("shell", choices=SHELLS, help="the shell to complete in")
 
 
