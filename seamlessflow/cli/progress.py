@@ -133,6 +133,7 @@ class LineReporter:
         self.flush_lines = True
         self.listing = listing
         self.planned: dict[str, str] = {}  # name -> line, while a listing waits
+        self.summarize = True  # False: the summary line only if the run failed
         # Skipped instances are told at the end, a step's together (skip_lines).
 
     def on_event(self, state: InstanceState) -> None:
@@ -173,7 +174,8 @@ class LineReporter:
         if details:
             self.out.flush()
             print(details, file=self.err, flush=True)
-        print(summary_line(summary), file=self.out, flush=True)
+        if self.summarize or not summary.ok:
+            print(summary_line(summary), file=self.out, flush=True)
 
 
 class LiveReporter(LineReporter):

@@ -188,6 +188,8 @@ def make_reporter(args: argparse.Namespace, total: int, extra: Sequence[Reporter
         main, lines = LiveReporter(total, dry_run=args.dry_run, listing=listing), None
     else:
         main = lines = LineReporter(quiet=args.quiet, dry_run=args.dry_run, listing=listing)
+    # the first of two rounds (cli/glob_rounds.py): the second sums up the run
+    main.summarize = not getattr(args, "first_round", False)
     return Reporters([main, *extra]), lines
 
 

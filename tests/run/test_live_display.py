@@ -95,3 +95,30 @@ def test_quiet_shows_only_errors_and_the_summary_and_verbose_each_command(projec
     assert "quick[s=B]:\n    # inputs: pre.txt\n    export SEAMLESSFLOW_CORES=1\n" in shown, shown
     assert "    export s=B\n    echo $s > q.txt\nran     quick[s=B]  " in shown, shown
     assert "quick[s=A]:" not in shown and "bad:" not in shown, shown
+
+
+def test_a_run_in_two_rounds_ends_with_one_summary(project):
+    """A glob over what a step captures makes the run go in two rounds
+    (docs/running.md): the first round's lines stay, its summary is the second's."""
+    project.write("input.txt", "a\nb\n")
+    project.write("Seamlessfile", """\
+        let chunks = glob("chunks/{c}.txt")
+        step split:
+            inputs: input.txt
+            shell: "mkdir chunks; echo a > chunks/1.txt; echo b > chunks/2.txt"
+            captures: chunks/
+        step per for c in chunks:
+            inputs: chunks/{c}.txt -> in.txt
+            shell: "tr a-z A-Z < in.txt > out.txt"
+            captures: out.txt -> per/{c}.txt
+        """)
+    term = Terminal(project.root, project.cache, "run")
+    assert term.finish() == 0
+    lines = term.screen.text().splitlines()
+    assert lines[0].startswith("running first what globs list: ")
+    assert lines[1].startswith("ran     split  ")
+    assert lines[2] == "reading the Seamlessfile again, with the globs matching what they made"
+    assert [line.split()[:2] for line in lines[3:5]] == [["ran", "per[c=1]"],
+                                                         ["ran", "per[c=2]"]]
+    assert re.fullmatch(r"3 instances: 2 ran, 1 cached, 0 failed in \d+\.\d\ds", lines[5])
+    assert len(lines) == 6, lines
