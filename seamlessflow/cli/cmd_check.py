@@ -1,4 +1,5 @@
-"""Parse, expand and link the Seamlessfile and check that every input exists; run nothing."""
+"""Parse, expand and link the Seamlessfile and check that every input exists and every
+cluster its stages name is defined; run nothing."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ def run(args: argparse.Namespace) -> int:
     from seamlessflow.cli.glob_rounds import describe, globs_over_captures, tell
     from seamlessflow.cli.loading import load_dag, missing_inputs
     from seamlessflow.cli.startup import find_seamlessfile
+    from seamlessflow.scheduling.stages import check_stages
 
     dag = load_dag(find_seamlessfile(args.seamlessfile), args.config)
-    problems = missing_inputs(dag)
+    problems = missing_inputs(dag) + check_stages(dag.workflow)
     if problems:
         raise WorkflowError(problems)
     if not args.quiet:

@@ -3,8 +3,9 @@ folder), the database (a result database), the jobserver (runs jobs) or the dask
 (a Dask scheduler with local worker processes). Once listening it prints `serving NAME
 on URL`. It binds to 127.0.0.1 unless --host says otherwise. Writes and jobs need its
 token (--token-file, $SEAMLESSFLOW_TOKEN, or a new one), which it keeps where its
-owner's clients find it; --no-token serves openly. Flags marked with a service name
-apply to that service only."""
+owner's clients find it; --no-token serves openly. With --idle-timeout it stops by
+itself after that long without work. Flags marked with a service name apply to that
+service only."""
 
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-token", action="store_true",
                    help="loopback only: accept writes and jobs from anyone on this machine "
                         "(needed by clients that send no token, such as Seamless's)")
+    p.add_argument("--idle-timeout", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="hashserver, database, jobserver: stop after this long without "
+                        "work: no request under way or answered, /healthcheck aside "
+                        "(default 0: never)")
+    # Given by `run` when it starts a service in the background: the launcher's record
+    # of it, removed as the service stops (seamlessflow.services.launcher).
+    p.add_argument("--record", metavar="FILE", help=argparse.SUPPRESS)
     p.add_argument("--max-body", metavar="SIZE",
                    help="hashserver: largest buffer accepted, e.g. 500M or 64G (default 64G)")
     p.add_argument("--hashserver", metavar="URL",
@@ -72,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         ports = DEFAULT_PORTS
     token = load_token(args.token_file, args.no_token)
-    return serve(lambda: _make_app(args), args.service, args.host, ports, token)
+    record = Path(args.record) if args.record else None
+    return serve(lambda: _make_app(args), args.service, args.host, ports, token,
+                 args.idle_timeout, record)
 
 
 def _make_app(args: argparse.Namespace):  # noqa: ANN202 - aiohttp is imported lazily
@@ -114,10 +124,23 @@ def _reject_foreign_flags(args: argparse.Namespace) -> None:
             "--workers": (args.workers, ("jobserver", "daskserver")),
             "--workdir": (args.workdir, ("jobserver",)),
             "--threads": (args.threads, ("daskserver",)),
-            "--dashboard-port": (args.dashboard_port, ("daskserver",))}
+            "--dashboard-port": (args.dashboard_port, ("daskserver",)),
+            "--idle-timeout": (args.idle_timeout or None, ("hashserver", "database",
+                                                           "jobserver")),
+            "--record": (args.record, ("hashserver", "database", "jobserver"))}
     for flag, (value, services) in only.items():
         if value not in (None, False) and args.service not in services:
             raise UsageError(f"{flag} applies to the {' and '.join(services)} only")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0: never), got {text!r}")
+    return value
 
 
 def _size(text: str) -> int:

@@ -50,8 +50,8 @@ class RunSession:
         if self.plan.cluster is not None:  # its store and database: found, or started now
             from seamlessflow.services.launcher import with_urls
 
-            self.plan = self.plan._replace(
-                cluster=with_urls(self.plan.cluster, ["hashserver", "database"]))
+            self.plan = self.plan._replace(cluster=with_urls(
+                self.plan.cluster, ["hashserver", "database"], self._announce))
         self.stages = self.plan.stages
         self.extra_reporters = extra_reporters or []
         self._runners: dict[tuple[str, int], Runner] = {}
@@ -77,7 +77,8 @@ class RunSession:
             elif choice.kind in services:
                 from seamlessflow.services.launcher import with_urls
 
-                self.plan = self.plan._replace(cluster=with_urls(self.plan.cluster, [choice.kind]))
+                self.plan = self.plan._replace(
+                    cluster=with_urls(self.plan.cluster, [choice.kind], self._announce))
                 url = service_url(self.plan.cluster, choice.kind)
             self._runners[key] = make_runner(choice.kind, self.store, choice.workers, url,
                                              dask_entry, announce=self._announce)

@@ -16,6 +16,7 @@ from seamlessflow.errors import UsageError
 from seamlessflow.language.suggest import did_you_mean
 
 SERVICES = ("hashserver", "database", "jobserver", "daskserver")
+DEFAULT_IDLE_TIMEOUT_S = 600.0  # services `run` starts stop after this long without work
 _SERVICE_KEYS = ("url", "network_interface", "port_start", "port_end", "bufferdir",
                  "database_dir", "conda")
 
@@ -40,6 +41,8 @@ class Cluster:
     type: str
     services: dict[str, ServiceEntry]
     source: str  # the clusters.yaml it came from
+    # seconds without work after which a service seamlessflow started stops; 0: never
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S
 
 
 def config_dir() -> Path:
@@ -86,7 +89,19 @@ def _cluster(path: Path, name: str, body: Any) -> Cluster:
             if key not in SERVICES:
                 raise UsageError(f"{at}: unknown service{did_you_mean(str(key), SERVICES)}")
             services[key] = _service(at, key, value)
-    return Cluster(name, kind, services, str(path))
+    return Cluster(name, kind, services, str(path), _idle_timeout(where, body))
+
+
+def _idle_timeout(where: str, body: dict[str, Any]) -> float:
+    """At least a second, or 0: a run keeps its services up by pinging them four times
+    per timeout, which a shorter one would turn into a race."""
+    value = body.get("idle_timeout", DEFAULT_IDLE_TIMEOUT_S)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not (value == 0 or 1 <= value < float("inf")):
+        raise UsageError(f"{where}: idle_timeout: expected a number of seconds, at least 1 "
+                         f"(or 0: services keep running until `seamlessflow services stop`), "
+                         f"not {value!r}")
+    return float(value)
 
 
 def _service(at: str, service: str, body: Any) -> ServiceEntry:

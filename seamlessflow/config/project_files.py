@@ -66,6 +66,7 @@ def _commands(path: Path, data: Any, where: str) -> list[tuple[str, Any, str]]:
 
 
 def _apply(stage: StageSettings, key: str, value: Any, where: str) -> None:
+    stage.at[key] = where
     if key == "execution":
         if value not in EXECUTIONS:
             raise UsageError(f"{where}: execution must be one of {', '.join(EXECUTIONS)}"

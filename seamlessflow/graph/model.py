@@ -78,6 +78,9 @@ class StageSettings:
     cluster: str | None = None
     workers: int | None = None
     pos: SourcePos | None = None
+    # Where each setting above was written, for errors found when the stage is used (a
+    # cluster clusters.yaml lacks): its line in a Seamlessfile, or a config file's item.
+    at: dict[str, SourcePos | str] = field(default_factory=dict, compare=False)
 
 
 @dataclass

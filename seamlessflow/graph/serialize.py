@@ -15,7 +15,7 @@ from seamlessflow.errors import SourcePos
 from seamlessflow.graph.dag import Dag, ProjectSource, Source, StepSource
 from seamlessflow.graph.model import CaptureItem, InputItem, Instance, StageSettings, Workflow
 
-FORMAT = 2
+FORMAT = 3
 
 
 class _Positions:
@@ -95,12 +95,15 @@ def _instance_from(entry: tuple, positions: list[SourcePos]) -> Instance:
 
 
 def _stage_data(st: StageSettings, positions: _Positions) -> tuple:
-    return (st.execution, st.remote, st.cluster, st.workers, positions.ref(st.pos))
+    # a workflow's settings are all from its Seamlessfiles: positions, never config items
+    at = {key: positions.ref(pos) for key, pos in st.at.items() if isinstance(pos, SourcePos)}
+    return (st.execution, st.remote, st.cluster, st.workers, positions.ref(st.pos), at)
 
 
 def _stage_from(entry: tuple, positions: list[SourcePos]) -> StageSettings:
-    execution, remote, cluster, workers, pos = entry
-    return StageSettings(execution, remote, cluster, workers, _at(positions, pos))
+    execution, remote, cluster, workers, pos, at = entry
+    return StageSettings(execution, remote, cluster, workers, _at(positions, pos),
+                         {key: positions[index] for key, index in at.items()})
 
 
 def _at(positions: list[SourcePos], index: int) -> SourcePos | None:

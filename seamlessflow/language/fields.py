@@ -161,6 +161,7 @@ class FieldReader:
                        settings: StageSettings | None = None) -> StageSettings:
         settings = settings or StageSettings(pos=pos)
         for f in fields:
+            settings.at[f.name] = f.pos
             if f.name == "execution":
                 settings.execution = self.choice(f, EXECUTIONS)
             elif f.name == "remote":

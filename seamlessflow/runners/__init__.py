@@ -34,6 +34,7 @@ def make_runner(kind: str, store: BufferStore, workers: int | None = None,
         from seamlessflow.runners.dask import DaskRunner
         from seamlessflow.services.daskserver import open_dask
 
-        return DaskRunner(functools.partial(open_dask, dask_entry), store, announce=announce)
+        return DaskRunner(functools.partial(open_dask, dask_entry, announce), store,
+                          announce=announce)
     raise UsageError(f"no runner for '{kind}' here (this version runs process, spawn, "
                      "jobserver and daskserver stages)")

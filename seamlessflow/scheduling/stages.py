@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from seamlessflow.config.project_files import FILES, ProjectSettings, load_project_file
-from seamlessflow.errors import UsageError
+from seamlessflow.errors import Diagnostic, SourcePos, UsageError, WorkflowError
 from seamlessflow.graph.model import StageSettings, Workflow
 from seamlessflow.language.suggest import did_you_mean
 
@@ -39,10 +39,8 @@ class StagePlan(NamedTuple):
 
 def plan_stages(workflow: Workflow, selected: list[str], cli_stage: str | None,
                 local: bool) -> StagePlan:
-    root = Path(workflow.root)
-    committed, profile = (load_project_file(root / name) for name in FILES)
-    layers = [committed, _from_workflow(workflow), profile]
-    known = list(dict.fromkeys([DEFAULT, *(s for layer in layers for s in layer.stages)]))
+    layers = _layers(workflow)
+    known = _known(layers)
     if cli_stage is not None and cli_stage not in known:
         raise UsageError(f"--stage {cli_stage}: no such stage{did_you_mean(cli_stage, known)}")
     fallback = cli_stage or DEFAULT
@@ -55,7 +53,7 @@ def plan_stages(workflow: Workflow, selected: list[str], cli_stage: str | None,
             from seamlessflow.config.clusters import load_clusters
 
             clusters = load_clusters()
-        choice = _choice(stage, settings, clusters or {}, local)
+        choice = _choice(settings, clusters or {}, local)
         if local:  # in-process, but still with the cluster's cache
             choice = RunnerChoice("process", choice.workers, choice.cluster)
         choices[stage] = choice
@@ -65,6 +63,38 @@ def plan_stages(workflow: Workflow, selected: list[str], cli_stage: str | None,
                          "one run uses one cluster: run the stages separately with --stage")
     cluster = (clusters or {}).get(used.pop()) if used else None
     return StagePlan(stages, choices, cluster)
+
+
+def check_stages(workflow: Workflow) -> list[Diagnostic]:
+    """What `check` finds wrong in the settings of every stage, as `run` would find it
+    on using the stage: a cluster that clusters.yaml does not define (or no
+    clusters.yaml at all), a service the cluster lacks, remote execution without a
+    cluster. Each problem once, where its setting is written."""
+    layers = _layers(workflow)
+    clusters: dict[str, Cluster] | None = None
+    problems: list[Diagnostic] = []
+    for stage in _known(layers):
+        settings = _effective(layers, stage)
+        if settings.cluster is not None and clusters is None:
+            from seamlessflow.config.clusters import load_clusters
+
+            clusters = load_clusters()
+        try:
+            _choice(settings, clusters or {}, local=False)
+        except WorkflowError as exc:
+            problems.extend(exc.diagnostics)
+    return list(dict.fromkeys(problems))  # a stage inherits its default's settings
+
+
+def _layers(workflow: Workflow) -> list[ProjectSettings]:
+    """The layers of settings, lowest first."""
+    root = Path(workflow.root)
+    committed, profile = (load_project_file(root / name) for name in FILES)
+    return [committed, _from_workflow(workflow), profile]
+
+
+def _known(layers: list[ProjectSettings]) -> list[str]:
+    return list(dict.fromkeys([DEFAULT, *(s for layer in layers for s in layer.stages)]))
 
 
 def _from_workflow(workflow: Workflow) -> ProjectSettings:
@@ -79,14 +109,22 @@ def _effective(layers: list[ProjectSettings], stage: str) -> StageSettings:
     return _merge([default, own])
 
 
+_SETTINGS = tuple(f.name for f in fields(StageSettings) if f.name not in ("pos", "at"))
+
+
 def _merge(settings: list[StageSettings]) -> StageSettings:
-    """Later entries win where they set something."""
+    """Later entries win where they set something, and say where it was set."""
     merged = StageSettings()
     for item in settings:
-        for f in fields(StageSettings):
-            value = getattr(item, f.name)
-            if value is not None and f.name != "pos":
-                setattr(merged, f.name, value)
+        for name in _SETTINGS:
+            value = getattr(item, name)
+            if value is not None:
+                setattr(merged, name, value)
+                where = item.at.get(name)
+                if where is None:
+                    merged.at.pop(name, None)
+                else:
+                    merged.at[name] = where
     return merged
 
 
@@ -94,7 +132,7 @@ def _workers(settings: StageSettings) -> int:
     return settings.workers or os.cpu_count() or 1
 
 
-def _choice(stage: str, settings: StageSettings, clusters: dict[str, Cluster], local: bool
+def _choice(settings: StageSettings, clusters: dict[str, Cluster], local: bool
             ) -> RunnerChoice:
     """The runner of a stage; with `local` only what decides the cluster (whose cache
     the run keeps) must hold."""
@@ -102,26 +140,49 @@ def _choice(stage: str, settings: StageSettings, clusters: dict[str, Cluster], l
     cluster = None
     if settings.cluster is not None:
         if settings.cluster not in clusters:
-            from seamlessflow.config.clusters import clusters_file
-
-            raise UsageError(
-                f"stage '{stage}' uses cluster '{settings.cluster}', which {clusters_file()} "
-                f"does not define{did_you_mean(settings.cluster, clusters)}")
+            raise _unknown_cluster(settings, clusters)
         cluster = clusters[settings.cluster]
         execution = execution or "remote"  # Seamless's rule: a cluster means remote
     execution = execution or "process"
     if settings.remote is not None and cluster is None and not local:
-        raise UsageError(f"stage '{stage}' sets remote: {settings.remote} but no cluster; "
-                         "remote: chooses a service of a cluster: add `cluster: NAME` (a "
-                         "cluster of clusters.yaml), or remove remote:")
+        raise _problem(settings, "remote",
+                       f"remote: {settings.remote} but no cluster",
+                       "remote: chooses a service of a cluster: add `cluster: NAME` (a cluster "
+                       "of clusters.yaml), or remove remote:")
     if execution != "remote" or (cluster is None and local):
         return RunnerChoice(execution, _workers(settings), settings.cluster)
     if cluster is None:
-        raise UsageError(f"stage '{stage}' has execution: remote but no cluster; add "
-                         "`cluster: NAME` (a cluster of clusters.yaml), or run with --local")
+        raise _problem(settings, "execution",
+                       "execution: remote but no cluster",
+                       "add `cluster: NAME` (a cluster of clusters.yaml), or run with --local")
     remote = settings.remote or next(
         (s for s in ("jobserver", "daskserver") if s in cluster.services), None)
     if remote is None or remote not in cluster.services:
-        raise UsageError(f"stage '{stage}': cluster '{cluster.name}' ({cluster.source}) has no "
-                         f"{remote or 'jobserver or daskserver'}")
+        raise _problem(settings, "remote" if settings.remote else "cluster",
+                       f"cluster '{cluster.name}' has no {remote or 'jobserver or daskserver'} "
+                       f"in {cluster.source}",
+                       "add one to its frontend there, or choose another cluster")
     return RunnerChoice(remote, _workers(settings), cluster.name)
+
+
+def _unknown_cluster(settings: StageSettings, clusters: dict[str, Cluster]) -> WorkflowError:
+    from seamlessflow.config.clusters import clusters_file
+
+    name, file = settings.cluster, clusters_file()
+    if not file.is_file():
+        return _problem(settings, "cluster", f"cluster '{name}': {file} does not exist",
+                        f"create it with an entry '{name}:' for the cluster's services, or "
+                        "set $SEAMLESS_CONFIG_DIR to the folder that has it")
+    return _problem(settings, "cluster",
+                    f"cluster '{name}' is not defined in {file}{did_you_mean(name, clusters)}",
+                    f"it defines {', '.join(sorted(clusters))}" if clusters else
+                    f"add an entry '{name}:' for the cluster's services")
+
+
+def _problem(settings: StageSettings, key: str, message: str, hint: str) -> WorkflowError:
+    """The error, where the setting `key` was written: at its line in a Seamlessfile,
+    or naming the config file's item."""
+    where = settings.at.get(key)
+    if isinstance(where, SourcePos):
+        return WorkflowError([Diagnostic(where, message, hint)])
+    return WorkflowError([Diagnostic(None, f"{where}: {message}" if where else message, hint)])

@@ -7,6 +7,8 @@ from aiohttp import web
 from seamlessflow.identity.checksum import is_checksum
 
 JSON_MAX = 64 << 20  # the largest JSON request body any service reads
+HEALTHCHECK_PATH = "/healthcheck"
+KEEPALIVE_PATH = "/keepalive"  # POST: counts as work for the idle timeout (app_runner.py)
 
 
 async def healthcheck(_request: web.Request) -> web.Response:

@@ -146,9 +146,11 @@ def dashboard_link(cluster: distributed.LocalCluster) -> str:
 # ---- clusters.yaml `daskserver:` entries -------------------------------------------------
 
 
-def open_dask(entry: dict[str, Any]) -> tuple[str, Closer]:
+def open_dask(entry: dict[str, Any], announce: Callable[[str], None] | None = None
+              ) -> tuple[str, Closer]:
     """The scheduler address for a clusters.yaml `daskserver` entry, and what to call
-    when the run is over (it stops what was started here, and nothing else).
+    when the run is over (it stops what was started here, and nothing else). A cluster
+    started here is `announce`d: the run says what it started and that it stops with it.
 
     Blocking (a LocalCluster takes a second or two to start): call it before the run's
     event loop, or through asyncio.to_thread."""
@@ -161,7 +163,11 @@ def open_dask(entry: dict[str, Any]) -> tuple[str, Closer]:
         return _scheduler_url(entry["url"]), _nothing
     if "jobqueue" in entry:
         _check_keys(entry, _JOBQUEUE_KEYS, "an entry with jobqueue:")
-        return _open_jobqueue(entry)
+        address, close = _open_jobqueue(entry)
+        if announce is not None:
+            announce(f"started a dask-jobqueue {entry['jobqueue']} for this run, scheduler "
+                     f"{address}; its jobs end when the run ends")
+        return address, close
     _check_keys(entry, _LOCAL_KEYS, "a local cluster entry")
     host = entry.get("network_interface", "127.0.0.1")
     if not isinstance(host, str):
@@ -181,6 +187,10 @@ def open_dask(entry: dict[str, Any]) -> tuple[str, Closer]:
     except BaseException:
         cluster.close()
         raise
+    if announce is not None:
+        workers = len(cluster.workers)
+        announce(f"started a Dask LocalCluster for this run on {cluster.scheduler_address} "
+                 f"({workers} worker{'s' if workers != 1 else ''}); it stops when the run ends")
 
     def close() -> None:
         cluster.close()

@@ -23,7 +23,7 @@ import orjson
 from aiohttp import web
 
 from seamlessflow.errors import ResultConflict, StoreError, UsageError
-from seamlessflow.services.common import JSON_MAX, healthcheck, parse_checksum
+from seamlessflow.services.common import HEALTHCHECK_PATH, JSON_MAX, healthcheck, parse_checksum
 from seamlessflow.storage import wire
 from seamlessflow.storage.sqlite_db import SqliteResultDatabase
 
@@ -65,7 +65,7 @@ def make_app(path: Path, writable: bool) -> web.Application:
     service = DatabaseService(db, writable)
     app = web.Application(client_max_size=JSON_MAX)
     app.add_routes([
-        web.get("/healthcheck", healthcheck),
+        web.get(HEALTHCHECK_PATH, healthcheck),
         web.get("/{tail:.*}", service.get),
         web.put("/{tail:.*}", service.put),
     ])

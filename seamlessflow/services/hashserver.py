@@ -28,7 +28,7 @@ from aiohttp import web
 
 from seamlessflow.errors import UsageError
 from seamlessflow.identity.checksum import CHUNK
-from seamlessflow.services.common import JSON_MAX, healthcheck, parse_checksum
+from seamlessflow.services.common import HEALTHCHECK_PATH, JSON_MAX, healthcheck, parse_checksum
 from seamlessflow.storage.atomic import atomic_write_bytes, os_error, temp_in
 from seamlessflow.storage.local_store import MARKER, READ_ONLY, LocalBufferStore
 from seamlessflow.storage.wire import HAS_HEADER, HAS_STORED_ONLY
@@ -45,7 +45,7 @@ def make_app(root: Path, writable: bool, max_body: int = DEFAULT_MAX_BODY) -> we
     server = Hashserver(Path(root), writable, max_body)
     app = web.Application(client_max_size=JSON_MAX)
     app.add_routes([
-        web.get("/healthcheck", healthcheck),
+        web.get(HEALTHCHECK_PATH, healthcheck),
         web.get("/has", server.has),
         web.get("/buffer-length", server.buffer_length),
         web.get("/{checksum}", server.get),

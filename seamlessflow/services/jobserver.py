@@ -31,7 +31,7 @@ from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.execution.logs import read_log_tail
 from seamlessflow.identity.checksum import checksum_bytes, checksum_value, is_checksum
 from seamlessflow.runners.spawn import SpawnRunner
-from seamlessflow.services.common import JSON_MAX, healthcheck
+from seamlessflow.services.common import HEALTHCHECK_PATH, JSON_MAX, healthcheck
 from seamlessflow.storage.interfaces import BufferStore
 from seamlessflow.storage.wire import JOB_PATH
 
@@ -42,7 +42,7 @@ LOG_MAX = 4 << 20  # the tail of a longer stderr log is sent back
 def make_app(store: BufferStore, workers: int, workdir: Path | None = None) -> web.Application:
     service = Jobserver(store, workers, workdir)
     app = web.Application(client_max_size=JSON_MAX)
-    app.add_routes([web.get("/healthcheck", healthcheck), web.post(JOB_PATH, service.job)])
+    app.add_routes([web.get(HEALTHCHECK_PATH, healthcheck), web.post(JOB_PATH, service.job)])
     app.on_cleanup.append(service.close)
     return app
 

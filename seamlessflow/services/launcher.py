@@ -3,8 +3,11 @@
 A service of clusters.yaml without `url:` is seamlessflow's to run: the first run that
 needs it starts `seamlessflow serve NAME` detached (its own session, so Ctrl-C on the
 run leaves it up), on the first free port of the configured range, and records its URL
-and PID under the cache folder. Later runs, from any project folder, reuse it while it
-answers. `seamlessflow services status|stop` reads the same records.
+and PID under the cache folder, and says so on stderr: which service, where, its log,
+and how to stop it. Later runs, from any project folder, reuse it while it answers.
+`seamlessflow services status|stop` reads the same records. A started service stops by
+itself after the cluster's idle timeout, removing its record as it goes; the runs that
+use it keep it up meanwhile (seamlessflow.services.keepalive).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from seamlessflow.config.clusters import Cluster, ServiceEntry
 from seamlessflow.errors import ExecutionError
+from seamlessflow.services.keepalive import keep_running, ping
 from seamlessflow.storage.atomic import atomic_write_bytes
 from seamlessflow.storage.location import cache_dir
 
@@ -50,32 +55,48 @@ def load_records() -> list[Record]:
     return records
 
 
-def with_urls(cluster: Cluster, services: list[str]) -> Cluster:
+Announce = Callable[[str], None]
+
+
+def with_urls(cluster: Cluster, services: list[str], announce: Announce | None = None
+              ) -> Cluster:
     """The cluster with a URL for each of `services` it has: extern ones as configured,
-    the others found running or started now."""
+    the others found running or started now (and then `announce`d)."""
     entries = dict(cluster.services)
     for service in services:
         entry = entries.get(service)
         if entry is None or entry.url is not None:
             continue
         if service == "jobserver" and "hashserver" in entries:
-            entries = {**entries, "hashserver": _with_url(cluster, entries, "hashserver")}
-        entries[service] = _with_url(cluster, entries, service)
+            entries = {**entries,
+                       "hashserver": _with_url(cluster, entries, "hashserver", announce)}
+        entries[service] = _with_url(cluster, entries, service, announce)
     return dataclasses.replace(cluster, services=entries)
 
 
-def _with_url(cluster: Cluster, entries: dict[str, ServiceEntry], service: str) -> ServiceEntry:
+def _with_url(cluster: Cluster, entries: dict[str, ServiceEntry], service: str,
+              announce: Announce | None) -> ServiceEntry:
     entry = entries[service]
     if entry.url is not None:
         return entry
-    return dataclasses.replace(entry, url=ensure_running(cluster, entries, service))
+    return dataclasses.replace(entry, url=ensure_running(cluster, entries, service, announce))
 
 
-def ensure_running(cluster: Cluster, entries: dict[str, ServiceEntry], service: str) -> str:
+def ensure_running(cluster: Cluster, entries: dict[str, ServiceEntry], service: str,
+                   announce: Announce | None = None) -> str:
+    """The URL of the cluster's `service`, started now if it is not running; either way
+    kept running for as long as this process lives."""
     record = _record(cluster.name, service)
-    if record is not None and is_running(record) and answers(record.url):
-        return record.url
-    return _start(cluster, entries, service)
+    if record is not None and is_running(record):
+        # The ping counts as work: a service that answers it does not stop for
+        # idleness before the keeper's first ping. One that is stopping answers 503.
+        timeout = ping(record.url)
+        if timeout is not None:
+            keep_running(record.url, timeout)
+            return record.url
+    url = _start(cluster, entries, service, announce)
+    keep_running(url, cluster.idle_timeout)
+    return url
 
 
 def is_running(record: Record) -> bool:
@@ -108,6 +129,17 @@ def stop(record: Record) -> bool:
     return gone
 
 
+def forget_own_record(path: Path) -> None:
+    """Remove the record at `path` if it names this process: a service calls this as it
+    stops (a later one may have taken over the record meanwhile)."""
+    try:
+        pid = json.loads(path.read_text()).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return
+    if pid == os.getpid():
+        path.unlink(missing_ok=True)
+
+
 def _record_path(cluster: str, service: str) -> Path:
     return records_dir() / f"{cluster}-{service}.json"
 
@@ -123,7 +155,9 @@ def _serve_args(cluster: Cluster, entries: dict[str, ServiceEntry], service: str
     entry = entries[service]
     start = entry.port_start or 5100
     end = entry.port_end or start + 99
-    args = ["serve", service, "--host", entry.network_interface, "--port-range", f"{start}-{end}"]
+    args = ["serve", service, "--host", entry.network_interface, "--port-range", f"{start}-{end}",
+            "--idle-timeout", f"{cluster.idle_timeout:g}",
+            "--record", str(_record_path(cluster.name, service))]
     home = cache_dir() / "clusters" / cluster.name
     if service == "hashserver":
         args += ["--writable", "--dir", str(Path(entry.directory or home / "buffers").expanduser())]
@@ -134,7 +168,8 @@ def _serve_args(cluster: Cluster, entries: dict[str, ServiceEntry], service: str
     return args
 
 
-def _start(cluster: Cluster, entries: dict[str, ServiceEntry], service: str) -> str:
+def _start(cluster: Cluster, entries: dict[str, ServiceEntry], service: str,
+           announce: Announce | None) -> str:
     folder = records_dir()
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / f"{cluster.name}-{service}.log"
@@ -154,6 +189,8 @@ def _start(cluster: Cluster, entries: dict[str, ServiceEntry], service: str) -> 
             record = Record(cluster.name, service, url, proc.pid, str(log))
             atomic_write_bytes(_record_path(cluster.name, service),
                                json.dumps(dataclasses.asdict(record)).encode())
+            if announce is not None:
+                announce(started_message(cluster, record))
             return url
         if proc.poll() is not None:
             break
@@ -165,3 +202,20 @@ def _start(cluster: Cluster, entries: dict[str, ServiceEntry], service: str) -> 
         f"cannot start the {service} of cluster '{cluster.name}' "
         f"(seamlessflow {' '.join(args)}): " + (" / ".join(tail) or "no answer") +
         f"; its log is {log}")
+
+
+def started_message(cluster: Cluster, record: Record) -> str:
+    """What `run` says when it starts a service that outlives it."""
+    stop = f"`seamlessflow services stop --cluster {cluster.name}`"
+    if cluster.idle_timeout > 0:
+        until = f"it stops after {_duration(cluster.idle_timeout)} without work, or now with {stop}"
+    else:
+        until = f"it keeps running until {stop}"
+    return (f"started the {record.service} of cluster '{cluster.name}' in the background on "
+            f"{record.url} (pid {record.pid}, log {record.log}); {until}")
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from seamlessflow.errors import UsageError
+from seamlessflow.errors import SeamlessflowError, UsageError
 from seamlessflow.language.load import load_workflow
 from seamlessflow.scheduling.stages import plan_stages
 
@@ -105,9 +105,11 @@ def test_stage_flag_sets_the_stage_of_steps_that_name_none(project):
                                                    "remote; did you mean 'remote'"),
     ({"seamless.yaml": "execution: spawn\n"}, "expected a list of one-key commands"),
     ({"seamless.profile.yaml": "- workers: 0\n"}, "workers must be a whole number"),
-    ({"seamless.yaml": "- cluster: lab\n"}, "cluster 'lab', which .*clusters.yaml does not"),
+    ({"seamless.yaml": "- cluster: lab\n"},
+     r"seamless.yaml: item 1 \(cluster\): cluster 'lab': .*clusters.yaml does not exist"),
     ({"seamless.yaml": "- cluster: lab\n", "clusters.yaml": CLUSTERS.replace("lab:", "labs:")},
-     "does not define; did you mean 'labs'"),
+     r"seamless.yaml: item 1 \(cluster\): cluster 'lab' is not defined in .*clusters.yaml; "
+     "did you mean 'labs'"),
     ({"seamless.yaml": "- cluster: lab\n",
       "clusters.yaml": CLUSTERS.replace("jobserver:", "jobsrever:")},
      r"frontends\[0\]\.jobsrever: unknown service; did you mean 'jobserver'"),
@@ -116,16 +118,18 @@ def test_stage_flag_sets_the_stage_of_steps_that_name_none(project):
      r"jobserver\.port_start: expected a port number"),
     ({"seamless.yaml": "- cluster: lab\n", "clusters.yaml": "lab: [\n"}, r"clusters.yaml:2:1: "
                                                                           "invalid YAML"),
-    ({"seamless.yaml": "- execution: remote\n"}, "execution: remote but no cluster"),
-    ({"seamless.yaml": "- remote: jobserver\n"}, "stage 'default' sets remote: jobserver but "
-                                                 "no cluster"),
+    ({"seamless.yaml": "- execution: remote\n"},
+     r"seamless.yaml: item 1 \(execution\): execution: remote but no cluster"),
+    ({"seamless.yaml": "- remote: jobserver\n"},
+     r"seamless.yaml: item 1 \(remote\): remote: jobserver but no cluster"),
     ({"seamless.profile.yaml": "- workers: 99999999999999999999999\n"},
      "workers must be a whole number of at least 1 and at most 10,000"),
     ({"seamless.yaml": "- project: [x]\n"}, r"project must be a name, not \['x'\]"),
 ])
 def test_config_errors_name_the_file_and_key(project, files, message):
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(SeamlessflowError, match=message) as raised:
         _plan(project, **files)
+    assert raised.value.exit_code == 2
 
 
 def test_local_runs_a_remote_stage_without_a_cluster_here(project):

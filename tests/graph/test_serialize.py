@@ -22,6 +22,9 @@ def test_round_trip_through_marshal(seamlessfile):
     back = dag_from_data(marshal.loads(marshal.dumps(dag_to_data(dag))))
     assert back == dag
     assert back.workflow.stages == dag.workflow.stages and back.workflow.source_files
+    # where the stage settings are written (no part of their equality)
+    assert [st.at for st in (back.workflow.default_stage, *back.workflow.stages.values())] == \
+        [st.at for st in (dag.workflow.default_stage, *dag.workflow.stages.values())]
 
 
 def test_another_format_is_refused(wf):

@@ -175,6 +175,10 @@ def test_stage_blocks(project):
         "far": StageSettings(execution="remote", remote="daskserver", cluster="big_one",
                              pos=SourcePos(str(project.root / "Seamlessfile"), 4, 1)),
     }
+    # where each setting is written, for errors found when the stage is used
+    assert workflow.stages["far"].at == {
+        name: SourcePos(str(project.root / "Seamlessfile"), line, 5)
+        for name, line in (("execution", 5), ("remote", 6), ("cluster", 7))}
     assert workflow.instances["s"].stage == "far"
 
 
