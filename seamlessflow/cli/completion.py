@@ -59,8 +59,9 @@ fi
 _FISH = r"""# seamlessflow completion for fish: source it, or put it in
 # ~/.config/fish/completions/seamlessflow.fish
 function __seamlessflow_complete
-    set -l found (command seamlessflow __complete words (commandline -opc)[2..-1] \
-        (commandline -ct) 2>/dev/null)
+    set -l words (commandline -opc)
+    set -e words[1]
+    set -l found (command seamlessflow __complete words $words (commandline -ct) 2>/dev/null)
     if test (count $found) -gt 0
         printf '%s\n' $found
     else
