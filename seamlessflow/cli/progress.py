@@ -191,7 +191,7 @@ class LiveReporter(LineReporter):
         self.total = total
         self.running: dict[str, float] = {}
         self.counts = {RAN: 0, CACHED: 0, FAILED: 0, SKIPPED: 0}
-        self.durations: list[float] = []  # of the instances that executed
+        self.executed, self.executed_s = 0, 0.0  # instances that executed, their time
         self.lanes = 0  # the most instances seen running at once
         self.live = Live(self._render(), console=self.console, refresh_per_second=8,
                          transient=True, get_renderable=self._render)
@@ -223,9 +223,9 @@ class LiveReporter(LineReporter):
         """Seconds until the `unfinished` instances are done, if each that has not started
         takes as long as those that executed took on average, and those running take
         that long in all, as many at once as were seen at once; None before any executed."""
-        if not self.durations or not unfinished:
+        if not self.executed or not unfinished:
             return None
-        mean = sum(self.durations) / len(self.durations)
+        mean = self.executed_s / self.executed
         waiting = unfinished - len(self.running)
         work = waiting * mean + sum(max(mean - (now - t), 0.0) for t in self.running.values())
         return work / max(1, min(self.lanes, unfinished))
@@ -239,7 +239,8 @@ class LiveReporter(LineReporter):
         if state.status in self.counts:
             self.counts[state.status] += 1
         if state.status in (RAN, FAILED) and state.duration_s is not None:
-            self.durations.append(state.duration_s)
+            self.executed += 1
+            self.executed_s += state.duration_s
         if state.status == SKIPPED:
             return
         line = instance_line(state, self.dry_run)

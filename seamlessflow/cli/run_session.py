@@ -127,7 +127,7 @@ class RunSession:
         db = open_default_database(self.plan.cluster)
         self._statcache = StatCache.load(state_dir)
         extra = [*self.extra_reporters, self._reported]
-        prints_commands = self.args.printshellcmds or self.args.verbose  # -v: -p and more
+        prints_commands = self.args.printshellcmds or self.args.verbose  # -v prints them too
         if prints_commands:
             from seamlessflow.cli.shell_commands import ShellCommandPrinter
 
