@@ -27,7 +27,7 @@ COPY_SH = '#!/bin/bash\necho ran >> "$LOG"\nmkdir -p outdir\nsort -r "$1" > outd
 # the same arguments, then `--` and the command
 FORMS = [
     ([], "wc -c data.txt"),                                         # stdout
-    ([], "grep -c o data.txt other.txt d"),                         # files and a folder
+    ([], "grep -rc e data.txt other.txt d"),                        # files and a folder
     ([], "ls d"),                                                   # a folder
     ([], "sort -r data.txt other.txt > out.txt"),                   # a redirect capture
     (["-cp", "out.txt"], "sort data.txt > out.txt"),               # -cp file
@@ -44,6 +44,15 @@ FORMS = [
     ([], "./tool.sh data.txt"),                                     # a local executable
     ([], "cat d/a.txt"),                                            # a file in a folder
 ]
+
+# the worked examples of Seamless's bash transformations, in this workspace
+WORKED = {
+    "wc -c data.txt": "55a42f6cb23a8dbcb207d3531dd35ff9b0b4f0c4d0ba6b8ab38781a70f4a1047",
+    "grep -rc e data.txt other.txt d":
+        "4c216336a595c80bfe5818511f364501fdd22714754a97dccf321015a1aadc93",
+    "sort -r data.txt other.txt > out.txt":
+        "deab584eb954b456be53beddcd7c7eff39086b718e96c72bed5987822d98af6e",
+}
 
 
 def _script(folder: Path, name: str, text: str) -> None:
@@ -86,7 +95,9 @@ def workspace(tmp_path) -> Path:
 
 def test_dry_runs_write_byte_identical_jobs(workspace, seamless_run, tmp_path):
     """`seamlessflow exec --dry -j` and `seamless-run --dry -j` write the same
-    `transformation.json` and `command.txt` and print the same checksum."""
+    `transformation.json` and `command.txt` and print the same checksum; for the worked
+    examples, the checksum both tools are known to give."""
+    printed_for = {}
     for i, (options, command) in enumerate(FORMS):
         theirs, ours = tmp_path / f"job-sr-{i}", tmp_path / f"job-sf-{i}"
         printed = seamless_run("--dry", "-j", theirs, *options, command, cwd=workspace)
@@ -97,6 +108,8 @@ def test_dry_runs_write_byte_identical_jobs(workspace, seamless_run, tmp_path):
             (theirs / "transformation.json").read_bytes(), form
         assert (ours / "command.txt").read_bytes() == (theirs / "command.txt").read_bytes(), form
         assert mine.stdout.strip() == printed.stdout.strip(), form
+        printed_for[command] = printed.stdout.strip()
+    assert {c: printed_for[c] for c in WORKED} == WORKED
 
 
 def test_a_result_seamless_run_computed_is_a_hit_for_exec(workspace, seamless_run, tmp_path):
