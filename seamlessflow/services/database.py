@@ -9,12 +9,17 @@ own types (see storage/wire.py) carry what `ResultDatabase` needs besides.
 A PUT of a different result for a transformation that has one is refused with 409 and
 logged, unless the request says `"overwrite": true`: a recorded result is trusted by
 every later run, so replacing it is never silent.
+
+Seamless's `metadata` type (the execution record `seamless-run` writes after computing,
+which also records the result) is kept in Seamless's own `meta_data` table, so that
+`seamless-run` can use this service as its database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,21 +30,62 @@ from aiohttp import web
 from seamlessflow.errors import ResultConflict, StoreError, UsageError
 from seamlessflow.services.common import HEALTHCHECK_PATH, JSON_MAX, healthcheck, parse_checksum
 from seamlessflow.storage import wire
-from seamlessflow.storage.sqlite_db import SqliteResultDatabase
+from seamlessflow.storage.sqlite_db import SqliteResultDatabase, refuse_other_result
 
 log = logging.getLogger("seamlessflow.services")
 
 SEAMLESS_PROTOCOL_VERSION = ["seamless", "database", "1.0"]
+# seamless-database's table for execution records (its MetaData model)
+_META_DATA = ("CREATE TABLE IF NOT EXISTS meta_data (checksum CHAR(64) PRIMARY KEY, "
+              "result CHAR(64), metadata TEXT)")
+# the text seamless-database answers, which Seamless's client takes as "already recorded"
+RECORD_DIFFERS = "Execution record already exists with different metadata"
 
 
 class ServedDatabase(SqliteResultDatabase):
-    """Adds the one query Seamless asks and seamlessflow does not: transformations by
-    result only (seamlessflow's reverse index also follows capture checksums)."""
+    """Adds what Seamless asks and seamlessflow does not: transformations by result only
+    (seamlessflow's reverse index also follows capture checksums), and execution records."""
 
     def open(self) -> None:
         """Open (and create, if need be) the file now: a bad --dir fails at start, not
         at the first request."""
         self._db()
+
+    def _open(self) -> sqlite3.Connection:
+        conn = super()._open()
+        conn.execute(_META_DATA)
+        return conn
+
+    def set_execution_record(self, transformation: str, result: str, record: dict) -> None:
+        """Record the result and its execution record, as seamless-database does: a
+        different result, or a different record for the same result, is a conflict."""
+        text = orjson.dumps(record, option=orjson.OPT_SORT_KEYS).decode()
+        with self._transaction("record an execution record") as db:
+            refuse_other_result(db, transformation, result)
+            row = db.execute("SELECT result, metadata FROM meta_data WHERE checksum = ?",
+                             (transformation,)).fetchone()
+            if row is not None and (row[0] != result or orjson.loads(row[1]) != record):
+                raise ResultConflict(f"{RECORD_DIFFERS} for {transformation}")
+            if db.execute("SELECT 1 FROM transformation WHERE checksum = ?",
+                          (transformation,)).fetchone() is None:
+                db.execute("INSERT INTO transformation (checksum, result) VALUES (?, ?)",
+                           (transformation, result))
+                db.execute("DELETE FROM rev_transformation WHERE checksum = ?",
+                           (transformation,))
+                db.execute("INSERT INTO rev_transformation (result, checksum) VALUES (?, ?)",
+                           (result, transformation))
+            if row is None:
+                db.execute("INSERT INTO meta_data (checksum, result, metadata) VALUES (?, ?, ?)",
+                           (transformation, result, text))
+
+    def execution_record(self, transformation: str) -> dict | None:
+        rows = self._read("SELECT metadata FROM meta_data WHERE checksum = ?", (transformation,))
+        return orjson.loads(rows[0][0]) if rows else None
+
+    def forget(self, transformation: str) -> None:
+        super().forget(transformation)
+        with self._transaction("forget an execution record") as db:
+            db.execute("DELETE FROM meta_data WHERE checksum = ?", (transformation,))
 
     def rev_transformations(self, result: str) -> list[str]:
         rows = self._read("SELECT checksum FROM rev_transformation WHERE result = ? ORDER BY id",
@@ -85,11 +131,13 @@ class DatabaseService:
             wire.GET_RESULTS: lambda rq: self.db.get_results(_checksums(rq, "checksums")),
             wire.TRANSFORMATIONS_FOR: lambda rq: self.db.transformations_for(_checksum(rq)),
             wire.GET_RECORD: lambda rq: self.db.get_record(_checksum(rq)),
+            wire.SEAMLESS_METADATA: lambda rq: self.db.execution_record(_checksum(rq)),
         }
         self.puts: dict[str, Handler] = {
             wire.SEAMLESS_TRANSFORMATION: self._put_transformation,
             wire.SET_RESULT: self._set_result,
             wire.FORGET: lambda rq: self.db.forget(_checksum(rq)),
+            wire.SEAMLESS_METADATA: self._put_metadata,
         }
 
     async def close(self, _app: web.Application) -> None:
@@ -134,6 +182,22 @@ class DatabaseService:
 
     def _put_transformation(self, rq: dict[str, Any]) -> None:
         self._record(rq, None, None)
+
+    def _put_metadata(self, rq: dict[str, Any]) -> None:
+        """Seamless's execution record: `value` (an object, or its JSON text) names the
+        transformation and result it is about, as seamless-database checks."""
+        record = rq.get("value")
+        if isinstance(record, str):
+            try:
+                record = orjson.loads(record)
+            except orjson.JSONDecodeError:
+                record = None
+        transformation, result = _checksum(rq), _checksum(rq, "result")
+        if not (isinstance(record, dict) and isinstance(record.get("schema_version"), int)
+                and record.get("tf_checksum") == transformation
+                and record.get("result_checksum") == result):
+            raise BadRequest("Malformed PUT metadata request")
+        self.db.set_execution_record(transformation, result, record)
 
     def _set_result(self, rq: dict[str, Any]) -> None:
         captures = rq.get("captures")

@@ -1,9 +1,9 @@
 """Names in the services' wire format, shared by their clients (here in storage/, and
 the jobserver runner) and by the services themselves, which import them from here.
 
-Seamless's own database request types (`transformation`, `rev_transformations`) are
-spoken as seamless-database speaks them; seamlessflow's additions carry a
-`seamlessflow_` prefix, a name Seamless never uses, so a Seamless client and a
+Seamless's own database request types (`transformation`, `rev_transformations`,
+`metadata`) are spoken as seamless-database speaks them; seamlessflow's additions carry
+a `seamlessflow_` prefix, a name Seamless never uses, so a Seamless client and a
 seamlessflow client can share one database service.
 """
 
@@ -20,6 +20,7 @@ HAS_STORED_ONLY = "stored"
 SEAMLESS_TRANSFORMATION = "transformation"  # GET: result as plain text; PUT: "value"
 SEAMLESS_REV_TRANSFORMATIONS = "rev_transformations"  # GET: JSON list, 404 when none
 SEAMLESS_PROTOCOL = "protocol"  # GET: seamless-database's protocol triple
+SEAMLESS_METADATA = "metadata"  # PUT: "result", "value" (execution record); GET: the record
 SET_RESULT = "seamlessflow_set_result"  # PUT: "value", "captures", "record", "overwrite"
 GET_RESULTS = "seamlessflow_get_results"  # GET: "checksums" list -> {tf: result}
 TRANSFORMATIONS_FOR = "seamlessflow_transformations_for"  # GET: JSON list, maybe empty

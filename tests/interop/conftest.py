@@ -279,8 +279,8 @@ def _stop_launched_services(home: Path) -> None:
 @pytest.fixture
 def seamless_run(tmp_path, seamless_suite_bin) -> Iterator:
     """Run the real `seamless-run` with its own HOME (its services are keyed by name
-    under HOME) and `SEAMLESS_CACHE` = `seamless_run.cache`; every service it launched is
-    stopped by pid at teardown."""
+    under HOME) and `SEAMLESS_CACHE` = `seamless_run.cache` (a test may change
+    `seamless_run.env`); every service it launched is stopped by pid at teardown."""
     home = tmp_path / "seamless-home"
     home.mkdir()
     cache = tmp_path / "cache"
@@ -295,6 +295,6 @@ def seamless_run(tmp_path, seamless_suite_bin) -> Iterator:
         assert out.returncode == 0, f"seamless-run {args} failed:\n{out.stderr}"
         return out
 
-    call.cache, call.home = cache, home
+    call.cache, call.home, call.env = cache, home, env
     yield call
     _stop_launched_services(home)

@@ -8,11 +8,13 @@ a log outside the workspace, whose path is a `--metavar` (not part of the identi
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,59 @@ def test_a_result_exec_computed_is_a_hit_for_seamless_run(workspace, seamless_ru
                  cwd=workspace)
     assert _runs(log) == 2
     assert {p: (workspace / p).read_bytes() for p in written} == written
+
+
+@pytest.fixture
+def own_services(tmp_path) -> Iterator[dict[str, str]]:
+    """seamlessflow's hashserver and database on loopback, started `--no-token` (Seamless's
+    clients send none); {"buffer": URL, "database": URL}. Stopped at teardown."""
+    procs: list[subprocess.Popen] = []
+    urls = {}
+    for kind, service in (("buffer", "hashserver"), ("database", "database")):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "seamlessflow", "serve", service, "--writable",
+             "--no-token", "--dir", str(tmp_path / service), "--port-range", "45100-45999"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        procs.append(proc)
+        line = proc.stdout.readline().strip()
+        assert line.startswith(f"serving {service} on "), line
+        urls[kind] = line.rsplit(" ", 1)[1]
+    yield urls
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_results_are_shared_through_seamlessflows_services(workspace, seamless_run,
+                                                           own_services, tmp_path):
+    """Both tools pointed by `SEAMLESS_REMOTE_CLIENTS` at seamlessflow's hashserver and
+    database (no cache folder, nothing launched by seamless-run): what one computes is
+    answered from the services for the other, both ways."""
+    clients = json.dumps({kind: [{"remote_url": url, "readonly": False}]
+                          for kind, url in own_services.items()})
+    seamless_run.env.pop("SEAMLESS_CACHE")
+    seamless_run.env["SEAMLESS_REMOTE_CLIENTS"] = clients
+    env = {**os.environ, "SEAMLESS_REMOTE_CLIENTS": clients}
+    for var in ("SEAMLESS_CACHE", "SEAMLESSFLOW_CACHE", "SEAMLESSFLOW_HASHSERVER",
+                "SEAMLESSFLOW_DATABASE"):
+        env.pop(var, None)
+    log = tmp_path / "ran.log"
+    meta = ["--metavar", f"LOG={log}"]
+
+    def exec_(*args: str) -> str:
+        out = subprocess.run([str(BIN / "seamlessflow"), "exec", *meta, *args], cwd=workspace,
+                             env=env, timeout=120, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    assert seamless_run(*meta, "./count.sh data.txt", cwd=workspace).stdout == "12 data.txt\n"
+    assert _runs(log) == 1
+    assert exec_("--", "./count.sh data.txt") == "12 data.txt\n"
+    assert _runs(log) == 1  # answered by the services
+
+    assert exec_("--", "./count.sh other.txt") == "12 other.txt\n"
+    assert _runs(log) == 2
+    assert seamless_run(*meta, "./count.sh other.txt", cwd=workspace).stdout == "12 other.txt\n"
+    assert _runs(log) == 2
+    assert not (tmp_path / "cache").exists()  # no cache folder was used
+    assert not (seamless_run.home / ".remote-http-launcher" / "server").exists()

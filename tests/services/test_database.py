@@ -4,6 +4,7 @@ SQLite, plus what ResultDatabase needs."""
 from __future__ import annotations
 
 import pickle
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -73,6 +74,40 @@ def test_seamless_request_types_answer_as_seamless_database_does(raw, database):
     assert ask("GET", {"type": "transformation", "checksum": "abc"})[0] == 400
     assert ask("GET", {"type": "no such type", "checksum": TF1})[0] == 400
     assert raw(url, "GET", "/", b"not json")[0] == 400
+
+
+def test_seamless_execution_records_are_kept_and_record_the_result(raw, database, tmp_path):
+    """`metadata`, which seamless-run PUTs after computing: the result is recorded with
+    it; the same record again is fine, another one or another result is a 409 (with the
+    text Seamless's client takes as "already recorded"), a record about another
+    transformation is a 400."""
+    url = database.url
+
+    def ask(method: str, request: dict) -> tuple[int, bytes]:
+        return raw(url, method, "/", orjson.dumps(request))
+
+    record = {"schema_version": 1, "tf_checksum": TF1, "result_checksum": RESULT, "x": 1}
+    put = {"type": "metadata", "checksum": TF1, "result": RESULT, "value": record}
+    assert ask("GET", {"type": "metadata", "checksum": TF1})[0] == 404
+    assert ask("PUT", put) == (200, b"OK")
+    assert ask("PUT", {**put, "value": orjson.dumps(record).decode()}) == (200, b"OK")
+    status, body = ask("GET", {"type": "metadata", "checksum": TF1})
+    assert status == 200 and orjson.loads(body) == record
+    db = HttpResultDatabase(url)
+    assert db.get_results([TF1]) == {TF1: RESULT}
+    assert db.transformations_for(RESULT) == [TF1]
+    status, body = ask("PUT", {**put, "value": {**record, "x": 2}})
+    assert status == 409 and b"Execution record already exists with different metadata" in body
+    other = {**record, "result_checksum": OTHER}
+    assert ask("PUT", {**put, "result": OTHER, "value": other})[0] == 409
+    assert ask("PUT", {**put, "value": {**record, "tf_checksum": TF2}})[0] == 400
+    assert ask("PUT", {**put, "value": "not a record"})[0] == 400
+    # in Seamless's own table, beside the results
+    with sqlite3.connect(tmp_path / "db" / "seamless.db") as conn:
+        rows = conn.execute("SELECT checksum, result, metadata FROM meta_data").fetchall()
+    assert [(tf, res, orjson.loads(text)) for tf, res, text in rows] == [(TF1, RESULT, record)]
+    db.forget(TF1)
+    assert ask("GET", {"type": "metadata", "checksum": TF1})[0] == 404
 
 
 def test_a_different_result_is_refused_with_409_and_logged_unless_overwrite_is_asked(
