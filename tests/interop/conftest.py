@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -239,10 +240,15 @@ def _build_suite(venv: Path) -> None:
 @pytest.fixture(scope="session")
 def seamless_suite_bin(request) -> Path:
     """The `bin` folder of a virtual environment holding seamless-suite, the real
-    `seamless-run` (its dependencies conflict with seamlessflow's, so it cannot share
-    the test venv). Built once, in the pytest cache of the checkout (`.pytest_cache`, not
-    tracked), and reused while it stays complete; the build time is reported."""
-    folder = request.config.cache.mkdir("seamless-suite-1.4.3")
+    `seamless-run`, kept out of the test venv (it brings its own versions of dask,
+    aiohttp, fastapi and more). Built once, in the pytest cache of the checkout (`.pytest_cache`, not
+    tracked; else in the temporary folder), and reused while it stays complete; the build
+    time is reported."""
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    name = SUITE.replace("==", "-")
+    folder = (cache.mkdir(name) if cache is not None else
+              Path(tempfile.gettempdir()) / f"seamlessflow-tests-{name}")
+    folder.mkdir(parents=True, exist_ok=True)
     venv = folder / "venv"
     with open(folder / "lock", "w") as lock:  # one build, however many pytest processes
         fcntl.flock(lock, fcntl.LOCK_EX)
