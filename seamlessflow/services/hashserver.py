@@ -11,6 +11,10 @@ upload that then dies would leave its client believing in bytes that were never 
 A download is hashed while it is sent and its last chunk is held back until the hash
 is known, so corrupt bytes are never delivered whole (the client sees the answer cut
 off, and the corrupt file is dropped).
+
+A promise (`PUT /promise/CHECKSUM`, which seamless-run sends before it uploads a buffer)
+is acknowledged as Seamless's server acknowledges it, and changes nothing: `/has` still
+counts stored buffers only, and a GET does not wait for promised bytes.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ T = TypeVar("T")
 Hash = Any  # hashlib's hash objects have no public type
 
 DEFAULT_MAX_BODY = 64 << 30  # largest accepted upload; generous, but a bound
+PROMISE_EXPIRES_S = 600.0  # what Seamless's server says a promise lasts
 _INLINE = 256 << 10  # files up to this size are sent whole from the event loop; larger stream
 
 
@@ -49,6 +54,7 @@ def make_app(root: Path, writable: bool, max_body: int = DEFAULT_MAX_BODY) -> we
         web.get("/has", server.has),
         web.get("/buffer-length", server.buffer_length),
         web.get("/{checksum}", server.get),
+        web.put("/promise/{checksum}", server.promise),
         web.put("/{checksum}", server.put),
     ])
     return app
@@ -142,6 +148,19 @@ class Hashserver:
         return response
 
     # ---- uploads -------------------------------------------------------------
+
+    async def promise(self, request: web.Request) -> web.Response:
+        """202 with the body Seamless's server sends: its clients fail (and may hang
+        retrying) when a promise is refused."""
+        if not self.writable:
+            return web.Response(status=405, text="this hashserver is read-only "
+                                "(started without --writable)")
+        checksum = parse_checksum(request.match_info["checksum"])
+        if checksum is None:
+            return web.Response(status=400, text="Invalid checksum")
+        return web.Response(status=202, content_type="application/json",
+                            body=orjson.dumps({"checksum": checksum,
+                                               "expires_in": PROMISE_EXPIRES_S}))
 
     async def put(self, request: web.Request) -> web.Response:
         if not self.writable:

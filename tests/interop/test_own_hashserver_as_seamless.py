@@ -52,8 +52,11 @@ def _session(http) -> list[tuple[str, int, bytes]]:
         ("get absent", http.get(absent)),
         ("get wrong-checksum target", http.get(_sha(b"not it"))),
         ("get malformed", http.get("not-a-checksum")),
+        # seamless-run promises each buffer before it uploads it
+        ("promise", http.request("PUT", "/promise/" + _sha(b"promised"))),
+        ("promise malformed", http.request("PUT", "/promise/not-a-checksum")),
     ]
-    out = [(name, reply.status, reply.body if reply.status == 200 else b"")
+    out = [(name, reply.status, reply.body if reply.status in (200, 202) else b"")
            for name, reply in steps]
     out.append(("has", 200, json.dumps(http.query("/has", [_sha(data), absent])).encode()))
     out.append(("buffer-length", 200,
