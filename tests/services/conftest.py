@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,12 +67,16 @@ class Service:
         self.proc.wait()
 
 
-def launch(name: str, args: list[str], env: dict[str, str], stderr: Path) -> subprocess.Popen:
-    """stderr goes to a file: a pipe nobody reads could fill up and block the server."""
+def launch(name: str, args: list[str], env: dict[str, str], stderr: Path,
+           wrap: Callable[[list[str]], list[str]] | None = None,
+           cwd: Path | None = None) -> subprocess.Popen:
+    """stderr goes to a file: a pipe nobody reads could fill up and block the server.
+    `wrap` turns the command line into the one to start (e.g. as another account)."""
+    argv = [sys.executable, "-m", "seamlessflow", "serve", name, *args]
     with open(stderr, "a") as err:
         return subprocess.Popen(
-            [sys.executable, "-m", "seamlessflow", "serve", name, *args],
-            stdout=subprocess.PIPE, stderr=err, env=env, text=True,
+            wrap(argv) if wrap else argv,
+            stdout=subprocess.PIPE, stderr=err, env=env, text=True, cwd=cwd,
         )
 
 
@@ -132,14 +136,17 @@ def service_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
 
 @pytest.fixture
 def start_service(service_env: dict[str, str], tmp_path: Path) -> Iterator:
-    """start_service(NAME, *args, env_extra=None, port=None) -> a running Service."""
+    """start_service(NAME, *args, env_extra=None, port=None, wrap=None, cwd=None) -> a
+    running Service (`wrap` and `cwd` as for `launch`)."""
     started: list[Service] = []
 
     def start(name: str, *args: str, env_extra: dict[str, str] | None = None,
-              port: int | None = None) -> Service:
+              port: int | None = None, wrap: Callable[[list[str]], list[str]] | None = None,
+              cwd: Path | None = None) -> Service:
         where = ["--port", str(port)] if port is not None else ["--port-range", PORT_RANGE]
         stderr = tmp_path / f"{name}-{len(started)}.stderr"
-        proc = launch(name, [*args, *where], {**service_env, **(env_extra or {})}, stderr)
+        proc = launch(name, [*args, *where], {**service_env, **(env_extra or {})}, stderr,
+                      wrap, cwd)
         service = wait_serving(name, proc, list(args), stderr)
         started.append(service)
         return service
