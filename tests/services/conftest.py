@@ -27,7 +27,7 @@ from seamlessflow.storage.interfaces import BufferStore
 
 PORT_RANGE = "42100-42999"
 START_TIMEOUT_S = 30.0
-_URL = re.compile(r"^serving (\S+) on (http://\S+)$")
+_URL = re.compile(r"^serving (\S+) on (\w+://\S+)$")  # tcp:// or tls:// for a daskserver
 
 
 @dataclass

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,25 +33,42 @@ step bundle:
 
 @dataclass
 class Stranger:
-    home: Path
-    env: dict[str, str]  # HOME, cache, config and temp folders of its own
-    token_file: Path
+    root: Path  # outside the test's private tmp_path, so the stranger can enter it
     token: str
+
+    def machine(self, name: str) -> tuple[Path, dict[str, str]]:
+        """A home folder of the stranger's, and an environment whose HOME, cache, config
+        and temp folders are in it: what a service on a machine of its own would have."""
+        home = stranger.own_folder(self.root / name)
+        env = {"HOME": str(home)}
+        for var, folder in (("SEAMLESSFLOW_CACHE", "cache"),
+                            ("SEAMLESS_CONFIG_DIR", ".seamless"), ("TMPDIR", "tmp")):
+            env[var] = str(stranger.own_folder(home / folder))
+        return home, env
+
+    def token_file(self, home: Path) -> Path:
+        return stranger.own_file(home / "lab.token", self.token)
 
 
 @pytest.fixture
 def other_account() -> Iterator[Stranger]:
-    """The stranger's folders, outside the test's private tmp_path."""
     root = Path(tempfile.mkdtemp(prefix="seamlessflow-stranger-"))
     os.chmod(root, 0o755)
-    home = stranger.own_folder(root / "home")
-    env = {"HOME": str(home)}
-    for var, name in (("SEAMLESSFLOW_CACHE", "cache"), ("SEAMLESS_CONFIG_DIR", ".seamless"),
-                      ("TMPDIR", "tmp")):
-        env[var] = str(stranger.own_folder(home / name))
-    token = secrets.token_urlsafe(32)
-    yield Stranger(home, env, stranger.own_file(home / "lab.token", token), token)
+    yield Stranger(root, secrets.token_urlsafe(32))
     shutil.rmtree(root)
+
+
+@pytest.fixture
+def stranger_storage(start_service, other_account):
+    """A writable hashserver and database of the stranger's, with the shared token."""
+    home, env = other_account.machine("storage")
+
+    def serve(name: str, *args: str):
+        return start_service(name, *args, "--token-file", str(other_account.token_file(home)),
+                             env_extra=env, wrap=stranger.as_stranger, cwd=home)
+
+    return (serve("hashserver", "--writable", "--dir", str(home / "buffers")),
+            serve("database", "--writable", "--dir", str(home / "db")))
 
 
 def project(tmp_path: Path, name: str) -> Path:
@@ -63,6 +79,38 @@ def project(tmp_path: Path, name: str) -> Path:
     with open(root / "Seamlessfile", "a") as sf:
         sf.write(BUNDLE_STEP)
     return root
+
+
+def write_clusters_yaml(config: Path, **services: str) -> None:
+    config.mkdir()
+    lines = "".join(f"      {name}: {{url: \"{url}\"}}\n" for name, url in services.items())
+    (config / "clusters.yaml").write_text(
+        "lab:\n  type: local\n  frontends:\n    - hostname: localhost\n" + lines)
+
+
+def run_both_ways(tmp_path: Path, service_env: dict[str, str], settings: str, token: str
+                  ) -> tuple[dict, dict]:
+    """The reports of a run in a project folder the stranger cannot read, with the
+    cluster `settings` (seamless.yaml), and of a local run; their outputs must agree."""
+    root = project(tmp_path, "project")
+    (root / "seamless.yaml").write_text(settings)
+    stranger.hide(root)
+    assert stranger.cannot_read(root / "Seamlessfile")
+    env = {**service_env, "SEAMLESSFLOW_TOKEN": token,
+           "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
+    remote = run(root, env)
+    assert remote["counts"]["ran"] == len(remote["instances"]) == 6
+
+    local_root = project(tmp_path, "local")
+    local_env = {**env, "SEAMLESS_CONFIG_DIR": str(tmp_path / "no-config"),
+                 "SEAMLESSFLOW_CACHE": str(tmp_path / "local-cache")}
+    local = run(local_root, local_env)
+    assert {i["runner"] for i in local["instances"]} == {"process"}
+    assert {i["name"]: i["result"] for i in remote["instances"]} == \
+        {i["name"]: i["result"] for i in local["instances"]}
+    assert outputs(root) == outputs(local_root)
+    assert "bundle/sub/index" in outputs(root)
+    return remote, local
 
 
 def run(root: Path, env: dict[str, str]) -> dict:
@@ -83,46 +131,34 @@ def outputs(root: Path) -> dict[str, bytes]:
 
 
 def test_a_jobserver_of_another_account_runs_a_workflow_through_the_hashserver(
-        start_service, service_env, other_account, tmp_path):
-    def serve(name: str, *args: str):
-        return start_service(name, *args, "--token-file", str(other_account.token_file),
-                             env_extra=other_account.env, wrap=stranger.as_stranger,
-                             cwd=other_account.home)
-
-    home = other_account.home
-    hashserver = serve("hashserver", "--writable", "--dir", str(home / "buffers"))
-    database = serve("database", "--writable", "--dir", str(home / "db"))
-    jobserver = serve("jobserver", "--hashserver", hashserver.url, "--workers", "2")
+        start_service, service_env, stranger_storage, other_account, tmp_path):
+    hashserver, database = stranger_storage
+    home, env = other_account.machine("jobserver")
+    jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "2",
+                              "--token-file", str(other_account.token_file(home)),
+                              env_extra={**env, "SEAMLESSFLOW_TOKEN": other_account.token},
+                              wrap=stranger.as_stranger, cwd=home)
     for service in (hashserver, database, jobserver):
         assert stranger.process_uid(service.pid) == stranger.UID
-
-    config = Path(service_env["SEAMLESS_CONFIG_DIR"])
-    config.mkdir()
-    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
-        lab:
-          type: local
-          frontends:
-            - hostname: localhost
-              hashserver: {{url: "{hashserver.url}"}}
-              database: {{url: "{database.url}"}}
-              jobserver: {{url: "{jobserver.url}"}}
-        """))
-    root = project(tmp_path, "project")
-    (root / "seamless.yaml").write_text("- cluster: lab\n")
-    stranger.hide(root)
-    assert stranger.cannot_read(root / "Seamlessfile")
-    env = {**service_env, "SEAMLESSFLOW_TOKEN": other_account.token,
-           "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
-    remote = run(root, env)
+    write_clusters_yaml(Path(service_env["SEAMLESS_CONFIG_DIR"]), hashserver=hashserver.url,
+                        database=database.url, jobserver=jobserver.url)
+    remote, _ = run_both_ways(tmp_path, service_env, "- cluster: lab\n", other_account.token)
     assert {i["runner"] for i in remote["instances"]} == {"jobserver"}
-    assert remote["counts"]["ran"] == len(remote["instances"]) == 6
 
-    local_root = project(tmp_path, "local")
-    local_env = {**env, "SEAMLESS_CONFIG_DIR": str(tmp_path / "no-config"),
-                 "SEAMLESSFLOW_CACHE": str(tmp_path / "local-cache")}
-    local = run(local_root, local_env)
-    assert {i["runner"] for i in local["instances"]} == {"process"}
-    assert {i["name"]: i["result"] for i in remote["instances"]} == \
-        {i["name"]: i["result"] for i in local["instances"]}
-    assert outputs(root) == outputs(local_root)
-    assert "bundle/sub/index" in outputs(root)
+
+def test_dask_workers_of_another_account_run_a_workflow_through_the_hashserver(
+        start_service, service_env, stranger_storage, other_account, tmp_path):
+    """The daskserver serves plain tcp:// on loopback (--no-token): its TLS credentials
+    would be in the stranger's config folder, which the client cannot read. The workers
+    know the hashserver's token only from $SEAMLESSFLOW_TOKEN, as on another machine."""
+    hashserver, database = stranger_storage
+    home, env = other_account.machine("dask")
+    daskserver = start_service("daskserver", "--no-token", "--workers", "2",
+                               env_extra={**env, "SEAMLESSFLOW_TOKEN": other_account.token},
+                               wrap=stranger.as_stranger, cwd=home)
+    assert stranger.process_uid(daskserver.pid) == stranger.UID
+    write_clusters_yaml(Path(service_env["SEAMLESS_CONFIG_DIR"]), hashserver=hashserver.url,
+                        database=database.url, daskserver=daskserver.url)
+    remote, _ = run_both_ways(tmp_path, service_env,
+                              "- cluster: lab\n- remote: daskserver\n", other_account.token)
+    assert {i["runner"] for i in remote["instances"]} == {"dask"}
