@@ -1,0 +1,106 @@
+"""The `jobqueue:` form of a clusters.yaml daskserver entry, through `seamlessflow run`,
+on dask-jobqueue's own LocalCluster: it writes real job scripts and runs them as local
+processes, as a batch system would run them on its nodes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from process_watch import wait_gone
+
+REPO = Path(__file__).resolve().parents[2]
+WORDSTATS = REPO / "examples" / "workflows" / "wordstats"
+BUNDLE_STEP = """
+step bundle:
+    inputs: counts/{n}.txt for n in lengths
+    shell: "mkdir -p out/sub && cp counts/*.txt out/ && ls counts > out/sub/index"
+    captures: out/ -> bundle/
+"""
+CLUSTERS_YAML = """\
+lab:
+  type: local
+  frontends:
+    - hostname: localhost
+      daskserver:
+        jobqueue: LocalCluster
+        cluster_kwargs: {cores: 1, memory: 1GB, processes: 1,
+                         scheduler_options: {host: 127.0.0.1},
+                         worker_extra_args: ["--resources", "cores=1"]}
+        jobs: 2
+"""
+
+
+def _project(tmp_path: Path, name: str, settings: str) -> Path:
+    root = tmp_path / name
+    shutil.copytree(WORDSTATS, root)
+    with open(root / "Seamlessfile", "a") as sf:
+        sf.write(BUNDLE_STEP)
+    (root / "seamless.yaml").write_text(settings)
+    return root
+
+
+def _run(root: Path, env: dict[str, str]) -> tuple[dict, str]:
+    report = root / "report.json"
+    done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run",
+                           "--report", str(report)],
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    return json.loads(report.read_text()), done.stderr
+
+
+def _job_workers(scheduler: str) -> list[int]:
+    """The pids of the job scripts' Dask workers of that scheduler still running."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if b"distributed.cli.dask_worker" in cmdline and scheduler.encode() in cmdline:
+            pids.append(int(proc.name))
+    return pids
+
+
+def test_a_jobqueue_entry_runs_the_steps_in_job_scripts_and_ends_them(tmp_path):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "clusters.yaml").write_text(CLUSTERS_YAML)
+    env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
+           "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+    root = _project(tmp_path, "jobqueue", "- cluster: lab\n- remote: daskserver\n")
+    report, stderr = _run(root, env)
+    announced = re.search(r"started a dask-jobqueue LocalCluster for this run, scheduler "
+                          r"(tcp://127\.0\.0\.1:\d+); its jobs end when the run ends", stderr)
+    assert announced, stderr
+    assert {i["runner"] for i in report["instances"]} == {"dask"}
+    assert report["counts"]["ran"] == len(report["instances"]) == 6
+    assert all(wait_gone(pid, within=30.0) for pid in _job_workers(announced.group(1)))
+
+    local_env = {**env, "SEAMLESS_CONFIG_DIR": str(tmp_path / "no-config"),
+                 "SEAMLESSFLOW_CACHE": str(tmp_path / "local-cache")}
+    local_root = _project(tmp_path, "local", "")
+    local, _ = _run(local_root, local_env)
+    assert {i["name"]: i["result"] for i in report["instances"]} == \
+        {i["name"]: i["result"] for i in local["instances"]}
+    for name in ("summary.md", "bundle/sub/index", "bundle/3.txt"):
+        assert (root / name).read_bytes() == (local_root / name).read_bytes()
+
+
+def test_an_unknown_jobqueue_class_names_the_ones_there_are(tmp_path):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "clusters.yaml").write_text(CLUSTERS_YAML.replace("LocalCluster", "LocalClustr"))
+    env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
+           "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+    root = _project(tmp_path, "typo", "- cluster: lab\n- remote: daskserver\n")
+    done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "unknown jobqueue 'LocalClustr'; did you mean 'LocalCluster'?" in done.stderr
+    assert "Traceback" not in done.stderr
