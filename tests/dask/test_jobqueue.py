@@ -8,8 +8,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from process_watch import wait_gone
@@ -104,3 +106,41 @@ def test_an_unknown_jobqueue_class_names_the_ones_there_are(tmp_path):
     assert done.returncode != 0
     assert "unknown jobqueue 'LocalClustr'; did you mean 'LocalCluster'?" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_ctrl_c_stops_a_run_on_a_jobqueue_cluster_as_any_run(tmp_path):
+    """dask-jobqueue makes Ctrl-C exit at once when imported; the run keeps its own
+    handling: exit status 130, the step's command stopped, the cluster's jobs ended."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "clusters.yaml").write_text(CLUSTERS_YAML)
+    root = tmp_path / "hang"
+    root.mkdir()
+    (root / "seamless.yaml").write_text("- cluster: lab\n- remote: daskserver\n")
+    marker = f"sleep 41.{time.time_ns()}"  # no other command has this command line
+    (root / "Seamlessfile").write_text(f'step hang:\n    shell: "{marker}; echo x > o"\n'
+                                       '    captures: o\n')
+    env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
+           "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+    with open(tmp_path / "stderr", "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "seamlessflow", "-C", str(root), "run"],
+                                env=env, stderr=stderr, start_new_session=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while subprocess.run(["pgrep", "-x", "-f", marker], capture_output=True).returncode:
+            assert proc.poll() is None and time.monotonic() < deadline, \
+                (tmp_path / "stderr").read_text()
+            time.sleep(0.1)
+        scheduler = re.search(r"scheduler (tcp://\S+);", (tmp_path / "stderr").read_text())
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stderr_text = (tmp_path / "stderr").read_text()
+    assert proc.returncode == 130, stderr_text
+    assert "Traceback" not in stderr_text
+    assert scheduler and all(wait_gone(pid, within=30.0) for pid in _job_workers(scheduler.group(1)))
+    leftover = subprocess.run(["pgrep", "-x", "-f", marker], capture_output=True)
+    assert leftover.stdout.strip() == b""  # the step's command was stopped, not orphaned
