@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,15 +14,8 @@ import time
 from pathlib import Path
 
 from process_watch import wait_gone
+from sample_workflow import INSTANCES, make_project, outputs
 
-REPO = Path(__file__).resolve().parents[2]
-WORDSTATS = REPO / "examples" / "workflows" / "wordstats"
-BUNDLE_STEP = """
-step bundle:
-    inputs: counts/{n}.txt for n in lengths
-    shell: "mkdir -p out/sub && cp counts/*.txt out/ && ls counts > out/sub/index"
-    captures: out/ -> bundle/
-"""
 CLUSTERS_YAML = """\
 lab:
   type: local
@@ -36,15 +28,6 @@ lab:
                          worker_extra_args: ["--resources", "cores=1"]}
         jobs: 2
 """
-
-
-def _project(tmp_path: Path, name: str, settings: str) -> Path:
-    root = tmp_path / name
-    shutil.copytree(WORDSTATS, root)
-    with open(root / "Seamlessfile", "a") as sf:
-        sf.write(BUNDLE_STEP)
-    (root / "seamless.yaml").write_text(settings)
-    return root
 
 
 def _run(root: Path, env: dict[str, str]) -> tuple[dict, str]:
@@ -75,23 +58,22 @@ def test_a_jobqueue_entry_runs_the_steps_in_job_scripts_and_ends_them(tmp_path):
     (config / "clusters.yaml").write_text(CLUSTERS_YAML)
     env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
            "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
-    root = _project(tmp_path, "jobqueue", "- cluster: lab\n- remote: daskserver\n")
+    root = make_project(tmp_path, "jobqueue", "- cluster: lab\n- remote: daskserver\n")
     report, stderr = _run(root, env)
     announced = re.search(r"started a dask-jobqueue LocalCluster for this run, scheduler "
                           r"(tcp://127\.0\.0\.1:\d+); its jobs end when the run ends", stderr)
     assert announced, stderr
     assert {i["runner"] for i in report["instances"]} == {"dask"}
-    assert report["counts"]["ran"] == len(report["instances"]) == 6
+    assert report["counts"]["ran"] == len(report["instances"]) == INSTANCES
     assert all(wait_gone(pid, within=30.0) for pid in _job_workers(announced.group(1)))
 
     local_env = {**env, "SEAMLESS_CONFIG_DIR": str(tmp_path / "no-config"),
                  "SEAMLESSFLOW_CACHE": str(tmp_path / "local-cache")}
-    local_root = _project(tmp_path, "local", "")
+    local_root = make_project(tmp_path, "local", "")
     local, _ = _run(local_root, local_env)
     assert {i["name"]: i["result"] for i in report["instances"]} == \
         {i["name"]: i["result"] for i in local["instances"]}
-    for name in ("summary.md", "bundle/sub/index", "bundle/3.txt"):
-        assert (root / name).read_bytes() == (local_root / name).read_bytes()
+    assert outputs(root) == outputs(local_root)
 
 
 def test_an_unknown_jobqueue_class_names_the_ones_there_are(tmp_path):
@@ -100,7 +82,7 @@ def test_an_unknown_jobqueue_class_names_the_ones_there_are(tmp_path):
     (config / "clusters.yaml").write_text(CLUSTERS_YAML.replace("LocalCluster", "LocalClustr"))
     env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
            "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
-    root = _project(tmp_path, "typo", "- cluster: lab\n- remote: daskserver\n")
+    root = make_project(tmp_path, "typo", "- cluster: lab\n- remote: daskserver\n")
     done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run"],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0

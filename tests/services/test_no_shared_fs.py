@@ -1,9 +1,10 @@
-"""A jobserver that shares no file system with the client: it runs as another account
-(tests/stranger.py) with its own working folder, HOME, config and cache, and cannot read
-the client's project folder or cache. A workflow with folder and file inputs and file
-and folder captures, run on it, gives what a local run gives: every byte went through
-the hashserver. The services get their token with --token-file and the client with
-$SEAMLESSFLOW_TOKEN, as for services someone else started (docs/security.md)."""
+"""A jobserver, and the Dask workers of a daskserver, that share no file system with the
+client: they run as another account (tests/stranger.py), each with its own working
+folder, HOME, config and cache, and cannot read the client's project folder or cache.
+A workflow with folder and file inputs and file and folder captures, run on them, gives
+what a local run gives: every byte went through the hashserver. The services get their
+token with --token-file, the client and the workers with $SEAMLESSFLOW_TOKEN, as for
+services someone else started (docs/security.md)."""
 
 from __future__ import annotations
 
@@ -20,15 +21,7 @@ from pathlib import Path
 
 import pytest
 import stranger
-
-REPO = Path(__file__).resolve().parents[2]
-WORDSTATS = REPO / "examples" / "workflows" / "wordstats"
-BUNDLE_STEP = """
-step bundle:
-    inputs: counts/{n}.txt for n in lengths
-    shell: "mkdir -p out/sub && cp counts/*.txt out/ && ls counts > out/sub/index"
-    captures: out/ -> bundle/
-"""
+from sample_workflow import INSTANCES, make_project, outputs
 
 
 @dataclass
@@ -59,7 +52,7 @@ def other_account() -> Iterator[Stranger]:
 
 
 @pytest.fixture
-def stranger_storage(start_service, other_account):
+def stranger_storage(other_account, start_service):
     """A writable hashserver and database of the stranger's, with the shared token."""
     home, env = other_account.machine("storage")
 
@@ -69,16 +62,6 @@ def stranger_storage(start_service, other_account):
 
     return (serve("hashserver", "--writable", "--dir", str(home / "buffers")),
             serve("database", "--writable", "--dir", str(home / "db")))
-
-
-def project(tmp_path: Path, name: str) -> Path:
-    """The wordstats example (a folder input, file inputs and captures) with a step
-    capturing a folder."""
-    root = tmp_path / name
-    shutil.copytree(WORDSTATS, root)
-    with open(root / "Seamlessfile", "a") as sf:
-        sf.write(BUNDLE_STEP)
-    return root
 
 
 def write_clusters_yaml(config: Path, **services: str) -> None:
@@ -92,16 +75,15 @@ def run_both_ways(tmp_path: Path, service_env: dict[str, str], settings: str, to
                   ) -> tuple[dict, dict]:
     """The reports of a run in a project folder the stranger cannot read, with the
     cluster `settings` (seamless.yaml), and of a local run; their outputs must agree."""
-    root = project(tmp_path, "project")
-    (root / "seamless.yaml").write_text(settings)
+    root = make_project(tmp_path, "project", settings)
     stranger.hide(root)
     assert stranger.cannot_read(root / "Seamlessfile")
     env = {**service_env, "SEAMLESSFLOW_TOKEN": token,
            "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
     remote = run(root, env)
-    assert remote["counts"]["ran"] == len(remote["instances"]) == 6
+    assert remote["counts"]["ran"] == len(remote["instances"]) == INSTANCES
 
-    local_root = project(tmp_path, "local")
+    local_root = make_project(tmp_path, "local")
     local_env = {**env, "SEAMLESS_CONFIG_DIR": str(tmp_path / "no-config"),
                  "SEAMLESSFLOW_CACHE": str(tmp_path / "local-cache")}
     local = run(local_root, local_env)
@@ -122,16 +104,8 @@ def run(root: Path, env: dict[str, str]) -> dict:
     return json.loads(report.read_text())
 
 
-def outputs(root: Path) -> dict[str, bytes]:
-    """Every file the run wrote into the project."""
-    names = ["summary.md", "tokens.txt"]
-    names += [str(p.relative_to(root)) for d in ("counts", "bundle")
-              for p in sorted((root / d).rglob("*")) if p.is_file()]
-    return {name: (root / name).read_bytes() for name in names}
-
-
 def test_a_jobserver_of_another_account_runs_a_workflow_through_the_hashserver(
-        start_service, service_env, stranger_storage, other_account, tmp_path):
+        other_account, start_service, service_env, stranger_storage, tmp_path):
     hashserver, database = stranger_storage
     home, env = other_account.machine("jobserver")
     jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "2",
@@ -147,7 +121,7 @@ def test_a_jobserver_of_another_account_runs_a_workflow_through_the_hashserver(
 
 
 def test_dask_workers_of_another_account_run_a_workflow_through_the_hashserver(
-        start_service, service_env, stranger_storage, other_account, tmp_path):
+        other_account, start_service, service_env, stranger_storage, tmp_path):
     """The daskserver serves plain tcp:// on loopback (--no-token): its TLS credentials
     would be in the stranger's config folder, which the client cannot read. The workers
     know the hashserver's token only from $SEAMLESSFLOW_TOKEN, as on another machine."""
