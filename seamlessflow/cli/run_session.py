@@ -162,6 +162,7 @@ class RunSession:
         find their inputs' bytes and record their results, local first: a run reads
         results and bytes from all of them. With --no-local-cache, or a cluster whose
         clusters.yaml entry says `local_cache: false`, the cluster's is the only one."""
+        from seamlessflow.storage.layers import sharing
         from seamlessflow.storage.location import open_home
 
         cluster = self.plan.cluster
@@ -170,7 +171,8 @@ class RunSession:
         remote = open_home(cluster)
         if getattr(self.args, "no_local_cache", False) or not cluster.local_cache:
             return {None: remote, cluster.name: remote}
-        return {None: open_home(None), cluster.name: remote}
+        local = open_home(None)
+        return {None: local, cluster.name: sharing(remote, local)}
 
     def home_for(self, stage: str) -> Home:
         """The home of a stage's steps: its cluster's, or the local cache."""

@@ -37,11 +37,6 @@ class LayeredStore:
     def __repr__(self) -> str:
         return f"LayeredStore({self.layers!r})"
 
-    @property
-    def root(self) -> Path | None:
-        """The first layer's folder, where that is a folder (for messages)."""
-        return getattr(self.layers[0], "root", None)
-
     def has(self, checksums: Iterable[str]) -> list[bool]:
         wanted = list(checksums)
         found = [False] * len(wanted)
@@ -136,21 +131,22 @@ class LayeredDatabase:
             layer.forget(transformation)
 
 
+def sharing(home: Home, other: Home) -> Home:
+    """`home`, with the store or database it shares with `other` (the same folder or
+    URL: a cluster without a hashserver keeps the local folder) taken from `other`, so
+    that the run holds one object per place. Stores and databases name their place in
+    their repr."""
+    return Home(*(theirs if repr(mine) == repr(theirs) else mine
+                  for mine, theirs in zip(home, other, strict=True)))
+
+
 def layered(homes: list[Home]) -> Home:
-    """One view of several homes (the first is written to); a single home as it is."""
-    if len(homes) == 1:
-        return homes[0]
-    stores = _distinct([h.store for h in homes])
-    dbs = _distinct([h.db for h in homes])
+    """One view of several homes, the first written to; a place shared by several is
+    read once (see `sharing`)."""
+    stores = list({id(h.store): h.store for h in homes}.values())
+    dbs = list({id(h.db): h.db for h in homes}.values())
     return Home(stores[0] if len(stores) == 1 else LayeredStore(stores),
                 dbs[0] if len(dbs) == 1 else LayeredDatabase(dbs))
-
-
-def _distinct(items: list) -> list:
-    """Two homes may share a store or a database (a cluster without a hashserver keeps
-    the local folder): each is read once. Stores and databases name their place in
-    their repr."""
-    return list({repr(item): item for item in items}.values())
 
 
 def make_available(source: BufferStore, target: BufferStore, checksum: str,
