@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dag": ("seamlessflow.cli.cmd_dag", "print the instance graph (dot, mermaid or json)"),
     "list": ("seamlessflow.cli.cmd_list", "list the steps, their instance counts and stages"),
     "explain": ("seamlessflow.cli.cmd_explain", "show where a project file comes from"),
+    "exec": ("seamlessflow.cli.cmd_exec", "run one command as seamless-run does, cached"),
     "checksum": ("seamlessflow.cli.cmd_checksum", "print the checksum of files or directories"),
     "upload": ("seamlessflow.cli.cmd_upload", "put files into the buffer store, write sidecars"),
     "download": ("seamlessflow.cli.cmd_download", "write files from their .CHECKSUM sidecars"),
