@@ -465,8 +465,12 @@ class Scheduler:
 
         def record_and_write() -> str | None:
             """The result (every byte it names is stored by now) in the database of the
-            stage's home, then the project's copies; what went wrong, if anything."""
+            stage's home, then the project's copies; what went wrong, if anything. A
+            result it replaces leaves every database, so that no other home's copy of it
+            is found first next time."""
             try:
+                if name in self._replacing and self.db is not home.db:
+                    self.db.forget(prep.checksum)
                 home.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
                                    record=record, overwrite=name in self._replacing)
             except ResultConflict as exc:  # another run recorded its own result meanwhile

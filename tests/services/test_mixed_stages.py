@@ -123,6 +123,24 @@ def test_a_laptop_adding_a_stage_uploads_only_what_the_remote_step_needs(cluster
     assert (root / "summary.md").read_text().count("\n") == 3 * 3  # header + top 2, three times
 
 
+def test_a_result_replaced_on_the_cluster_is_the_one_found_next(cluster, tmp_path):
+    root = tmp_path / "stamp"
+    root.mkdir()
+    (root / "Seamlessfile").write_text(
+        'step stamp:\n    shell: "date +%s%N > s.txt"\n    captures: s.txt\n')
+    _run(root, cluster)
+    local = (root / "s.txt").read_text()
+
+    _on_farm(root, "stamp")
+    forced = _run(root, cluster, "--force", "stamp")
+    assert forced["instances"][0]["runner"] == "jobserver"
+    remote = (root / "s.txt").read_text()
+    assert remote != local
+    # the local cache's record of the result it replaced is not found first
+    assert _statuses(_run(root, cluster)) == {"stamp": "cached"}
+    assert (root / "s.txt").read_text() == remote
+
+
 @pytest.mark.parametrize("switch", ["flag", "clusters.yaml"])
 def test_without_the_local_cache_every_result_stays_on_the_cluster(cluster, tmp_path, switch):
     args: tuple[str, ...] = ()
