@@ -127,8 +127,11 @@ class LayeredDatabase:
         return None
 
     def forget(self, transformation: str) -> None:
+        """From every layer that records it: a layer that does not (perhaps a cluster's
+        database this account may only read) is not written to."""
         for layer in self.layers:
-            layer.forget(transformation)
+            if layer.get_results([transformation]):
+                layer.forget(transformation)
 
 
 def sharing(home: Home, other: Home) -> Home:
