@@ -29,7 +29,7 @@ class InstanceState:
 
     __slots__ = ("name", "step", "bindings", "stage", "runner", "status", "reason",
                  "transformation", "result", "captures", "duration_s", "attempts", "error",
-                 "stderr_tail", "log_path", "changes", "workspace")
+                 "stderr_tail", "log_path", "changes", "workspace", "rerun")
 
     def __init__(self, name: str, step: str, bindings: dict[str, Value], stage: str,
                  status: str = PLANNED, reason: str = "", transformation: str | None = None,
@@ -51,6 +51,7 @@ class InstanceState:
         self.log_path: str | None = None
         self.changes: list[dict] | None = None  # why it must run (scheduling/changes.py)
         self.workspace: str | None = None  # a failed attempt's workspace, kept (--keep-workspace)
+        self.rerun: str | None = None  # the shell line that reruns it there by hand
 
     def __repr__(self) -> str:
         return f"InstanceState({self.name!r}, {self.status!r})"
