@@ -56,6 +56,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                         "(4G, 512M; Snakemake's mem_mb=N too)")
     p.add_argument("--stage", metavar="NAME", help="the stage of every step that names none")
     p.add_argument("--local", action="store_true", help="run everything in-process")
+    p.add_argument("--no-local-cache", action="store_true",
+                   help="with a cluster stage, keep every result and buffer of the run on "
+                        "the cluster, none in the local cache")
     p.add_argument("-nd", "--no-download", action="store_true",
                    help="write PATH.CHECKSUM sidecars instead of result bytes")
     add_config_option(p)
