@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("seamlessflow.cli.cmd_run", "run the workflow (or the given targets)"),
     "watch": ("seamlessflow.cli.cmd_watch", "run, then rerun what each change affects"),
     "check": ("seamlessflow.cli.cmd_check", "parse and validate the Seamlessfile"),
-    "dag": ("seamlessflow.cli.cmd_dag", "print the instance graph (dot, mermaid or json)"),
+    "dag": ("seamlessflow.cli.cmd_dag", "print the instance graph (dot, mermaid, json) or draw it (svg, html)"),
     "list": ("seamlessflow.cli.cmd_list", "list the steps, their instance counts and stages"),
     "explain": ("seamlessflow.cli.cmd_explain", "show where a project file comes from"),
     "checksum": ("seamlessflow.cli.cmd_checksum", "print the checksum of files or directories"),
