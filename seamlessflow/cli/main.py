@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dag": ("seamlessflow.cli.cmd_dag", "print the instance graph (dot, mermaid, json) or draw it (svg, html)"),
     "list": ("seamlessflow.cli.cmd_list", "list the steps, their instance counts and stages"),
     "explain": ("seamlessflow.cli.cmd_explain", "show where a project file comes from"),
+    "report": ("seamlessflow.cli.cmd_report", "write an HTML page showing the last run"),
     "checksum": ("seamlessflow.cli.cmd_checksum", "print the checksum of files or directories"),
     "upload": ("seamlessflow.cli.cmd_upload", "put files into the buffer store, write sidecars"),
     "download": ("seamlessflow.cli.cmd_download", "write files from their .CHECKSUM sidecars"),

@@ -1,0 +1,150 @@
+"""`seamlessflow report` and `run --html FILE`: the self-contained HTML page of the last
+run, read back with the standard library's HTML parser."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+# count[n=5] fails after writing to stderr; summary is skipped
+FAILING = '''\
+let lengths = [3, 5]
+
+step tokenize:
+    inputs: corpus/
+    shell: "cat corpus/*.txt > tokens.txt"
+    captures: tokens.txt
+
+step count for n in lengths:
+    inputs: tokens.txt
+    params: n
+    shell: """
+        echo "counting with n=$n" >&2
+        test $n -ne 5 || { echo "n is five, giving up" >&2; exit 4; }
+        grep -c . tokens.txt > counts.txt
+        """
+    captures: counts.txt -> counts/{n}.txt
+
+step summary:
+    inputs: counts/{n}.txt for n in lengths
+    shell: "cat counts/*.txt > summary.md"
+    captures: summary.md
+'''
+
+
+class Page(HTMLParser):
+    """Every element's tag and attributes, its text, and the elements by id."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.text: list[str] = []
+        self.feed(text)
+        self.by_id = {a["id"]: (t, a) for t, a in self.elements if "id" in a}
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, {k: v or "" for k, v in attrs}))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def having(self, tag: str, cls: str) -> list[dict[str, str]]:
+        return [a for t, a in self.elements if t == tag and cls in a.get("class", "").split()]
+
+
+@pytest.fixture
+def failed(project):
+    """A project whose last run had a failure, with the failed workspace kept."""
+    project.write("Seamlessfile", FAILING)
+    project.write("corpus/a.txt", "hello world\nbye\n")
+    assert project.sf("run", "-k", "--keep-workspace", check=False).returncode == 1
+    return project
+
+
+def _report(project, *argv: str) -> tuple[str, Page]:
+    out = project.root / "report.html"
+    project.sf("report", "-o", str(out), *argv)
+    text = out.read_text()
+    return text, Page(text)
+
+
+def test_the_page_needs_nothing_from_the_network(failed):
+    text, page = _report(failed)
+    for tag, attrs in page.elements:
+        for key in ("src", "href"):
+            assert not re.match(r"\s*(https?:)?//", attrs.get(key, "")), (tag, attrs)
+    assert not [a for t, a in page.elements if t == "link" or (t == "script" and "src" in a)]
+    assert "<style>" in text and "<script>" in text  # inlined
+
+
+def test_the_graph_has_a_box_per_instance_coloured_by_status(failed):
+    _, page = _report(failed)
+    nodes = {a["data-name"]: a["data-status"] for a in page.having("g", "node")}
+    assert nodes == {"tokenize": "ran", "count[n=3]": "ran", "count[n=5]": "failed",
+                     "summary": "skipped"}
+    assert {a["data-step"] for a in page.having("g", "node")} == {"tokenize", "count", "summary"}
+    edges = {(a["data-from"], a["data-to"]) for a in page.having("g", "edge")}
+    assert ("count[n=5]", "summary") in edges and len(edges) == 4
+
+
+def test_the_timeline_has_a_bar_per_executed_instance(failed):
+    _, page = _report(failed)
+    bars = {a["data-name"]: a["data-status"] for a in page.having("rect", "bar")}
+    assert bars == {"tokenize": "ran", "count[n=3]": "ran", "count[n=5]": "failed"}
+
+
+def test_a_failure_shows_its_stderr_position_command_and_workspace(failed):
+    text, page = _report(failed)
+    failure = text[text.index('<div class="failure"'):]
+    failure = failure[:failure.index("</div>")]
+    assert "count[n=5]" in failure and "exit 4" in failure
+    assert "counting with n=5\nn is five, giving up" in failure  # the stderr tail
+    assert "Seamlessfile:12:" in failure  # where its code starts
+    assert "grep -c . tokens.txt &gt; counts.txt" in failure  # the command
+    kept = re.search(r"Workspace kept at <code>([^<]+)</code>", failure).group(1)
+    assert Path(kept).is_dir()
+
+
+def test_the_table_lists_every_instance_with_its_status(failed):
+    _, page = _report(failed)
+    rows = {a["data-name"]: a["data-status"] for t, a in page.elements
+            if t == "tr" and "data-name" in a}
+    assert rows == {"tokenize": "ran", "count[n=3]": "ran", "count[n=5]": "failed",
+                    "summary": "skipped"}
+    assert page.by_id["filter-status"][0] == "select"
+
+
+def test_each_output_file_links_to_its_producer_and_its_inputs_to_theirs(failed):
+    text, page = _report(failed)
+    files = text[text.index('<section id="files">'):]
+    row = re.search(r"<tr><td>counts/3\.txt</td>.*?</tr>", files).group(0)
+    target = re.search(r'href="#(i\d+)"', row).group(1)
+    assert page.by_id[target][1]["data-name"] == "count[n=3]"
+    producer_row = re.search(rf'<tr id="{target}".*?</tr>', text, re.S).group(0)
+    upstream = re.search(r'tokens\.txt from <a href="#(i\d+)"', producer_row).group(1)
+    assert page.by_id[upstream][1]["data-name"] == "tokenize"
+
+
+def test_run_html_writes_the_page_of_that_run(project):
+    project.write("Seamlessfile", FAILING)
+    project.write("corpus/a.txt", "hello\n")
+    out = project.root / "dry.html"
+    project.sf("run", "-n", "--html", str(out))
+    page = Page(out.read_text())
+    assert {a["data-status"] for a in page.having("g", "node")} == {"will-run", "pending"}
+    assert not (project.root / ".seamlessflow" / "last-run.json").exists()  # dry: no trace
+    project.sf("run", "-k", "--html", str(out), "count[n=3]", check=False)
+    page = Page(out.read_text())
+    assert {a["data-name"] for a in page.having("rect", "bar")} == {"tokenize", "count[n=3]"}
+    assert {a["data-name"] for a in page.having("g", "node")} == {"tokenize", "count[n=3]"}
+
+
+def test_a_project_that_never_ran_gets_the_plan(project):
+    project.write("Seamlessfile", FAILING)
+    project.write("corpus/a.txt", "hello\n")
+    text, page = _report(project)
+    assert "No run is recorded in this project yet" in text
+    assert {a["data-status"] for a in page.having("g", "node")} == {""}
