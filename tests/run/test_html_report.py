@@ -4,55 +4,10 @@ run, read back with the standard library's HTML parser."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-# count[n=5] fails after writing to stderr; summary is skipped
-FAILING = '''\
-let lengths = [3, 5]
-
-step tokenize:
-    inputs: corpus/
-    shell: "cat corpus/*.txt > tokens.txt"
-    captures: tokens.txt
-
-step count for n in lengths:
-    inputs: tokens.txt
-    params: n
-    shell: """
-        echo "counting with n=$n" >&2
-        test $n -ne 5 || { echo "n is five, giving up" >&2; exit 4; }
-        grep -c . tokens.txt > counts.txt
-        """
-    captures: counts.txt -> counts/{n}.txt
-
-step summary:
-    inputs: counts/{n}.txt for n in lengths
-    shell: "cat counts/*.txt > summary.md"
-    captures: summary.md
-'''
-
-
-class Page(HTMLParser):
-    """Every element's tag and attributes, its text, and the elements by id."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.elements: list[tuple[str, dict[str, str]]] = []
-        self.text: list[str] = []
-        self.feed(text)
-        self.by_id = {a["id"]: (t, a) for t, a in self.elements if "id" in a}
-
-    def handle_starttag(self, tag, attrs):
-        self.elements.append((tag, {k: v or "" for k, v in attrs}))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    def having(self, tag: str, cls: str) -> list[dict[str, str]]:
-        return [a for t, a in self.elements if t == tag and cls in a.get("class", "").split()]
+from report_workflow import FAILING, Page
 
 
 @pytest.fixture
