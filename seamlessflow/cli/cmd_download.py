@@ -46,7 +46,7 @@ def _download(store, text: str, verbose: bool) -> None:
         store.put(plain_serialize(index))  # the index file makes the store's copy optional
     elif is_dir:
         _require_a_directory(store, path, checksum)
-    if _keep_local(store, path, checksum):
+    if keep_local(store, path, checksum):
         return
     if is_dir:
         write_tree(store, checksum, path)
@@ -80,7 +80,7 @@ def _require_a_directory(store, path: Path, checksum: str) -> None:
                          f"a directory; download {path} without the '/'") from None
 
 
-def _keep_local(store, path: Path, checksum: str) -> bool:
+def keep_local(store, path: Path, checksum: str) -> bool:
     """True when the local copy already matches. Otherwise make sure the bytes about
     to be replaced are in the store, warning when they were not all there already."""
     from seamlessflow.identity.checksum import checksum_file

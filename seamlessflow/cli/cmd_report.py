@@ -1,6 +1,6 @@
 """Write the HTML report of the last run: the graph coloured by status, the timeline, the
-failures, the instances and where each output file came from, in one self-contained page
-(cli/html_report.py). It runs nothing."""
+failures, the instances and where each output file came from, in one self-contained page.
+It runs nothing."""
 
 from __future__ import annotations
 

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("seamlessflow.cli.cmd_list", "list the steps, their instance counts and stages"),
     "explain": ("seamlessflow.cli.cmd_explain", "show where a project file comes from"),
     "report": ("seamlessflow.cli.cmd_report", "write an HTML page showing the last run"),
+    "exec": ("seamlessflow.cli.cmd_exec", "run one command as seamless-run does, cached"),
     "checksum": ("seamlessflow.cli.cmd_checksum", "print the checksum of files or directories"),
     "upload": ("seamlessflow.cli.cmd_upload", "put files into the buffer store, write sidecars"),
     "download": ("seamlessflow.cli.cmd_download", "write files from their .CHECKSUM sidecars"),

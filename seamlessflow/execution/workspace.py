@@ -98,8 +98,14 @@ def _tree_size(root: Path) -> int:
 
 def open_attempt(job: Job, nested: bool = True) -> Attempt:
     """A new private (mode 0700) folder under `job.workdir`, or the system temp folder."""
-    parent = job.workdir or tempfile.gettempdir()
-    prefix = "seamlessflow-" + _UNSAFE_NAME_CHARS.sub("_", job.name)[:60] + "-"
+    return open_folder(job.name, job.workdir, nested)
+
+
+def open_folder(name: str, workdir: str | None, nested: bool = True) -> Attempt:
+    """A new private folder for an attempt of `name` under `workdir` (None: the system
+    temp folder)."""
+    parent = workdir or tempfile.gettempdir()
+    prefix = "seamlessflow-" + _UNSAFE_NAME_CHARS.sub("_", name)[:60] + "-"
     try:
         root = tempfile.mkdtemp(prefix=prefix, dir=parent)
     except FileNotFoundError:

@@ -40,9 +40,7 @@ class StagePlan(NamedTuple):
 def plan_stages(workflow: Workflow, selected: list[str], cli_stage: str | None,
                 local: bool) -> StagePlan:
     layers = _layers(workflow)
-    known = _known(layers)
-    if cli_stage is not None and cli_stage not in known:
-        raise UsageError(f"--stage {cli_stage}: no such stage{did_you_mean(cli_stage, known)}")
+    _require_stage(layers, cli_stage)
     fallback = cli_stage or DEFAULT
     stages = {n: workflow.instances[n].stage or fallback for n in selected}
     clusters: dict[str, Cluster] | None = None
@@ -63,6 +61,33 @@ def plan_stages(workflow: Workflow, selected: list[str], cli_stage: str | None,
                          "one run uses one cluster: run the stages separately with --stage")
     cluster = (clusters or {}).get(used.pop()) if used else None
     return StagePlan(stages, choices, cluster)
+
+
+def plan_exec_stage(root: Path, cli_stage: str | None, local: bool
+                    ) -> tuple[RunnerChoice, Cluster | None]:
+    """The runner and cluster of one command run outside a workflow (`exec`): the
+    stage named on the command line (else the default) as seamless.yaml and
+    seamless.profile.yaml set it, which is what seamless-run reads too."""
+    layers = [load_project_file(root / name) for name in FILES]
+    _require_stage(layers, cli_stage)
+    stage = cli_stage or DEFAULT
+    settings = _effective(layers, stage)
+    clusters: dict[str, Cluster] = {}
+    if settings.cluster is not None:
+        from seamlessflow.config.clusters import load_clusters
+
+        clusters = load_clusters()
+    choice = _choice(settings, clusters, local)
+    if local:
+        choice = RunnerChoice("process", choice.workers, choice.cluster)
+    return choice, clusters.get(choice.cluster) if choice.cluster is not None else None
+
+
+def _require_stage(layers: list[ProjectSettings], cli_stage: str | None) -> None:
+    """`--stage NAME` must name the default stage or one the layers define."""
+    known = _known(layers)
+    if cli_stage is not None and cli_stage not in known:
+        raise UsageError(f"--stage {cli_stage}: no such stage{did_you_mean(cli_stage, known)}")
 
 
 def check_stages(workflow: Workflow) -> list[Diagnostic]:

@@ -185,10 +185,27 @@ def shown_command_lines() -> list[tuple[str, str]]:
                 found.append((f"{page.relative_to(ROOT)}:{number}", match.group(1)))
     commands = []
     for where, text in found:
-        text = re.split(r"\s#|\s\\?\||\s>|\s&&|;", text)[0].strip()
+        text = _cut_at_shell_operator(text)
         if not PLACEHOLDER.search(text):
             commands.append((where, text))
     return commands
+
+
+_SHELL_OPERATOR = re.compile(r"\s#|\s\\?\||\s>|\s&&|;")
+
+
+def _cut_at_shell_operator(text: str) -> str:
+    """The command line up to its first comment, pipe, redirection, `&&` or `;` outside
+    quotes (`seamlessflow exec -- 'sort a.txt > b.txt'` hands the `>` to exec)."""
+    quote = None
+    for i, char in enumerate(text):
+        if quote is not None:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif _SHELL_OPERATOR.match(text, i):
+            return text[:i].strip()
+    return text.strip()
 
 
 COMMAND_LINES = shown_command_lines()

@@ -1,0 +1,86 @@
+"""`seamlessflow exec` against real services: seamlessflow's hashserver and database on
+loopback ports, named by SEAMLESSFLOW_HASHSERVER / SEAMLESSFLOW_DATABASE (or a cluster in
+clusters.yaml). The seed workflow: upload, delete the local copy, exec -nd, download."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from seamlessflow.storage.http_database import HttpResultDatabase
+from seamlessflow.storage.http_store import HttpBufferStore
+
+
+@pytest.fixture
+def database(start_service, tmp_path):
+    return start_service("database", "--writable", "--dir", str(tmp_path / "db"))
+
+
+def _sf(folder: Path, env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(folder), *args],
+                          env=env, capture_output=True, text=True, timeout=120)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_upload_delete_exec_download_through_the_services(hashserver, database, service_env,
+                                                          tmp_path):
+    env = {**service_env, "SEAMLESSFLOW_HASHSERVER": hashserver.url,
+           "SEAMLESSFLOW_DATABASE": database.url}
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "data.txt").write_text("c\na\nb\n")
+    log = tmp_path / "ran.log"
+    (here / "analyse.sh").write_text('#!/bin/bash\necho ran >> "$LOG"\nsort "$1" | head -n "$n"\n')
+    _sf(here, env, "upload", "data.txt", "analyse.sh")
+    (here / "data.txt").unlink()
+    (here / "analyse.sh").unlink()
+    command = ("exec", "--var", "n=2", "--metavar", f"LOG={log}", "-cp", ":out.txt", "-nd",
+               "--", "./analyse.sh", "data.txt")
+    _sf(here, env, *command)
+    assert not (here / "out.txt").exists() and (here / "out.txt.CHECKSUM").exists()
+    assert not (tmp_path / "cache").exists()  # every byte went to the hashserver
+    _sf(here, env, "download", "out.txt")
+    assert (here / "out.txt").read_text() == "a\nb\n"
+    # another folder with only the sidecars, and another local cache: the database answers
+    there = tmp_path / "there"
+    there.mkdir()
+    for name in ("data.txt.CHECKSUM", "analyse.sh.CHECKSUM"):
+        (there / name).write_bytes((here / name).read_bytes())
+    _sf(there, {**env, "SEAMLESSFLOW_CACHE": str(tmp_path / "other-cache")}, *command)
+    assert log.read_text() == "ran\n"
+    assert (there / "out.txt.CHECKSUM").read_text() == (here / "out.txt.CHECKSUM").read_text()
+
+
+def test_a_stage_on_a_jobserver_asks_for_local(hashserver, database, start_service,
+                                               service_env, tmp_path):
+    jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "1")
+    config = Path(service_env["SEAMLESS_CONFIG_DIR"])
+    config.mkdir(exist_ok=True)
+    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
+        lab:
+          type: local
+          frontends:
+            - hostname: localhost
+              hashserver: {{url: "{hashserver.url}"}}
+              database: {{url: "{database.url}"}}
+              jobserver: {{url: "{jobserver.url}"}}
+        """))
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "seamless.yaml").write_text("- cluster: lab\n")
+    (here / "data.txt").write_text("hello world\n")
+    refused = _sf(here, service_env, "exec", "--", "wc -c data.txt", check=False)
+    assert refused.returncode == 2 and "--local" in refused.stderr
+    assert _sf(here, service_env, "exec", "--local", "--", "wc -c data.txt").stdout == \
+        "12 data.txt\n"
+    assert not (tmp_path / "cache").exists()  # the cluster's store and database, not ours
+    checksum = _sf(here, service_env, "exec", "--dry", "-j", str(tmp_path / "job"), "--",
+                   "wc -c data.txt").stdout.strip()
+    recorded = HttpResultDatabase(database.url).get_results([checksum])
+    assert HttpBufferStore(hashserver.url).get(recorded[checksum]) == b"12 data.txt\n"
