@@ -116,10 +116,10 @@ def run(args: argparse.Namespace) -> int:
         summary = _run(seamlessfile, args, settled_file)
         if isinstance(summary, int):
             return summary
-    if not args.dry_run:
-        from seamlessflow.cli import last_run
+        if not args.dry_run:  # a settled run's record is that of the run that settled it
+            from seamlessflow.cli import last_run
 
-        last_run.keep(summary, seamlessfile.absolute().parent)
+            last_run.keep(summary, seamlessfile.absolute().parent)
     if args.report:
         from seamlessflow.cli.report import write_report
 
