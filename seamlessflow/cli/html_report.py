@@ -175,7 +175,7 @@ def _inputs(dag: Dag, inst: Instance, entries: dict[str, dict], ids: dict[str, s
                   if producer in ids else f" from {escape(producer)}")
         else:
             checksum = project_sums.get(item.project_path)
-            by = " (project file)"
+            by = " from the project"
         items.append(f"{escape(path)}{by}{_short(checksum)}")
     return "<br>".join(items)
 
