@@ -3,6 +3,7 @@ run, read back with the standard library's HTML parser."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -126,3 +127,19 @@ def test_a_rerun_that_finds_everything_cached_is_the_last_run(project):
     before = record.stat().st_mtime_ns
     project.sf("run")  # told from the settled record: the last run's record still holds
     assert record.stat().st_mtime_ns == before
+
+
+def test_an_edited_or_damaged_record_of_the_last_run_gives_no_traceback(failed):
+    record = failed.root / ".seamlessflow" / "last-run.json"
+    data = json.loads(record.read_text())
+    data["instances"][0]["status"] = "<b>odd</b>"
+    data["instances"][1]["started_at"] = "noon"
+    record.write_text(json.dumps(data))
+    text, page = _report(failed)
+    assert "<b>odd</b>" not in text
+    statuses = {a["data-name"]: a["data-status"] for a in page.having("g", "node")}
+    assert statuses == {"tokenize": "", "count[n=3]": "", "count[n=5]": "failed",
+                        "summary": "skipped"}
+    record.write_text("{not json")
+    text, _ = _report(failed)
+    assert "No run is recorded in this project yet" in text
