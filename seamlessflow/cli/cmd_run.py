@@ -63,7 +63,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     add_config_option(p)
     p.add_argument("--report", metavar="FILE", help="write the JSON run report to FILE")
     p.add_argument("--keep-workspace", action="store_true",
-                   help="keep the workspace of a failed attempt, for debugging")
+                   help="keep the workspace of a failed attempt, for debugging: its path "
+                        "is printed with the line that reruns the command there")
 
 
 def _resource(text: str) -> tuple[str, int]:

@@ -42,12 +42,13 @@ def first_round(dag: Dag, found: dict[str, list[tuple[str, str]]], args: argpars
                 ) -> argparse.Namespace:
     """The command line of the first round (the same options, the instances that make
     what the globs list as targets), announced. A `--force` without names keeps meaning
-    the user's targets, not these."""
+    the user's targets, not these. Its summary line is left to the second round, unless
+    it fails (then there is none)."""
     tell(args, "running first what globs list: " + "; ".join(
         describe(pattern, captures) for pattern, captures in found.items()))
     force = list(args.targets) if args.force == [] and args.targets else args.force
     return argparse.Namespace(**{**vars(args), "targets": producers(dag, found),
-                                 "force": force})
+                                 "force": force, "first_round": True})
 
 
 def second_round(dag: Dag, args: argparse.Namespace, first: argparse.Namespace
@@ -69,7 +70,8 @@ def second_round(dag: Dag, args: argparse.Namespace, first: argparse.Namespace
         force = [f for f in force if f not in ran]
         if not force:
             force = None
-    return argparse.Namespace(**{**vars(args), "force": force, "forceall": False})
+    return argparse.Namespace(**{**vars(args), "force": force, "forceall": False,
+                                 "first_round": False})
 
 
 def tell(args: argparse.Namespace, message: str) -> None:

@@ -41,7 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fingertip": ("seamlessflow.cli.cmd_fingertip", "as resolve, recomputing missing bytes"),
     "serve": ("seamlessflow.cli.cmd_serve", "run a hashserver, database, jobserver or daskserver"),
     "services": ("seamlessflow.cli.cmd_services", "status or stop the services run started"),
+    "completion": ("seamlessflow.cli.cmd_completion", "print a shell completion script"),
 }
+# Called by the completion scripts for each TAB; not a command users type.
+HIDDEN_COMPLETE = "__complete"
 
 
 def _add_global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -57,7 +60,8 @@ def _add_global_options(parser: argparse.ArgumentParser, suppress: bool) -> None
                         help="print only errors and the summary")
     parser.add_argument("-v", "--verbose", action="store_true",
                         default=argparse.SUPPRESS if suppress else False,
-                        help="print more detail")
+                        help="print more detail (run, watch: each command as it starts, "
+                             "as -p)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -141,6 +145,10 @@ def _dispatch(argv: list[str] | None) -> tuple[int, ModuleType | None]:
     gc.set_threshold(20_000, 10, 10)
     if argv is None:
         argv = sys.argv[1:]
+    if argv[:1] == [HIDDEN_COMPLETE]:
+        from seamlessflow.cli import completion
+
+        return completion.complete(argv[1:]), completion
     argv = spread_pairs(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

@@ -46,6 +46,18 @@ def instance_line(state: InstanceState, dry_run: bool) -> str | None:
     return line
 
 
+def format_duration(seconds: float) -> str:
+    """`0.4s`, `42s`, `3m05s`, `2h07m`: as short as the size of the time allows."""
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
 # A step with more skipped instances than this gets one line for them all.
 SKIPS_LISTED_MAX = 3
 
@@ -102,6 +114,8 @@ def failure_details(summary: RunSummary) -> str:
             parts.append(f"(full log: {s.log_path})")
         if s.workspace:
             parts.append(f"(workspace kept: {s.workspace})")
+        if s.rerun:
+            parts.append(f"(to rerun it there by hand: {s.rerun})")
     return "\n".join(parts)
 
 
@@ -119,6 +133,7 @@ class LineReporter:
         self.flush_lines = True
         self.listing = listing
         self.planned: dict[str, str] = {}  # name -> line, while a listing waits
+        self.summarize = True  # False: the summary line only if the run failed
         # Skipped instances are told at the end, a step's together (skip_lines).
 
     def on_event(self, state: InstanceState) -> None:
@@ -159,11 +174,13 @@ class LineReporter:
         if details:
             self.out.flush()
             print(details, file=self.err, flush=True)
-        print(summary_line(summary), file=self.out, flush=True)
+        if self.summarize or not summary.ok:
+            print(summary_line(summary), file=self.out, flush=True)
 
 
 class LiveReporter(LineReporter):
-    """On a terminal: finished instances scroll by, a live panel shows counts and what runs."""
+    """On a terminal: finished instances scroll by, a live panel shows counts, what runs
+    and an estimate of the time left."""
 
     def __init__(self, total: int, dry_run: bool = False, listing: list[str] | None = None):
         super().__init__(dry_run=dry_run, listing=listing)
@@ -174,6 +191,8 @@ class LiveReporter(LineReporter):
         self.total = total
         self.running: dict[str, float] = {}
         self.counts = {RAN: 0, CACHED: 0, FAILED: 0, SKIPPED: 0}
+        self.executed, self.executed_s = 0, 0.0  # instances that executed, their time
+        self.lanes = 0  # the most instances seen running at once
         self.live = Live(self._render(), console=self.console, refresh_per_second=8,
                          transient=True, get_renderable=self._render)
         self.live.start()
@@ -183,22 +202,45 @@ class LiveReporter(LineReporter):
 
         c = self.counts
         done = c[RAN] + c[CACHED] + c[FAILED] + c[SKIPPED]
-        text = Text(f"{done}/{self.total} done · {len(self.running)} running · {c[RAN]} ran · "
-                    f"{c[CACHED]} cached · {c[FAILED]} failed", style="bold")
+        head = (f"{done}/{self.total} done · {len(self.running)} running · {c[RAN]} ran · "
+                f"{c[CACHED]} cached · {c[FAILED]} failed")
+        if c[SKIPPED]:
+            head += f" · {c[SKIPPED]} skipped"
         now = time.monotonic()
-        for name, started in list(self.running.items())[:10]:
-            text.append(f"\n  running {name}  {now - started:.1f}s")
-        if len(self.running) > 10:
-            text.append(f"\n  … and {len(self.running) - 10} more")
+        left = self._time_left(now, self.total - done)
+        if left is not None:
+            head += f" · ETA {format_duration(left) if left >= 1 else '<1s'}"
+        text = Text(head, style="bold")
+        # a panel taller than the window could not be wiped when the run ends
+        shown = max(1, min(10, self.console.height - 3))
+        for name, started in list(self.running.items())[:shown]:
+            text.append(f"\n  running {name}  {format_duration(now - started)}")
+        if len(self.running) > shown:
+            text.append(f"\n  … and {len(self.running) - shown} more")
         return text
+
+    def _time_left(self, now: float, unfinished: int) -> float | None:
+        """Seconds until the `unfinished` instances are done, if each that has not started
+        takes as long as those that executed took on average, and those running take
+        that long in all, as many at once as were seen at once; None before any executed."""
+        if not self.executed or not unfinished:
+            return None
+        mean = self.executed_s / self.executed
+        waiting = unfinished - len(self.running)
+        work = waiting * mean + sum(max(mean - (now - t), 0.0) for t in self.running.values())
+        return work / max(1, min(self.lanes, unfinished))
 
     def on_event(self, state: InstanceState) -> None:
         if state.status == STARTED:
             self.running[state.name] = time.monotonic()
+            self.lanes = max(self.lanes, len(self.running))
             return
         self.running.pop(state.name, None)
         if state.status in self.counts:
             self.counts[state.status] += 1
+        if state.status in (RAN, FAILED) and state.duration_s is not None:
+            self.executed += 1
+            self.executed_s += state.duration_s
         if state.status == SKIPPED:
             return
         line = instance_line(state, self.dry_run)
@@ -218,10 +260,15 @@ class LiveReporter(LineReporter):
 
     def _print(self, line: str, style: str = "") -> None:
         """`line` as written: as a Text, rich reads no markup (`[s=S6]` of an instance
-        name would vanish as a tag) and no `:emoji:` codes in it."""
+        name would vanish as a tag) and no `:emoji:` codes in it. The panel drawn under
+        it counts what it tells: rich draws the panel it last refreshed, so it is
+        refreshed first, in the same write to the terminal."""
         from rich.text import Text
 
-        self.console.print(Text(line, style=style), highlight=False)
+        with self.console:
+            if self.live.is_started:
+                self.live.refresh()
+            self.console.print(Text(line, style=style), highlight=False)
 
     def on_finish(self, summary: RunSummary) -> None:
         self.live.stop()

@@ -31,6 +31,7 @@ def instance_entry(state: InstanceState) -> dict:
         "stderr_tail": state.stderr_tail or None,
         "log": state.log_path,
         "workspace": state.workspace,
+        "rerun": state.rerun,
     }
 
 

@@ -127,12 +127,13 @@ class RunSession:
         db = open_default_database(self.plan.cluster)
         self._statcache = StatCache.load(state_dir)
         extra = [*self.extra_reporters, self._reported]
-        if self.args.printshellcmds:
+        prints_commands = self.args.printshellcmds or self.args.verbose  # -v prints them too
+        if prints_commands:
             from seamlessflow.cli.shell_commands import ShellCommandPrinter
 
             extra.append(ShellCommandPrinter(self.dag, self.args.dry_run, self.args.jobs))
         listing = None
-        if self.args.dry_run and not self.args.printshellcmds:  # -p: each command by its line
+        if self.args.dry_run and not prints_commands:  # -p: each command by its line
             from seamlessflow.graph.chains import chain_order
 
             listing = chain_order(self.dag, self.selected)
@@ -188,6 +189,8 @@ def make_reporter(args: argparse.Namespace, total: int, extra: Sequence[Reporter
         main, lines = LiveReporter(total, dry_run=args.dry_run, listing=listing), None
     else:
         main = lines = LineReporter(quiet=args.quiet, dry_run=args.dry_run, listing=listing)
+    # the first of two rounds (cli/glob_rounds.py): the second sums up the run
+    main.summarize = not getattr(args, "first_round", False)
     return Reporters([main, *extra]), lines
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -164,12 +165,40 @@ def _executable(program: str, search_path: bytes | None) -> str:
     return shutil.which(program, path=path) or program
 
 
-def keep_files(spec: CommandSpec, stderr: Stderr, private_dir: Path) -> None:
-    """Write what a kept attempt should show beside its workspace: the script and stderr."""
+def keep_files(spec: CommandSpec, stderr: Stderr, private_dir: Path) -> str:
+    """Write what a kept attempt should show beside its workspace: the script and
+    stderr. Gives back the shell line that reruns the command there by hand."""
+    argv = spec.argv
     if spec.inline_script is not None:
         path, code = spec.inline_script
         path.write_text(code, encoding="utf-8")
+        argv = [*argv[:argv.index("-c")], str(path)]  # the same script, from its file
+    elif argv[1:3] == ["-c", _PYTHON_BOOTSTRAP]:
+        bootstrap = private_dir / "bootstrap.py"
+        bootstrap.write_text(_PYTHON_BOOTSTRAP, encoding="utf-8")
+        argv = [argv[0], str(bootstrap), *argv[3:]]
     stderr.keep(private_dir)
+    return rerun_line(spec, argv)
+
+
+def rerun_line(spec: CommandSpec, argv: list[str]) -> str:
+    """`cd WORKSPACE && env VARS ARGV [> STDOUT]`: what reruns a command by hand, in a
+    shell with this process's environment. VARS are the variables the command got that
+    this process does not have (params, metavars, cores); paths beside the workspace are
+    written relative to it."""
+    def shown(path: str) -> str:
+        inside = Path(path).is_absolute() and Path(path).parent == spec.cwd.parent
+        return shlex.quote(os.path.relpath(path, spec.cwd) if inside else path)
+
+    added = [f"{os.fsdecode(name)}={shlex.quote(os.fsdecode(value))}"
+             for name, value in spec.env.items() if os.environb.get(name) != value]
+    line = f"cd {shlex.quote(str(spec.cwd))} && "
+    if added:
+        line += "env " + " ".join(added) + " "
+    line += " ".join(shown(arg) for arg in argv)
+    if spec.stdout_path is not None:
+        line += f" > {shown(str(spec.stdout_path))}"
+    return line
 
 
 def start_command(spec: CommandSpec, stderr: Stderr) -> subprocess.Popen:

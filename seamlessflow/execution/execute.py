@@ -225,7 +225,7 @@ def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: Command
         if not outcome.ok:
             outcome.stderr_tail = stderr.tail()
             if job.keep_workspace:
-                _keep_files(command, stderr, prepared.attempt)
+                outcome.rerun = _keep_files(command, stderr, prepared.attempt)
     finally:
         stderr.close()
     outcome.duration_s = time.monotonic() - prepared.started
@@ -233,11 +233,13 @@ def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: Command
     return outcome
 
 
-def _keep_files(command: CommandSpec, stderr: Stderr, attempt: Attempt) -> None:
+def _keep_files(command: CommandSpec, stderr: Stderr, attempt: Attempt) -> str | None:
+    """The files of a kept attempt, written; the line that reruns it (None if they
+    could not be written: a debugging aid must not change the outcome)."""
     try:
-        keep_files(command, stderr, attempt.root)
+        return keep_files(command, stderr, attempt.root)
     except OSError:
-        pass  # a debugging aid; it must not change the outcome
+        return None
 
 
 def _publish_log(stderr: Stderr, log_path: str | None) -> str | None:

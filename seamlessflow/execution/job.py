@@ -52,6 +52,7 @@ class JobOutcome:
     log_path: str | None = None
     duration_s: float = 0.0
     workspace: str | None = None  # the kept workspace of a failed attempt, if any
+    rerun: str | None = None  # the shell line that reruns it there by hand, if kept
     capture: str | None = None  # the capture (workspace path) a failure is about, if one
 
     def to_json(self) -> dict[str, Any]:

@@ -443,6 +443,7 @@ class Scheduler:
             state.stderr_tail = outcome.stderr_tail
             state.log_path = outcome.log_path
             state.workspace = outcome.workspace
+            state.rerun = outcome.rerun
             self._fail(name, (outcome.error or "failed") + self._declared_at(inst, outcome.capture))
             return name, False
         result = outcome.result or {}

@@ -1,0 +1,125 @@
+"""What `seamlessflow run` shows at a terminal while it runs and when it is over, met
+under a pseudo-terminal as a user meets it (tests/pseudo_terminal.py keeps the screen)."""
+
+from __future__ import annotations
+
+import re
+
+from pseudo_terminal import Screen, Terminal
+
+HEAD = re.compile(r"(\d+)/(\d+) done · (\d+) running · (\d+) ran · (\d+) cached · "
+                  r"(\d+) failed")
+
+
+def _workflow(project) -> object:
+    """`hold` runs until the test creates the returned flag file; `bad` fails."""
+    flag = project.root.parent / "go"
+    project.write("Seamlessfile", f"""\
+        step pre:
+            shell: "echo pre > p.txt"
+            captures: p.txt -> pre.txt
+        step quick for s in [A, B]:
+            inputs: pre.txt
+            params: s
+            shell: "echo $s > q.txt"
+            captures: q.txt -> quick/{{s}}.txt
+        step bad:
+            shell: "exit 3"
+            stdout: bad.txt
+        step hold:
+            shell: "while [ ! -e {flag} ]; do sleep 0.05; done; echo held > h.txt"
+            captures: h.txt
+        """)
+    return flag
+
+
+def _counts_cover_the_lines_above(screen: Screen) -> None:
+    """Each time the panel's count line is drawn, the instances it counts as ran and
+    failed include every `ran` and `FAILED` line printed above it."""
+    head = HEAD.match(screen.current)
+    if head is None:
+        return
+    ran, failed = int(head[4]), int(head[6])
+    above = screen.above()
+    shown_ran = sum(1 for line in above if line.startswith("ran     "))
+    shown_failed = sum(1 for line in above if line.startswith("FAILED  "))
+    assert shown_ran <= ran and shown_failed <= failed, \
+        f"the panel says {ran} ran, {failed} failed under:\n" + "\n".join(above)
+
+
+def test_the_panel_counts_what_is_done_shows_what_runs_and_the_time_left(project):
+    flag = _workflow(project)
+    project.sf("run", "pre")
+    term = Terminal(project.root, project.cache, "run", "-k", "-j", "4",
+                    on_line_end=_counts_cover_the_lines_above)
+
+    def holding(screen: Screen) -> bool:
+        """The panel, drawn whole, says the run waits for `hold` alone."""
+        row = screen.find(HEAD)
+        if row is None or row + 1 >= len(screen.lines):
+            return False
+        head = re.fullmatch(HEAD.pattern + r" · ETA (<1s|\d+\.\ds)", screen.lines[row])
+        return head is not None and head.groups()[:6] == ("4", "5", "1", "2", "1", "1") \
+            and re.fullmatch(r"  running hold  \d+\.\ds", screen.lines[row + 1]) is not None
+    try:
+        term.wait_for(holding)
+    finally:
+        flag.touch()
+    assert term.finish() == 1
+    shown = term.screen.text()
+    assert not HEAD.search(shown) and "running hold" not in shown, shown  # the panel is gone
+    lines = shown.splitlines()
+    assert "FAILED  bad  exit 3" in lines[:4], shown
+    assert sorted(line.split()[1] for line in lines[:4] if line.startswith("ran     ")) == [
+        "hold", "quick[s=A]", "quick[s=B]"], shown
+    assert lines[4:6] == ["--- bad failed: exit 3",
+                          f"(full log: {project.root}/.seamlessflow/logs/bad.log)"], shown
+    assert re.fullmatch(r"5 instances: 3 ran, 1 cached, 1 failed in \d+\.\d\ds", lines[6])
+    assert len(lines) == 7, shown
+
+
+def test_quiet_shows_only_errors_and_the_summary_and_verbose_each_command(project):
+    flag = _workflow(project)
+    flag.touch()
+    project.sf("run", "-k", check=False)
+    term = Terminal(project.root, project.cache, "run", "-q", "-k", "--force", "quick")
+    assert term.finish() == 1
+    lines = term.screen.text().splitlines()
+    assert lines[:3] == ["FAILED  bad  exit 3", "--- bad failed: exit 3",
+                         f"(full log: {project.root}/.seamlessflow/logs/bad.log)"], lines
+    assert re.fullmatch(r"5 instances: 2 ran, 2 cached, 1 failed in \d+\.\d\ds", lines[3])
+    assert len(lines) == 4, lines
+
+    term = Terminal(project.root, project.cache, "run", "-v", "quick[s=B]", "--force")
+    assert term.finish() == 0
+    shown = term.screen.text()
+    assert "quick[s=B]:\n    # inputs: pre.txt\n    export SEAMLESSFLOW_CORES=1\n" in shown, shown
+    assert "    export s=B\n    echo $s > q.txt\nran     quick[s=B]  " in shown, shown
+    assert "quick[s=A]:" not in shown and "bad:" not in shown, shown
+
+
+def test_a_run_in_two_rounds_ends_with_one_summary(project):
+    """A glob over what a step captures makes the run go in two rounds
+    (docs/running.md): the first round's lines stay, its summary is the second's."""
+    project.write("input.txt", "a\nb\n")
+    project.write("Seamlessfile", """\
+        let chunks = glob("chunks/{c}.txt")
+        step split:
+            inputs: input.txt
+            shell: "mkdir chunks; echo a > chunks/1.txt; echo b > chunks/2.txt"
+            captures: chunks/
+        step per for c in chunks:
+            inputs: chunks/{c}.txt -> in.txt
+            shell: "tr a-z A-Z < in.txt > out.txt"
+            captures: out.txt -> per/{c}.txt
+        """)
+    term = Terminal(project.root, project.cache, "run")
+    assert term.finish() == 0
+    lines = term.screen.text().splitlines()
+    assert lines[0].startswith("running first what globs list: ")
+    assert lines[1].startswith("ran     split  ")
+    assert lines[2] == "reading the Seamlessfile again, with the globs matching what they made"
+    assert sorted(line.split()[:2] for line in lines[3:5]) == [["ran", "per[c=1]"],
+                                                               ["ran", "per[c=2]"]]
+    assert re.fullmatch(r"3 instances: 2 ran, 1 cached, 0 failed in \d+\.\d\ds", lines[5])
+    assert len(lines) == 6, lines
