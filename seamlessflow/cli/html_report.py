@@ -114,6 +114,9 @@ def _failure(dag: Dag, entry: dict, row_id: str) -> str:
     lines.append(f'<p>Workspace kept at <code>{escape(workspace)}</code></p>' if workspace
                  else "<p>Workspace not kept (run with <code>--keep-workspace</code> to keep "
                       "it).</p>")
+    if entry.get("rerun"):
+        lines.append(f'<p>To run it again there by hand:</p><pre class="rerun">'
+                     f'{escape(entry["rerun"])}</pre>')
     return "".join(lines) + "</div>"
 
 

@@ -63,6 +63,8 @@ def test_a_failure_shows_its_stderr_position_command_and_workspace(failed):
     assert "grep -c . tokens.txt &gt; counts.txt" in failure  # the command
     kept = re.search(r"Workspace kept at <code>([^<]+)</code>", failure).group(1)
     assert Path(kept).is_dir()
+    rerun = re.search(r'<pre class="rerun">([^<]+)</pre>', failure).group(1)
+    assert rerun.startswith(f"cd {kept} &amp;&amp; ")
 
 
 def test_the_table_lists_every_instance_with_its_status(failed):
