@@ -92,3 +92,35 @@ def test_the_report_in_a_browser(chromium, report):
     assert len(set(pixels)) > 50  # text, boxes and colours, not one flat colour
     white = sum(1 for p in pixels if p == (255, 255, 255))
     assert white < 0.97 * len(pixels)
+
+
+def test_a_report_of_5000_instances_draws_the_sweep_as_one_box(chromium, tmp_path):
+    """A dry run's page (nothing executes, so it is quick to make) of a 5,000-instance
+    sweep: one box for the step, a row per instance, and the filter works on all of them."""
+    root = tmp_path / "project"
+    (root / "data").mkdir(parents=True)
+    (root / "Seamlessfile").write_text(
+        'step count for i in range(0, 5000):\n'
+        '    inputs: data/{i}.txt -> in.txt\n'
+        '    shell: "wc -c < in.txt > n.txt"\n'
+        '    captures: n.txt -> counts/{i}.txt\n')
+    for i in range(5000):
+        (root / "data" / f"{i}.txt").write_text(str(i))
+    page = tmp_path / "big.html"
+    env = {**os.environ, "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+    subprocess.run([sys.executable, "-m", "seamlessflow", "-q", "-C", str(root), "run", "-n",
+                    "--html", str(page)], env=env, check=True)
+
+    async def look(tab):
+        await tab.open(page.as_uri())
+        boxes = await tab.eval("Array.from(document.querySelectorAll('svg.dag g.node'))"
+                               ".map(g => [g.dataset.name, g.dataset.instances])")
+        rows = await tab.eval("document.querySelectorAll('#instance-table tbody tr').length")
+        await tab.eval("(t => { t.value = 'count[i=4999]'; t.dispatchEvent(new Event('input')); })"
+                       "(document.getElementById('filter-text'))")
+        return boxes, rows, await tab.eval(VISIBLE_ROWS)
+
+    boxes, rows, shown = run_in_browser(chromium, look)
+    assert boxes == [["count", "5000"]]
+    assert rows == 5000
+    assert shown == ["count[i=4999]"]
