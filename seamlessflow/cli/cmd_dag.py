@@ -34,11 +34,10 @@ def run(args: argparse.Namespace) -> int:
     from seamlessflow.cli.startup import find_seamlessfile
     from seamlessflow.graph.targets import select
 
-    seamlessfile = find_seamlessfile(args.seamlessfile)
-    dag = load_dag(seamlessfile, args.config)
+    dag = load_dag(find_seamlessfile(args.seamlessfile), args.config)
     names = select(dag, list(args.targets))
     if args.format in ("svg", "html"):
-        sys.stdout.write(_picture(dag, names, args, seamlessfile.absolute().parent))
+        sys.stdout.write(_picture(dag, names, args))
         return EXIT_OK
     from seamlessflow.graph.export import FORMATS, instance_graph, step_graph
 
@@ -47,11 +46,12 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _picture(dag: Dag, names: list[str] | None, args: argparse.Namespace, root: Path) -> str:
+def _picture(dag: Dag, names: list[str], args: argparse.Namespace) -> str:
     """The graph drawn (graph/svg.py); each sweep as one box when there are many instances."""
     from seamlessflow.cli import last_run
     from seamlessflow.graph import svg
 
+    root = Path(dag.workflow.root)
     graph = svg.picture_graph(dag, names, args.steps)
     statuses = last_run.statuses(last_run.load(root))
     if args.format == "svg":
