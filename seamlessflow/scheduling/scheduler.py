@@ -424,6 +424,7 @@ class Scheduler:
             except (SeamlessflowError, OSError) as exc:
                 self._fail(name, str(exc))
                 return name, False
+            state.started_at = time.time()
             self._set(state, STARTED)
             outcome = JobOutcome(ok=False)
             attempts, restored = inst.retries + 1, False
@@ -441,6 +442,7 @@ class Scheduler:
                     if restored:  # the attempt lacked bytes, not the command: once more
                         attempts += 1
             state.duration_s = outcome.duration_s
+            state.ended_at = time.time()
             if not outcome.ok and not self.options.keep_going:
                 # before the slot is released, so that no waiting instance starts after it
                 self._stop = True
