@@ -11,6 +11,7 @@ import select
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -187,3 +188,25 @@ def make_job(tmp_path: Path):
                    workdir=str(tmp_path / "work"))
 
     return make
+
+
+@pytest.fixture
+def cluster(start_service, hashserver, tmp_path, service_env):
+    """A cluster 'lab' (hashserver, database, jobserver) and the env that selects it;
+    the hashserver keeps its buffers in tmp_path/buffers."""
+    database = start_service("database", "--writable", "--dir", str(tmp_path / "db"))
+    jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "2")
+    config = Path(service_env["SEAMLESS_CONFIG_DIR"])  # where the services keep their tokens
+    config.mkdir(exist_ok=True)
+    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
+        local_cluster: lab
+        lab:
+          type: local
+          frontends:
+            - hostname: localhost
+              hashserver: {{url: "{hashserver.url}"}}
+              database: {{url: "{database.url}"}}
+              jobserver: {{url: "{jobserver.url}"}}
+        """))
+    env = {**service_env, "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
+    return env
