@@ -17,12 +17,19 @@ step bundle:
 INSTANCES = 6
 
 
-def make_project(tmp_path: Path, name: str, settings: str = "") -> Path:
-    """The workflow in tmp_path/name, with `settings` as its seamless.yaml."""
+FARMED = "step count for n in lengths:"  # the step a mixed run sends to the cluster
+
+
+def make_project(tmp_path: Path, name: str, settings: str = "", mixed: bool = False) -> Path:
+    """The workflow in tmp_path/name, with `settings` as its seamless.yaml. `mixed`: the
+    FARMED step is in a stage `farm` on the cluster `lab`, and the others stay local."""
     root = tmp_path / name
     shutil.copytree(WORDSTATS, root)
-    with open(root / "Seamlessfile", "a") as sf:
-        sf.write(BUNDLE_STEP)
+    text = (root / "Seamlessfile").read_text() + BUNDLE_STEP
+    if mixed:
+        text = "stage farm:\n    cluster: lab\n\n" + text.replace(
+            FARMED + "\n", FARMED + "\n    stage: farm\n")
+    (root / "Seamlessfile").write_text(text)
     (root / "seamless.yaml").write_text(settings)
     return root
 

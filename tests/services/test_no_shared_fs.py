@@ -71,11 +71,12 @@ def write_clusters_yaml(config: Path, **services: str) -> None:
         "lab:\n  type: local\n  frontends:\n    - hostname: localhost\n" + lines)
 
 
-def run_both_ways(tmp_path: Path, service_env: dict[str, str], settings: str, token: str
-                  ) -> tuple[dict, dict]:
+def run_both_ways(tmp_path: Path, service_env: dict[str, str], settings: str, token: str,
+                  mixed: bool = False) -> tuple[dict, dict]:
     """The reports of a run in a project folder the stranger cannot read, with the
-    cluster `settings` (seamless.yaml), and of a local run; their outputs must agree."""
-    root = make_project(tmp_path, "project", settings)
+    cluster `settings` (seamless.yaml; `mixed` as for make_project), and of a local run;
+    their outputs must agree."""
+    root = make_project(tmp_path, "project", settings, mixed)
     stranger.hide(root)
     assert stranger.cannot_read(root / "Seamlessfile")
     env = {**service_env, "SEAMLESSFLOW_TOKEN": token,
@@ -104,8 +105,10 @@ def run(root: Path, env: dict[str, str]) -> dict:
     return json.loads(report.read_text())
 
 
-def test_a_jobserver_of_another_account_runs_a_workflow_through_the_hashserver(
-        other_account, start_service, service_env, stranger_storage, tmp_path):
+@pytest.fixture
+def stranger_jobserver(other_account, start_service, service_env, stranger_storage):
+    """A jobserver of the stranger's on a "machine" of its own, where it knows the
+    hashserver's token only from $SEAMLESSFLOW_TOKEN; clusters.yaml names the three."""
     hashserver, database = stranger_storage
     home, env = other_account.machine("jobserver")
     jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "2",
@@ -116,15 +119,32 @@ def test_a_jobserver_of_another_account_runs_a_workflow_through_the_hashserver(
         assert stranger.process_uid(service.pid) == stranger.UID
     write_clusters_yaml(Path(service_env["SEAMLESS_CONFIG_DIR"]), hashserver=hashserver.url,
                         database=database.url, jobserver=jobserver.url)
+
+
+def test_a_jobserver_of_another_account_runs_a_workflow_through_the_hashserver(
+        stranger_jobserver, other_account, service_env, tmp_path):
     remote, _ = run_both_ways(tmp_path, service_env, "- cluster: lab\n", other_account.token)
     assert {i["runner"] for i in remote["instances"]} == {"jobserver"}
 
 
+def test_a_mixed_run_moves_results_between_local_steps_and_a_jobserver_of_another_account(
+        stranger_jobserver, other_account, service_env, tmp_path):
+    """The farmed step reads a local step's result, and local steps read its results:
+    the bytes cross between the client's cache and the stranger's hashserver."""
+    remote, _ = run_both_ways(tmp_path, service_env, "", other_account.token, mixed=True)
+    runners = {i["name"]: i["runner"] for i in remote["instances"]}
+    assert runners == {"tokenize": "process", "count[n=3]": "jobserver",
+                       "count[n=5]": "jobserver", "count[n=8]": "jobserver",
+                       "bundle": "process", "summary": "process"}
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["all-on-dask", "mixed"])
 def test_dask_workers_of_another_account_run_a_workflow_through_the_hashserver(
-        other_account, start_service, service_env, stranger_storage, tmp_path):
+        other_account, start_service, service_env, stranger_storage, tmp_path, mixed):
     """The daskserver serves plain tcp:// on loopback (--no-token): its TLS credentials
     would be in the stranger's config folder, which the client cannot read. The workers
-    know the hashserver's token only from $SEAMLESSFLOW_TOKEN, as on another machine."""
+    know the hashserver's token only from $SEAMLESSFLOW_TOKEN, as on another machine.
+    Mixed: only the farmed step is on Dask (the cluster's only runner)."""
     hashserver, database = stranger_storage
     home, env = other_account.machine("dask")
     daskserver = start_service("daskserver", "--no-token", "--workers", "2",
@@ -133,6 +153,8 @@ def test_dask_workers_of_another_account_run_a_workflow_through_the_hashserver(
     assert stranger.process_uid(daskserver.pid) == stranger.UID
     write_clusters_yaml(Path(service_env["SEAMLESS_CONFIG_DIR"]), hashserver=hashserver.url,
                         database=database.url, daskserver=daskserver.url)
-    remote, _ = run_both_ways(tmp_path, service_env,
-                              "- cluster: lab\n- remote: daskserver\n", other_account.token)
-    assert {i["runner"] for i in remote["instances"]} == {"dask"}
+    settings = "" if mixed else "- cluster: lab\n- remote: daskserver\n"
+    remote, _ = run_both_ways(tmp_path, service_env, settings, other_account.token, mixed)
+    runners = {i["name"]: i["runner"] for i in remote["instances"]}
+    assert runners == {name: "dask" if not mixed or name.startswith("count[") else "process"
+                       for name in runners}
