@@ -30,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--summary", action="store_true",
                    help="for each output file: the instance making it, its status and "
                         "checksum; run nothing")
+    p.add_argument("--html", metavar="FILE",
+                   help="write the HTML report of the run to FILE (as `seamlessflow report`)")
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -56,6 +58,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                         "(4G, 512M; Snakemake's mem_mb=N too)")
     p.add_argument("--stage", metavar="NAME", help="the stage of every step that names none")
     p.add_argument("--local", action="store_true", help="run everything in-process")
+    p.add_argument("--no-local-cache", action="store_true",
+                   help="with a cluster stage, keep every result and buffer of the run on "
+                        "the cluster, none in the local cache")
     p.add_argument("-nd", "--no-download", action="store_true",
                    help="write PATH.CHECKSUM sidecars instead of result bytes")
     add_config_option(p)
@@ -115,10 +120,20 @@ def run(args: argparse.Namespace) -> int:
         summary = _run(seamlessfile, args, settled_file)
         if isinstance(summary, int):
             return summary
+        if not args.dry_run:  # a settled run's record is that of the run that settled it
+            from seamlessflow.cli import last_run
+
+            last_run.keep(summary, seamlessfile.absolute().parent)
     if args.report:
         from seamlessflow.cli.report import write_report
 
         write_report(summary, Path(args.report))
+    if args.html:
+        from seamlessflow.cli.cmd_report import write_page
+        from seamlessflow.cli.report import build_report
+
+        write_page(seamlessfile, args.config, list(args.targets), build_report(summary),
+                   Path(args.html))
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 

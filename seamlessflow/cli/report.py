@@ -24,6 +24,8 @@ def instance_entry(state: InstanceState) -> dict:
         "stage": state.stage,
         "runner": state.runner,
         "duration_s": None if state.duration_s is None else round(state.duration_s, 4),
+        "started_at": _time(state.started_at),
+        "ended_at": _time(state.ended_at),
         "attempts": state.attempts,
         "error": state.error,
         "stderr_tail": state.stderr_tail or None,
@@ -31,6 +33,10 @@ def instance_entry(state: InstanceState) -> dict:
         "workspace": state.workspace,
         "rerun": state.rerun,
     }
+
+
+def _time(t: float | None) -> float | None:
+    return None if t is None else round(t, 4)
 
 
 def build_report(summary: RunSummary) -> dict:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from seamlessflow.graph.dag import Dag
     from seamlessflow.runners.base import Runner
     from seamlessflow.scheduling.scheduler import Scheduler
+    from seamlessflow.storage.layers import Home
 
 
 class RunSession:
@@ -68,7 +69,7 @@ class RunSession:
         from seamlessflow.storage.location import service_url
 
         choice = self.plan.choices[stage]
-        key = (choice.kind, choice.workers)
+        key = (choice.kind, choice.workers, choice.cluster)
         if key not in self._runners:
             url = dask_entry = None
             services = self.plan.cluster.services if self.plan.cluster is not None else {}
@@ -80,7 +81,8 @@ class RunSession:
                 self.plan = self.plan._replace(
                     cluster=with_urls(self.plan.cluster, [choice.kind], self._announce))
                 url = service_url(self.plan.cluster, choice.kind)
-            self._runners[key] = make_runner(choice.kind, self.store, choice.workers, url,
+            self._runners[key] = make_runner(choice.kind, self.home_for(stage).store,
+                                             choice.workers, url,
                                              dask_entry, announce=self._announce)
         return self._runners[key]
 
@@ -119,12 +121,12 @@ class RunSession:
         from seamlessflow.scheduling.inputs import ProjectInputs
         from seamlessflow.scheduling.outputs import OutputWriter
         from seamlessflow.scheduling.scheduler import RunOptions, Scheduler
-        from seamlessflow.storage.location import open_default_database, open_default_store
+        from seamlessflow.storage.layers import layered
         from seamlessflow.storage.statcache import StatCache
 
         state_dir = self.root / STATE_DIR
-        self.store = open_default_store(self.plan.cluster)
-        db = open_default_database(self.plan.cluster)
+        self._homes = self._open_homes()
+        self.store, db = layered(list(self._homes.values()))
         self._statcache = StatCache.load(state_dir)
         extra = [*self.extra_reporters, self._reported]
         prints_commands = self.args.printshellcmds or self.args.verbose  # -v prints them too
@@ -153,8 +155,29 @@ class RunSession:
         )
         self._made = Scheduler(self.dag, self.selected, self.stages, self.runner_for,
                                self.store, db, inputs, outputs, reporter, options,
-                               RunHistory(state_dir))
+                               RunHistory(state_dir), self.home_for)
         return self._made
+
+    def _open_homes(self) -> dict[str | None, Home]:
+        """Where the steps of each place (None: this machine; else a cluster's name)
+        find their inputs' bytes and record their results, local first: a run reads
+        results and bytes from all of them. With --no-local-cache, or a cluster whose
+        clusters.yaml entry says `local_cache: false`, the cluster's is the only one."""
+        from seamlessflow.storage.layers import sharing
+        from seamlessflow.storage.location import open_home
+
+        cluster = self.plan.cluster
+        if cluster is None:
+            return {None: open_home(None)}
+        remote = open_home(cluster)
+        if getattr(self.args, "no_local_cache", False) or not cluster.local_cache:
+            return {None: remote, cluster.name: remote}
+        local = open_home(None)
+        return {None: local, cluster.name: sharing(remote, local)}
+
+    def home_for(self, stage: str) -> Home:
+        """The home of a stage's steps: its cluster's, or the local cache."""
+        return self._homes[self.plan.choices[stage].cluster]
 
     def _save_state(self) -> None:
         if not self.args.dry_run:  # a dry run writes nothing but the report

@@ -43,6 +43,8 @@ class Cluster:
     source: str  # the clusters.yaml it came from
     # seconds without work after which a service seamlessflow started stops; 0: never
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S
+    # False: a run using this cluster keeps every result and buffer there, none locally
+    local_cache: bool = True
 
 
 def config_dir() -> Path:
@@ -89,7 +91,8 @@ def _cluster(path: Path, name: str, body: Any) -> Cluster:
             if key not in SERVICES:
                 raise UsageError(f"{at}: unknown service{did_you_mean(str(key), SERVICES)}")
             services[key] = _service(at, key, value)
-    return Cluster(name, kind, services, str(path), _idle_timeout(where, body))
+    return Cluster(name, kind, services, str(path), _idle_timeout(where, body),
+                   _local_cache(where, body))
 
 
 def _idle_timeout(where: str, body: dict[str, Any]) -> float:
@@ -102,6 +105,15 @@ def _idle_timeout(where: str, body: dict[str, Any]) -> float:
                          f"(or 0: services keep running until `seamlessflow services stop`), "
                          f"not {value!r}")
     return float(value)
+
+
+def _local_cache(where: str, body: dict[str, Any]) -> bool:
+    value = body.get("local_cache", True)
+    if not isinstance(value, bool):
+        raise UsageError(f"{where}: local_cache: expected true (results computed here stay "
+                         f"in the local cache) or false (every result and buffer of a run "
+                         f"using the cluster goes to the cluster), not {value!r}")
+    return value
 
 
 def _service(at: str, service: str, body: Any) -> ServiceEntry:

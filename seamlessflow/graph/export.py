@@ -80,7 +80,7 @@ def to_json(graph: Graph) -> str:
 def to_dot(graph: Graph) -> str:
     lines = ["digraph seamlessflow {", "    rankdir=LR;", "    node [shape=box];"]
     lines += [f"    {_dot_id(node['name'])};" for node in graph.nodes]
-    lines += [f"    {_dot_id(a)} -> {_dot_id(b)};" for a, b in _pairs(graph)]
+    lines += [f"    {_dot_id(a)} -> {_dot_id(b)};" for a, b in pairs(graph)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -90,7 +90,7 @@ def to_mermaid(graph: Graph) -> str:
     ids = {node["name"]: f"n{i}" for i, node in enumerate(graph.nodes)}
     lines = ["flowchart LR"]
     lines += [f'    {ids[node["name"]]}["{_mermaid_label(node["name"])}"]' for node in graph.nodes]
-    lines += [f"    {ids[a]} --> {ids[b]}" for a, b in _pairs(graph)]
+    lines += [f"    {ids[a]} --> {ids[b]}" for a, b in pairs(graph)]
     return "\n".join(lines) + "\n"
 
 
@@ -101,7 +101,7 @@ FORMATS: dict[str, Callable[[Graph], str]] = {
 }
 
 
-def _pairs(graph: Graph) -> list[tuple[str, str]]:
+def pairs(graph: Graph) -> list[tuple[str, str]]:
     """Distinct (upstream, downstream) pairs: a picture needs one arrow, not one per file."""
     return list(dict.fromkeys((e.source, e.target) for e in graph.edges))
 

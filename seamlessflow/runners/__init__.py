@@ -32,8 +32,9 @@ def make_runner(kind: str, store: BufferStore, workers: int | None = None,
         import functools
 
         from seamlessflow.runners.dask import DaskRunner
-        from seamlessflow.services.daskserver import open_dask
+        from seamlessflow.services.daskserver import open_dask, preload_jobqueue
 
+        preload_jobqueue(dask_entry)  # here, in the main thread: open_dask runs in another
         return DaskRunner(functools.partial(open_dask, dask_entry, announce), store,
                           announce=announce)
     raise UsageError(f"no runner for '{kind}' here (this version runs process, spawn, "

@@ -51,6 +51,7 @@ from seamlessflow.storage.local_store import LocalBufferStore
 KEY_PREFIX = "seamlessflow-"  # the dashboard groups tasks by the part before the checksum
 DEFAULT_RETRIES = 2
 CANCEL_POLL_S = 0.2
+DRAIN_S = 10.0  # the longest a run's own cluster waits for its workers to stop cancelled tasks
 LOG_MAX = 1 << 20  # a longer stderr log comes back as its last LOG_MAX bytes
 
 StoreSpec = str  # an absolute buffer folder, or an http(s):// hashserver URL
@@ -182,12 +183,14 @@ class DaskRunner:
         """Close the client; the cluster belongs to whoever started it (the opener's
         closer stops one that this runner's opener started)."""
         connecting, self._connecting = self._connecting, None
+        closer, self._closer = self._closer, None
         if connecting is not None:
             if not connecting.done():
                 connecting.cancel()
             elif connecting.exception() is None:
+                if closer is not None:
+                    await _drain(connecting.result())
                 await connecting.result().close()
-        closer, self._closer = self._closer, None
         if closer is not None:
             await asyncio.to_thread(closer)
 
@@ -221,6 +224,28 @@ class DaskRunner:
             self.announce(f"dask: scheduler {self.address}, dashboard "
                           f"{self.dashboard_link or 'not available (it needs bokeh)'}")
         return client
+
+
+async def _drain(client: distributed.Client) -> None:
+    """Before a cluster started for the run stops: wait until its workers are done with
+    the tasks the run cancelled, whose commands they kill within CANCEL_POLL_S. Workers
+    stopped first would leave those commands running, orphaned. Bounded: a worker that
+    does not answer is not waited for."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DRAIN_S
+    while loop.time() < deadline:
+        try:
+            busy = await asyncio.wait_for(client.run(_executing), DRAIN_S)
+        except Exception:  # the cluster stops next whatever happened: do not stand in its way
+            return
+        if not any(busy.values()):
+            return
+        await asyncio.sleep(CANCEL_POLL_S / 2)
+
+
+def _executing(dask_worker: distributed.Worker) -> int:
+    """On a worker: how many tasks it is running."""
+    return len(dask_worker.state.executing)
 
 
 def has_dashboard() -> bool:

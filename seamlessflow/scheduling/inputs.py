@@ -16,6 +16,7 @@ from seamlessflow.errors import ExecutionError
 from seamlessflow.identity.deep import deep_checksum, deep_index
 from seamlessflow.scheduling.listing import DIR, FILE, ProjectListing
 from seamlessflow.storage.interfaces import BufferStore
+from seamlessflow.storage.layers import make_available
 from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX, read_sidecar, sidecar_path
 from seamlessflow.storage.statcache import StatCache
 from seamlessflow.storage.trees import complete_in_store, put_tree
@@ -35,7 +36,8 @@ class ProjectInputs:
         # the stat cache's keys are normalized absolute paths
         self.listing = listing or ProjectListing(os.path.abspath(root))
         self._known: dict[str, tuple[str, bool]] = {}  # path -> (checksum, is local)
-        self._stored: set[str] = set()  # paths whose bytes this run found or put in the store
+        # (path, id of a store): bytes this run found or put in that store
+        self._stored: set[tuple[str, int]] = set()
 
     def checksum(self, path: str, is_dir: bool) -> str:
         """The checksum of a project input: the local file (preferred) or its sidecar.
@@ -85,28 +87,35 @@ class ProjectInputs:
         gave it rather than its sidecar)."""
         return self._known
 
-    def ensure_in_store(self, path: str, is_dir: bool, again: bool = False) -> None:
-        """Copy a local input's bytes into the store unless they are there already (for
-        a directory: its index and every file); only the missing files are read. Asked
-        once per run and path, unless `again` (bytes found corrupt meanwhile were
-        dropped from the store)."""
+    def ensure_in_store(self, path: str, is_dir: bool, again: bool = False,
+                        store: BufferStore | None = None) -> None:
+        """Copy a local input's bytes into the store (or into `store`, the home of the
+        stage that needs them) unless they are there already (for a directory: its
+        index and every file); only the missing files are read. Asked once per run,
+        store and path, unless `again` (bytes found corrupt meanwhile were dropped from
+        the store)."""
+        target = self.store if store is None else store
         cs, is_local = self._known[path]
-        if (path in self._stored and not again) or complete_in_store(self.store, cs, is_dir):
-            self._stored.add(path)
+        key = (path, id(target))
+        if (key in self._stored and not again) or complete_in_store(target, cs, is_dir):
+            self._stored.add(key)
             return
         if not is_local:
-            raise ExecutionError(
-                f"input '{path}' is given by its sidecar {sidecar_path(Path(path))}, "
-                f"but the buffer store does not hold {cs}; upload it or restore the file"
-            )
+            if target is self.store or not make_available(self.store, target, cs, is_dir):
+                raise ExecutionError(
+                    f"input '{path}' is given by its sidecar {sidecar_path(Path(path))}, "
+                    f"but the buffer store does not hold {cs}; upload it or restore the file"
+                )
+            self._stored.add(key)
+            return
         local = self.root / path
-        stored = put_tree(self.store, local, hasher=self.statcache.checksum)[0] if is_dir \
-            else self.store.put_file(local)
+        stored = put_tree(target, local, hasher=self.statcache.checksum)[0] if is_dir \
+            else target.put_file(local)
         if stored != cs:
             raise ExecutionError(
                 f"input '{path}' changed while seamlessflow was reading it; run again"
             )
-        self._stored.add(path)
+        self._stored.add(key)
 
     def _check_sidecar_agrees(self, side: Path, cs: str) -> None:
         try:

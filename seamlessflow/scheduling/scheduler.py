@@ -42,6 +42,7 @@ from seamlessflow.scheduling.state import (
     RunSummary,
 )
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
+from seamlessflow.storage.layers import Home, make_available
 from seamlessflow.storage.trees import complete_in_store
 from seamlessflow.storage.two_cores import FORK_MIN
 
@@ -87,14 +88,19 @@ class Scheduler:
         reporter: Reporter,
         options: RunOptions,
         history: RunHistory | None = None,
+        home_for: Callable[[str], Home] | None = None,
     ):
         """`stages` maps each selected instance to its stage name; `runner_for(stage)`
-        gives that stage's runner (created on first use)."""
+        gives that stage's runner (created on first use). `store` and `db` are every
+        place the run can read bytes and results from; `home_for(stage)` is where that
+        stage's steps need their inputs' bytes and record their results (by default
+        `store` and `db` themselves)."""
         self.dag = dag
         self.selected = selected
         self.runner_for = runner_for
         self.store = store
         self.db = db
+        self.home_for = home_for or (lambda stage: Home(store, db))
         self.inputs = inputs
         self.outputs = outputs
         self.reporter = reporter
@@ -404,19 +410,21 @@ class Scheduler:
                 self._set_skip(state, self._not_started())
                 return name, False
             runner = self.runner_for(state.stage)
+            home = self.home_for(state.stage)
             state.runner = runner.name
             try:
-                await self._ensure_upstream_bytes(name, prep, runner)
+                await self._ensure_upstream_bytes(name, prep, runner, home.store)
                 # a few small project files are copied into a local store on the event
                 # loop; anything bigger in a thread (see execution/offload.py)
-                if in_process(self.store) and small(file_sizes(self.inputs.root,
+                if in_process(home.store) and small(file_sizes(self.inputs.root,
                                                                 prep.project_inputs)):
-                    job = self._make_job(name, prep)
+                    job = self._make_job(name, prep, home.store)
                 else:
-                    job = await asyncio.to_thread(self._make_job, name, prep)
+                    job = await asyncio.to_thread(self._make_job, name, prep, home.store)
             except (SeamlessflowError, OSError) as exc:
                 self._fail(name, str(exc))
                 return name, False
+            state.started_at = time.time()
             self._set(state, STARTED)
             outcome = JobOutcome(ok=False)
             attempts, restored = inst.retries + 1, False
@@ -427,13 +435,14 @@ class Scheduler:
                     break
                 if not restored:
                     try:
-                        restored = await self._restore_inputs(name, prep, runner)
+                        restored = await self._restore_inputs(name, prep, runner, home.store)
                     except (SeamlessflowError, OSError) as exc:
                         outcome = JobOutcome(ok=False, error=str(exc))
                         break
                     if restored:  # the attempt lacked bytes, not the command: once more
                         attempts += 1
             state.duration_s = outcome.duration_s
+            state.ended_at = time.time()
             if not outcome.ok and not self.options.keep_going:
                 # before the slot is released, so that no waiting instance starts after it
                 self._stop = True
@@ -458,10 +467,14 @@ class Scheduler:
         keys = _result_keys(inst)
 
         def record_and_write() -> str | None:
-            """The result (every byte it names is stored by now), then the project's
-            copies; what went wrong, if anything."""
+            """The result (every byte it names is stored by now) in the database of the
+            stage's home, then the project's copies; what went wrong, if anything. A
+            result it replaces leaves every database, so that no other home's copy of it
+            is found first next time."""
             try:
-                self.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
+                if name in self._replacing and self.db is not home.db:
+                    self.db.forget(prep.checksum)
+                home.db.set_result(prep.checksum, outcome.result_checksum, captures=result,
                                    record=record, overwrite=name in self._replacing)
             except ResultConflict as exc:  # another run recorded its own result meanwhile
                 return f"{exc}; its step gave another result before, so it may not give " \
@@ -475,7 +488,7 @@ class Scheduler:
         # Small results on the event loop; big ones (or a store or database behind the
         # network) in a thread, which a Ctrl-C waits for so that the outputs record is
         # never saved while it is being changed.
-        if in_process(self.store, self.db) and not any(c.is_dir for c in inst.captures) \
+        if in_process(self.store, home.db) and not any(c.is_dir for c in inst.captures) \
                 and small(self.store.lengths(result.values())):
             write_error = record_and_write()
         else:
@@ -489,19 +502,23 @@ class Scheduler:
         self._set(state, RAN)
         return name, True
 
-    async def _ensure_upstream_bytes(self, name: str, prep: _Prepared, runner: Runner) -> None:
-        """Upstream results of scratch steps keep no bytes in the store: take them from the
-        project file when it still matches, else recompute them (fingertip)."""
+    async def _ensure_upstream_bytes(self, name: str, prep: _Prepared, runner: Runner,
+                                     store: BufferStore) -> None:
+        """Put the bytes of upstream results into `store`, the home of the stage that
+        runs `name`, from wherever the run's stores hold them. Upstream results of
+        scratch steps keep no bytes: take them from the project file when it still
+        matches, else recompute them (fingertip)."""
         inst = self.dag.workflow.instances[name]
         for item, source in zip(inst.inputs, self.dag.sources[name], strict=True):
             if not isinstance(source, StepSource):
                 continue
             cs = prep.transformation["inputs"][item.workspace_path]
-            if complete_in_store(self.store, cs, item.is_dir):
+            if self._bring(cs, item.is_dir, store):
                 continue
-            if not self.outputs.adopt_local(self.dag.produced_path(source), cs, item.is_dir) \
-                    and not (await fingertip(cs, self.store, self.db, runner)
-                             and complete_in_store(self.store, cs, item.is_dir)):
+            if not (self.outputs.adopt_local(self.dag.produced_path(source), cs, item.is_dir)
+                    and self._bring(cs, item.is_dir, store)) \
+                    and not (await fingertip(cs, store, self.db, runner)
+                             and complete_in_store(store, cs, item.is_dir)):
                 raise ExecutionError(
                     f"input '{item.workspace_path}' ({cs}) from {source.instance} is in no "
                     f"buffer store and could not be recomputed; run with --force {source.instance}"
@@ -512,32 +529,42 @@ class Scheduler:
                 if item.is_dir:
                     self._scratch_buffers.extend(json.loads(self.store.get(cs) or b"{}").values())
 
-    async def _restore_inputs(self, name: str, prep: _Prepared, runner: Runner) -> bool:
-        """Whether an input's bytes went missing from the store during a failed attempt
+    def _bring(self, checksum: str, is_dir: bool, store: BufferStore) -> bool:
+        """Whether `store` holds the bytes, copied there (uploaded to a cluster's
+        hashserver, or fetched into the local folder) from another of the run's stores
+        when it lacked them."""
+        if complete_in_store(store, checksum, is_dir):
+            return True
+        return store is not self.store and make_available(self.store, store, checksum, is_dir)
+
+    async def _restore_inputs(self, name: str, prep: _Prepared, runner: Runner,
+                              store: BufferStore) -> bool:
+        """Whether an input's bytes went missing from `store` during a failed attempt
         and were put back. A buffer found corrupt while the workspace was built is dropped
         from the store (the attempt then fails); a project input is stored again from
         its file, an upstream result as before the attempt."""
         import asyncio
 
         dir_inputs = set(prep.dir_inputs)
-        if all(complete_in_store(self.store, cs, path in dir_inputs)
+        if all(complete_in_store(store, cs, path in dir_inputs)
                for path, cs in prep.transformation["inputs"].items()):
             return False
         for path, is_dir in prep.project_inputs:
-            await asyncio.to_thread(self.inputs.ensure_in_store, path, is_dir, True)
-        await self._ensure_upstream_bytes(name, prep, runner)
+            await asyncio.to_thread(self.inputs.ensure_in_store, path, is_dir, True, store)
+        await self._ensure_upstream_bytes(name, prep, runner, store)
         return True
 
-    def _make_job(self, name: str, prep: _Prepared) -> Job:
-        """Everything a runner needs, with every input's bytes in the store."""
+    def _make_job(self, name: str, prep: _Prepared, store: BufferStore) -> Job:
+        """Everything a runner needs, with every input's bytes in `store` (the home of
+        its stage)."""
         from seamlessflow.execution.job import Job
         from seamlessflow.execution.logs import log_file_name
 
         inst = self.dag.workflow.instances[name]
         for path, is_dir in prep.project_inputs:
-            self.inputs.ensure_in_store(path, is_dir)
-        self.store.put(inst.code.encode())
-        self.store.put(plain_serialize(prep.transformation))
+            self.inputs.ensure_in_store(path, is_dir, store=store)
+        store.put(inst.code.encode())
+        store.put(plain_serialize(prep.transformation))
         log_path = None
         if self.options.log_dir is not None:
             self.options.log_dir.mkdir(parents=True, exist_ok=True)

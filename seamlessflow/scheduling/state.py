@@ -29,7 +29,8 @@ class InstanceState:
 
     __slots__ = ("name", "step", "bindings", "stage", "runner", "status", "reason",
                  "transformation", "result", "captures", "duration_s", "attempts", "error",
-                 "stderr_tail", "log_path", "changes", "workspace", "rerun")
+                 "stderr_tail", "log_path", "changes", "workspace", "rerun", "started_at",
+                 "ended_at")
 
     def __init__(self, name: str, step: str, bindings: dict[str, Value], stage: str,
                  status: str = PLANNED, reason: str = "", transformation: str | None = None,
@@ -52,6 +53,10 @@ class InstanceState:
         self.changes: list[dict] | None = None  # why it must run (scheduling/changes.py)
         self.workspace: str | None = None  # a failed attempt's workspace, kept (--keep-workspace)
         self.rerun: str | None = None  # the shell line that reruns it there by hand
+        # when its command started and when its last attempt ended (time.time()), for the
+        # timeline of the HTML report; None if it did not execute
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
 
     def __repr__(self) -> str:
         return f"InstanceState({self.name!r}, {self.status!r})"

@@ -257,6 +257,24 @@ def _worker_memory(workers: int) -> int:
     return MEMORY_LIMIT // max(workers, 1)
 
 
+def preload_jobqueue(entry: object) -> None:
+    """Import dask-jobqueue now, in the main thread, when the entry names a jobqueue class.
+    Importing it sets a SIGINT handler (dask_jobqueue.runner: Ctrl-C exits at once), which
+    only the main thread may do, so the import would fail in the thread that opens the
+    cluster; and the handler would replace the run's own Ctrl-C handling, so it is put
+    back. Without dask-jobqueue this does nothing: opening the entry says how to get it."""
+    if not isinstance(entry, dict) or "jobqueue" not in entry or "dask_jobqueue" in sys.modules:
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        import dask_jobqueue  # noqa: F401
+    except ImportError:
+        return
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
 def _open_jobqueue(entry: dict[str, Any]) -> tuple[str, Closer]:
     name = entry["jobqueue"]
     try:
@@ -264,7 +282,7 @@ def _open_jobqueue(entry: dict[str, Any]) -> tuple[str, Closer]:
     except ImportError:
         raise UsageError(f"daskserver: jobqueue {name} needs dask-jobqueue, which is not "
                          f"installed: {JOBQUEUE_EXTRA}") from None
-    classes = [n for n in getattr(module, "__all__", dir(module)) if n.endswith("Cluster")]
+    classes = _jobqueue_classes(module)
     if not isinstance(name, str) or name not in classes:
         raise UsageError(f"daskserver: unknown jobqueue {name!r}{did_you_mean(str(name), classes)}"
                          f" (dask-jobqueue has {', '.join(sorted(classes))})")
@@ -275,7 +293,7 @@ def _open_jobqueue(entry: dict[str, Any]) -> tuple[str, Closer]:
     if adapt is not None and "jobs" in entry:
         raise UsageError("daskserver: give jobs (a fixed number) or adapt (a range), not both")
     try:
-        cluster = getattr(module, name)(**kwargs)
+        cluster = classes[name](**kwargs)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"daskserver: {name}({_show(kwargs)}): {exc}") from None
     if adapt is not None:
@@ -283,6 +301,16 @@ def _open_jobqueue(entry: dict[str, Any]) -> tuple[str, Closer]:
     else:
         cluster.scale(jobs=_int_entry(entry, "jobs", 1, minimum=1))
     return cluster.scheduler_address, cluster.close
+
+
+def _jobqueue_classes(module: Any) -> dict[str, type]:
+    """The cluster classes dask-jobqueue exports, and its `LocalCluster` (not exported),
+    which runs the job scripts as processes on this machine: an entry can be tried out,
+    and tested, without a batch system."""
+    from dask_jobqueue.local import LocalCluster
+
+    names = [n for n in getattr(module, "__all__", dir(module)) if n.endswith("Cluster")]
+    return {**{n: getattr(module, n) for n in names}, "LocalCluster": LocalCluster}
 
 
 def _scheduler_url(url: object) -> str:

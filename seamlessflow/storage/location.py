@@ -16,6 +16,7 @@ from seamlessflow.errors import UsageError
 if TYPE_CHECKING:  # a run told from its record (cli/settled.py) needs only the database
     from seamlessflow.config.clusters import Cluster
     from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
+    from seamlessflow.storage.layers import Home
 
 
 def cache_dir() -> Path:
@@ -61,6 +62,14 @@ def open_default_database(cluster: Cluster | None = None) -> ResultDatabase:
     from seamlessflow.storage.sqlite_db import SqliteResultDatabase
 
     return SqliteResultDatabase(database_path())
+
+
+def open_home(cluster: Cluster | None = None) -> Home:
+    """The store and database where the steps of a stage on `cluster` (None: a local
+    stage) find their bytes and record their results."""
+    from seamlessflow.storage.layers import Home
+
+    return Home(open_default_store(cluster), open_default_database(cluster))
 
 
 def _cluster_url(cluster: Cluster | None, service: str) -> str | None:

@@ -116,6 +116,9 @@ def test_stage_flag_sets_the_stage_of_steps_that_name_none(project):
     ({"seamless.yaml": "- cluster: lab\n",
       "clusters.yaml": CLUSTERS.replace('{url: "http://127.0.0.1:5103"}', "{port_start: x}")},
      r"jobserver\.port_start: expected a port number"),
+    ({"seamless.yaml": "- cluster: lab\n",
+      "clusters.yaml": CLUSTERS.replace("  type: local\n", "  type: local\n  local_cache: no way\n")},
+     r"cluster 'lab': local_cache: expected true .* or false .*, not 'no way'"),
     ({"seamless.yaml": "- cluster: lab\n", "clusters.yaml": "lab: [\n"}, r"clusters.yaml:2:1: "
                                                                           "invalid YAML"),
     ({"seamless.yaml": "- execution: remote\n"},

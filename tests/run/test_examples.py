@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from report_workflow import Page
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (REPO / "examples" / "workflows").iterdir() if p.is_dir())
@@ -72,3 +73,19 @@ def test_samplesweep_shows_the_traps_a_snakemake_user_meets(project):
     refused = project.sf("check", check=False)
     assert refused.returncode == 2
     assert "Seamlessfile:28:" in refused.stderr and "hint: write $k" in refused.stderr
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_report_shows_the_graph_timeline_table_and_files(example, project):
+    shutil.copytree(example, project.root, dirs_exist_ok=True)
+    record = project.run().data
+    out = project.root.parent / "report.html"
+    project.sf("report", "-o", str(out))
+    page = Page(out.read_text())
+    names = {e["name"] for e in record["instances"]}
+    executed = {e["name"] for e in record["instances"] if e["status"] == "ran"}
+    assert {a["data-name"] for a in page.having("g", "node")} == names
+    assert {a["data-name"] for a in page.having("rect", "bar")} == executed
+    assert {a["data-name"] for t, a in page.elements if t == "tr" and "data-name" in a} == names
+    made = sum(len(e["captures"]) for e in record["instances"])
+    assert len(page.having("a", "producer")) == made > 0

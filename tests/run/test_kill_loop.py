@@ -119,6 +119,9 @@ class Place:
     def _verify_records(self, db_path: Path, buffers: set[str]) -> None:
         db = sqlite3.connect(db_path)
         try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            if "transformation" not in tables:
+                return  # killed as the database was being made: it records nothing yet
             rows = db.execute("SELECT checksum, result FROM transformation").fetchall()
             captures = db.execute("SELECT transformation, path, checksum "
                                   "FROM seamlessflow_capture").fetchall()

@@ -74,3 +74,15 @@ def test_a_failed_instance_carries_its_error_stderr_log_and_workspace(made):
     ran = report["first[i=1]"]
     assert ran["error"] is None and ran["stderr_tail"] is None and ran["workspace"] is None
     assert report["after"]["reason"] == "broken failed"
+
+
+def test_executed_instances_carry_when_they_started_and_ended(made):
+    first = made.run("-k", check=False)
+    for name in ("first[i=1]", "first[i=2]", "broken"):
+        entry = first[name]
+        assert 0 < entry["started_at"] <= entry["ended_at"], name
+    assert first["broken"]["started_at"] >= first["first[i=1]"]["ended_at"]  # it needs it
+    assert first["after"]["started_at"] is None and first["after"]["ended_at"] is None
+    again = made.run("-k", check=False)
+    assert again["first[i=1]"]["status"] == "cached"
+    assert again["first[i=1]"]["started_at"] is None

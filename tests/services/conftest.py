@@ -11,9 +11,10 @@ import select
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from seamlessflow.storage.interfaces import BufferStore
 
 PORT_RANGE = "42100-42999"
 START_TIMEOUT_S = 30.0
-_URL = re.compile(r"^serving (\S+) on (http://\S+)$")
+_URL = re.compile(r"^serving (\S+) on (\w+://\S+)$")  # tcp:// or tls:// for a daskserver
 
 
 @dataclass
@@ -67,12 +68,16 @@ class Service:
         self.proc.wait()
 
 
-def launch(name: str, args: list[str], env: dict[str, str], stderr: Path) -> subprocess.Popen:
-    """stderr goes to a file: a pipe nobody reads could fill up and block the server."""
+def launch(name: str, args: list[str], env: dict[str, str], stderr: Path,
+           wrap: Callable[[list[str]], list[str]] | None = None,
+           cwd: Path | None = None) -> subprocess.Popen:
+    """stderr goes to a file: a pipe nobody reads could fill up and block the server.
+    `wrap` turns the command line into the one to start (e.g. as another account)."""
+    argv = [sys.executable, "-m", "seamlessflow", "serve", name, *args]
     with open(stderr, "a") as err:
         return subprocess.Popen(
-            [sys.executable, "-m", "seamlessflow", "serve", name, *args],
-            stdout=subprocess.PIPE, stderr=err, env=env, text=True,
+            wrap(argv) if wrap else argv,
+            stdout=subprocess.PIPE, stderr=err, env=env, text=True, cwd=cwd,
         )
 
 
@@ -132,14 +137,17 @@ def service_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
 
 @pytest.fixture
 def start_service(service_env: dict[str, str], tmp_path: Path) -> Iterator:
-    """start_service(NAME, *args, env_extra=None, port=None) -> a running Service."""
+    """start_service(NAME, *args, env_extra=None, port=None, wrap=None, cwd=None) -> a
+    running Service (`wrap` and `cwd` as for `launch`)."""
     started: list[Service] = []
 
     def start(name: str, *args: str, env_extra: dict[str, str] | None = None,
-              port: int | None = None) -> Service:
+              port: int | None = None, wrap: Callable[[list[str]], list[str]] | None = None,
+              cwd: Path | None = None) -> Service:
         where = ["--port", str(port)] if port is not None else ["--port-range", PORT_RANGE]
         stderr = tmp_path / f"{name}-{len(started)}.stderr"
-        proc = launch(name, [*args, *where], {**service_env, **(env_extra or {})}, stderr)
+        proc = launch(name, [*args, *where], {**service_env, **(env_extra or {})}, stderr,
+                      wrap, cwd)
         service = wait_serving(name, proc, list(args), stderr)
         started.append(service)
         return service
@@ -180,3 +188,25 @@ def make_job(tmp_path: Path):
                    workdir=str(tmp_path / "work"))
 
     return make
+
+
+@pytest.fixture
+def cluster(start_service, hashserver, tmp_path, service_env):
+    """A cluster 'lab' (hashserver, database, jobserver) and the env that selects it;
+    the hashserver keeps its buffers in tmp_path/buffers."""
+    database = start_service("database", "--writable", "--dir", str(tmp_path / "db"))
+    jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "2")
+    config = Path(service_env["SEAMLESS_CONFIG_DIR"])  # where the services keep their tokens
+    config.mkdir(exist_ok=True)
+    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
+        local_cluster: lab
+        lab:
+          type: local
+          frontends:
+            - hostname: localhost
+              hashserver: {{url: "{hashserver.url}"}}
+              database: {{url: "{database.url}"}}
+              jobserver: {{url: "{jobserver.url}"}}
+        """))
+    env = {**service_env, "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
+    return env

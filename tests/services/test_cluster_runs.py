@@ -11,31 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 WORDSTATS = REPO / "examples" / "workflows" / "wordstats"
-
-
-@pytest.fixture
-def cluster(start_service, hashserver, tmp_path, service_env):
-    """A cluster 'lab' (hashserver, database, jobserver) and the env that selects it."""
-    database = start_service("database", "--writable", "--dir", str(tmp_path / "db"))
-    jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "2")
-    config = Path(service_env["SEAMLESS_CONFIG_DIR"])  # where the services keep their tokens
-    config.mkdir(exist_ok=True)
-    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
-        local_cluster: lab
-        lab:
-          type: local
-          frontends:
-            - hostname: localhost
-              hashserver: {{url: "{hashserver.url}"}}
-              database: {{url: "{database.url}"}}
-              jobserver: {{url: "{jobserver.url}"}}
-        """))
-    env = {**service_env, "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
-    return env
 
 
 def _project(tmp_path: Path, name: str) -> Path:
