@@ -23,6 +23,8 @@ from seamlessflow.storage.http_client import (
 )
 
 BATCH = 1000  # transformations per get_results request
+# seamless-database's whole answer to a request type it does not know (ours add detail)
+SEAMLESS_DATABASE_REFUSAL = "ERROR: Malformed request"
 
 
 class HttpResultDatabase:
@@ -101,7 +103,12 @@ class HttpResultDatabase:
             if response.status == 409:  # another result is recorded: see ResultConflict
                 raise ResultConflict(str(self.client.failure(response, what)))
             if response.status != 200:
-                raise self.client.failure(response, what)
+                failure = self.client.failure(response, what)
+                if str(failure).endswith(SEAMLESS_DATABASE_REFUSAL):
+                    raise StoreError(f"{failure} (the answer of seamless-database, which "
+                                     "knows only Seamless's requests: use `seamlessflow serve "
+                                     "database`, which serves both tools)")
+                raise failure
             body = response.read()
             if method == "PUT":
                 return None

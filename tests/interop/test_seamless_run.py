@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -220,3 +221,33 @@ def test_results_are_shared_through_seamlessflows_services(workspace, seamless_r
     assert _runs(log) == 2
     assert not (tmp_path / "cache").exists()  # no cache folder was used
     assert not (seamless_run.home / ".remote-http-launcher" / "server").exists()
+
+
+def test_exec_pointed_at_seamless_database_says_what_to_use(workspace, seamless_suite_bin,
+                                                            tmp_path):
+    """seamlessflow's database client speaks to seamlessflow's database service; pointed
+    at the real seamless-database (on loopback) it says so, without a traceback."""
+    status = tmp_path / "status.json"
+    status.write_text("{}")  # seamless-database fills in a status file that exists
+    proc = subprocess.Popen(
+        [str(seamless_suite_bin / "seamless-database"), str(tmp_path / "seamless.db"),
+         "--writable", "--host", "127.0.0.1", "--port-range", "46000", "46999",
+         "--status-file", str(tmp_path / "status.json")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while json.loads(status.read_text() or "{}").get("status") != "running":
+            assert proc.poll() is None and time.monotonic() < deadline, "no seamless-database"
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{json.loads(status.read_text())['port']}"
+        env = {**os.environ, "SEAMLESSFLOW_DATABASE": url,
+               "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+        out = subprocess.run([str(BIN / "seamlessflow"), "exec", "--", "wc -c data.txt"],
+                             cwd=workspace, env=env, timeout=120, capture_output=True, text=True)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert out.returncode == 1, out.stderr
+    assert "ERROR: Malformed request (the answer of seamless-database" in out.stderr
+    assert "use `seamlessflow serve database`" in out.stderr
+    assert "Traceback" not in out.stderr
