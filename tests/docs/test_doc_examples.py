@@ -171,7 +171,7 @@ PLACEHOLDER = re.compile(r"\.\.\.|…|\bCOMMAND\b|\w\|\w|\[[A-Z]")
 
 def shown_command_lines() -> list[tuple[str, str]]:
     """Every `seamlessflow …` command line the pages show, in code blocks and inline,
-    cut at a comment, a pipe or a redirection; lines with a placeholder for a choice
+    cut at a comment, a pipe, a redirection or a `&`; lines with a placeholder for a choice
     (`a|b`, `[OPTIONAL]`, `…`, COMMAND) are sketches, not command lines."""
     found = []
     for block in ALL_BLOCKS:
@@ -191,11 +191,11 @@ def shown_command_lines() -> list[tuple[str, str]]:
     return commands
 
 
-_SHELL_OPERATOR = re.compile(r"\s#|\s\\?\||\s>|\s&&|;")
+_SHELL_OPERATOR = re.compile(r"\s#|\s\\?\||\s>|\s&|;")
 
 
 def _cut_at_shell_operator(text: str) -> str:
-    """The command line up to its first comment, pipe, redirection, `&&` or `;` outside
+    """The command line up to its first comment, pipe, redirection, `&&`, `&` or `;` outside
     quotes (`seamlessflow exec -- 'sort a.txt > b.txt'` hands the `>` to exec)."""
     quote = None
     for i, char in enumerate(text):
