@@ -20,7 +20,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 def chromium(tmp_path: Path) -> Iterator[int]:
     """A running headless Chromium; its DevTools port."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert binary, "the browser tests need Chromium: run tools/install-chromium"
+    assert binary, "the browser tests need Chromium: run tools/install-test-packages"
     profile = tmp_path / "chromium-profile"
     proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -106,26 +106,26 @@ def test_zsh_and_fish_scripts_ask_the_same_helper(project, on_path):
                                 capture_output=True, text=True, check=True).stdout
         assert all(mark in script for mark in marks), script
         assert "__complete words" in script
-        if shutil.which(shell):  # it parses, where the shell is installed
-            check = ["zsh", "-n"] if shell == "zsh" else ["fish", "--no-execute"]
-            parsed = subprocess.run([*check], input=script, text=True, capture_output=True)
-            assert parsed.returncode == 0, parsed.stderr
-    if shutil.which("fish"):  # fish completes a line given to it, as at a TAB
-        asked = subprocess.run(
-            ["fish", "-c", "seamlessflow completion fish | source; "
-                           "complete -C'seamlessflow run gate['; complete -C'seamlessflow ser'"],
-            cwd=project.root, env=on_path, capture_output=True, text=True)
-        assert asked.stdout.split() == ["gate[s=S1]", "gate[s=S6]", "serve", "services"], \
-            asked.stderr
-    if shutil.which("zsh"):  # outside a TAB: compadd and _files print what they are given
-        asked = subprocess.run(["zsh", "-c", """
-            compadd() { print -l -- "${(@P)2}" }
-            _files() { print FILES }
-            source <(seamlessflow completion zsh)
-            words=(seamlessflow run 'gate\\[s'); CURRENT=3; _seamlessflow
-            words=(seamlessflow explain ''); CURRENT=3; _seamlessflow
-            """], cwd=project.root, env=on_path, capture_output=True, text=True)
-        assert asked.stdout.split() == ["gate[s=S1]", "gate[s=S6]", "FILES"], asked.stderr
+        assert shutil.which(shell), f"the completion tests need {shell}: tools/install-test-packages"
+        check = ["zsh", "-n"] if shell == "zsh" else ["fish", "--no-execute"]
+        parsed = subprocess.run([*check], input=script, text=True, capture_output=True)
+        assert parsed.returncode == 0, parsed.stderr
+    # fish completes a line given to it, as at a TAB
+    asked = subprocess.run(
+        ["fish", "-c", "seamlessflow completion fish | source; "
+                       "complete -C'seamlessflow run gate['; complete -C'seamlessflow ser'"],
+        cwd=project.root, env=on_path, capture_output=True, text=True)
+    assert asked.stdout.split() == ["gate[s=S1]", "gate[s=S6]", "serve", "services"], \
+        asked.stderr
+    # zsh, outside a TAB: compadd and _files print what they are given
+    asked = subprocess.run(["zsh", "-c", """
+        compadd() { print -l -- "${(@P)2}" }
+        _files() { print FILES }
+        source <(seamlessflow completion zsh)
+        words=(seamlessflow run 'gate\\[s'); CURRENT=3; _seamlessflow
+        words=(seamlessflow explain ''); CURRENT=3; _seamlessflow
+        """], cwd=project.root, env=on_path, capture_output=True, text=True)
+    assert asked.stdout.split() == ["gate[s=S1]", "gate[s=S6]", "FILES"], asked.stderr
     # what both pass: the words after `seamlessflow`, the one being typed last
     helper = subprocess.run(["seamlessflow", "__complete", "words", "run", "gate["],
                             cwd=project.root, env=on_path, capture_output=True, text=True)
