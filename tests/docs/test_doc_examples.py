@@ -17,6 +17,19 @@ How a page marks its code blocks:
   `stage `, or a top-level setting such as `project:`) must carry one of the two tags, so a new
   example cannot slip past this test untested.
 
+A block that shows `seamlessflow` commands (```` ```console ````, `$ ` before each command, the
+output under it) carries an HTML comment on the line before its fence:
+
+- `<!-- console: in=examples/workflows/wordstats -->` (a bundled example) or `in=above` (the
+  last Seamlessfile example above it on the page, with its files) names the project. The test
+  copies it into a temporary folder, with a private cache and home, and runs each `$ ` line in
+  order in one bash (so `cd` and `export` carry over), with `seamlessflow` on the `PATH`. Each
+  must exit 0 (`exit=N`: the last one exits N), and the lines shown under a command must be in
+  what it printed (compared as for `output=next`; a `…` line stands for lines left out).
+  `files=` creates more files, as for examples.
+- `<!-- console: shown-only=REASON -->`: not run (it needs a service, a cluster, another
+  tool); the reason says why.
+
 Every `seamlessflow …` command line the pages show (in code blocks and inline) must also be
 accepted by today's argument parser.
 """
@@ -26,6 +39,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -38,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^(\s*)```(\S*)\s*$")
 ANNOTATION = re.compile(r"<!--\s*example:(.*?)-->")
+CONSOLE_MARKER = re.compile(r"<!--\s*console:(.*?)-->")
 LOOKS_LIKE_SEAMLESSFILE = re.compile(
     r"^(step|let|stage) \w|^(project|config|include|execution|cluster|workers|remote): ",
     re.MULTILINE)
@@ -54,6 +69,8 @@ class Block:
     annotation: dict[str, str] = field(default_factory=dict)
     next_text: str | None = None
     extra_files: dict[str, str] = field(default_factory=dict)
+    console: dict[str, str] | None = None  # the `console:` marker's options
+    above: Block | None = None  # the last Seamlessfile example above it on its page
 
     @property
     def where(self) -> str:
@@ -78,8 +95,12 @@ def read_blocks(page: Path) -> list[Block]:
             i += 1
         i += 1
         note = ANNOTATION.search(lines[start - 1]) if start else None
+        console = CONSOLE_MARKER.search(lines[start - 1]) if start else None
         block = Block(page, start + 1, tag, textwrap.dedent("\n".join(body)) + "\n",
-                      _options(note.group(1)) if note else {})
+                      _options(note.group(1)) if note else {},
+                      console=_options(console.group(1)) if console else None,
+                      above=next((b for b in reversed(blocks) if b.tag == "seamlessfile"
+                                  and "as" not in b.annotation), None))
         if blocks and blocks[-1].annotation.get("output") == "next":
             blocks[-1].next_text = block.text
         if block.tag == "seamlessfile" and "as" in block.annotation:
@@ -119,23 +140,41 @@ def test_the_pages_have_examples() -> None:
     assert {"README.md", "language.md", "snakemake.md", "troubleshooting.md"} <= pages
 
 
-@pytest.mark.parametrize("block", EXAMPLES, ids=[block.where for block in EXAMPLES])
-def test_example(block: Block, tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
+def _write_example(block: Block, project: Path) -> None:
+    """The project folder of a Seamlessfile example: the Seamlessfile, the files it
+    includes and the sample files its annotation names."""
+    project.mkdir(exist_ok=True)
     (project / "Seamlessfile").write_text(block.text)
     for name, text in block.extra_files.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(text)
-    for name in filter(None, block.annotation.get("files", "").split(",")):
+    _write_sample_files(block.annotation.get("files", ""), project)
+
+
+def _write_sample_files(names: str, project: Path) -> None:
+    """Sample files at these comma-separated paths; a path ending in `/` is a folder
+    holding one text file."""
+    for name in filter(None, names.split(",")):
         path = project / name.strip()
         if name.endswith("/"):
             path = path / "a.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(SAMPLE_FILES.get(path.name, SAMPLE_TEXT))
+
+
+def _private_env(tmp_path: Path) -> dict[str, str]:
+    """The environment with a cache and Seamless config of the test's own."""
     env = {**os.environ, "SEAMLESSFLOW_CACHE": str(tmp_path / "cache"),
            "SEAMLESS_CONFIG_DIR": str(tmp_path / "config")}
     env.pop("SEAMLESS_CACHE", None)
+    return env
+
+
+@pytest.mark.parametrize("block", EXAMPLES, ids=[block.where for block in EXAMPLES])
+def test_example(block: Block, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    _write_example(block, project)
+    env = _private_env(tmp_path)
 
     def seamlessflow(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(project), *args],
@@ -161,6 +200,7 @@ def test_example(block: Block, tmp_path: Path) -> None:
 def _shape(text: str, project: Path) -> str:
     text = text.replace(str(project), "/project")
     text = re.sub(r"\b\d+\.\d+s\b", "N.NNs", text)
+    text = re.sub(r"\b[0-9a-f]{8}…", "CHECK…", text)
     return re.sub(r"\b[0-9a-f]{64}\b", "CHECKSUM", text)
 
 
@@ -235,3 +275,93 @@ import sys
 from seamlessflow.cli.main import build_parser
 build_parser(sys.argv[1:]).parse_args(sys.argv[1:])
 """
+
+
+SHOWS_COMMAND = re.compile(  # a line that runs seamlessflow, not a usage line or printed text
+    r"^(?!usage:|\s).*(?:^|[\s/(;&|])seamlessflow\s+-{0,2}[a-z]", re.MULTILINE)
+CONSOLE_BLOCKS = [block for block in ALL_BLOCKS
+                  if block.tag not in ("seamlessfile", "seamlessfile-fragment", "python", "json",
+                                       "yaml", "text", "mermaid")
+                  and SHOWS_COMMAND.search(block.text)]
+RUN_BLOCKS = [block for block in CONSOLE_BLOCKS
+              if block.console is not None and "shown-only" not in block.console]
+
+
+def test_every_console_block_is_marked() -> None:
+    """A block that shows a `seamlessflow` command is run, or says why it is only shown."""
+    unmarked = [block.where for block in CONSOLE_BLOCKS if block.console is None]
+    assert not unmarked, ("blocks that show a seamlessflow command but carry no "
+                          f"`<!-- console: in=… -->` or `shown-only=REASON` marker: {unmarked}")
+    shown = [block for block in CONSOLE_BLOCKS if block not in RUN_BLOCKS]
+    assert all(block.console["shown-only"] for block in shown), "shown-only needs a reason"
+    print(f"\n{len(RUN_BLOCKS)} console blocks run, {len(shown)} shown only:")
+    for block in shown:
+        print(f"  {block.where}: {block.console['shown-only']}")
+    assert len(RUN_BLOCKS) >= len(shown)
+
+
+@dataclass
+class Command:
+    line: str  # the command, continuation lines joined
+    shown: list[str]  # the output lines shown under it
+
+
+def console_commands(block: Block) -> list[Command]:
+    """The `$ ` command lines of a console block, with the output shown under each."""
+    commands: list[Command] = []
+    lines = iter(block.text.splitlines())
+    for line in lines:
+        if line.startswith("$ "):
+            text = line[2:]
+            while text.endswith("\\"):
+                text += "\n" + next(lines)
+            commands.append(Command(text, []))
+        elif commands and line.strip() and line.strip() != "…":
+            commands[-1].shown.append(line)
+    return commands
+
+
+@pytest.fixture(scope="module")
+def seamlessflow_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a `seamlessflow` that runs this test's interpreter and code."""
+    folder = tmp_path_factory.mktemp("bin")
+    script = folder / "seamlessflow"
+    script.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m seamlessflow "$@"\n')
+    script.chmod(0o755)
+    return folder
+
+
+@pytest.mark.parametrize("block", RUN_BLOCKS, ids=[block.where for block in RUN_BLOCKS])
+def test_console_block(block: Block, tmp_path: Path, seamlessflow_bin: Path) -> None:
+    assert block.console is not None
+    project = tmp_path / "project"
+    where = block.console.get("in", "")
+    if where == "above":
+        assert block.above is not None, f"{block.where}: in=above, but no example above it"
+        _write_example(block.above, project)
+    elif where:
+        shutil.copytree(ROOT / where, project)
+    else:
+        project.mkdir()
+    _write_sample_files(block.console.get("files", ""), project)
+    commands = console_commands(block)
+    assert commands, f"{block.where}: a console block to run shows no `$ ` command"
+    script = ["cd " + shlex.quote(str(project))]
+    for i, command in enumerate(commands):
+        script.append(f"{{\n{command.line}\n}} >{tmp_path}/out.{i} 2>&1 </dev/null; "
+                      f"echo $? >{tmp_path}/rc.{i}")
+    env = {**_private_env(tmp_path), "HOME": str(tmp_path / "home"),
+           "PATH": f"{seamlessflow_bin}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
+                                                       os.environ.get("PYTHONPATH")]))}
+    (tmp_path / "home").mkdir()
+    subprocess.run(["bash", "-c", "\n".join(script)], env=env, timeout=60, check=True)
+    for i, command in enumerate(commands):
+        printed = (tmp_path / f"out.{i}").read_text()
+        want = int(block.console.get("exit") or 0) if i == len(commands) - 1 else 0
+        code = int((tmp_path / f"rc.{i}").read_text())
+        assert code == want, f"{block.where}: `{command.line}` exited {code}\n{printed}"
+        shaped = _shape(printed, project)
+        missing = [line for line in command.shown if _shape(line, project).strip() not in shaped]
+        assert not missing, (f"{block.where}: `{command.line}` did not print {missing}\n"
+                             f"printed:\n{printed}")
