@@ -23,7 +23,7 @@ output under it) carries an HTML comment on the line before its fence:
 - `<!-- console: in=examples/workflows/wordstats -->` (a bundled example) or `in=above` (the
   last Seamlessfile example above it on the page, with its files) names the project. The test
   copies it into a temporary folder, with a private cache and home, and runs each `$ ` line in
-  order in one bash (so `cd` and `export` carry over), with `seamlessflow` on the `PATH`. Each
+  order in one bash (so `cd` and `export` carry over); `in=empty` starts in an empty folder, with `seamlessflow` on the `PATH`. Each
   must exit 0 (`exit=N`: the last one exits N), and the lines shown under a command must be in
   what it printed (compared as for `output=next`; a `…` line stands for lines left out).
   `files=` creates more files, as for examples.
@@ -335,14 +335,14 @@ def seamlessflow_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_console_block(block: Block, tmp_path: Path, seamlessflow_bin: Path) -> None:
     assert block.console is not None
     project = tmp_path / "project"
-    where = block.console.get("in", "")
+    where = block.console.get("in", "empty")
     if where == "above":
         assert block.above is not None, f"{block.where}: in=above, but no example above it"
         _write_example(block.above, project)
-    elif where:
-        shutil.copytree(ROOT / where, project)
-    else:
+    elif where == "empty":
         project.mkdir()
+    else:
+        shutil.copytree(ROOT / where, project)
     _write_sample_files(block.console.get("files", ""), project)
     commands = console_commands(block)
     assert commands, f"{block.where}: a console block to run shows no `$ ` command"
