@@ -20,10 +20,11 @@ How a page marks its code blocks:
 A block that shows `seamlessflow` commands (```` ```console ````, `$ ` before each command, the
 output under it) carries an HTML comment on the line before its fence:
 
-- `<!-- console: in=examples/workflows/wordstats -->` (a bundled example) or `in=above` (the
-  last Seamlessfile example above it on the page, with its files) names the project. The test
-  copies it into a temporary folder, with a private cache and home, and runs each `$ ` line in
-  order in one bash (so `cd` and `export` carry over); `in=empty` starts in an empty folder, with `seamlessflow` on the `PATH`. Each
+- `<!-- console: in=examples/workflows/wordstats -->` (a bundled example), `in=above` (the
+  last Seamlessfile example above it on the page, with its files), `in=NAME` (the example
+  above it annotated `name=NAME`) or `in=empty` (an empty folder) names the project. The test copies it into a temporary folder, with a private cache
+  and home, and runs each `$ ` line in order in one bash (so `cd` and `export` carry over),
+  with `seamlessflow` on the `PATH`. Each
   must exit 0 (`exit=N`: the last one exits N), and the lines shown under a command must be in
   what it printed (compared as for `output=next`; a `…` line stands for lines left out).
   `files=` creates more files, as for examples.
@@ -70,7 +71,7 @@ class Block:
     next_text: str | None = None
     extra_files: dict[str, str] = field(default_factory=dict)
     console: dict[str, str] | None = None  # the `console:` marker's options
-    above: Block | None = None  # the last Seamlessfile example above it on its page
+    example: Block | None = None  # the Seamlessfile example its `console: in=` names
 
     @property
     def where(self) -> str:
@@ -98,9 +99,9 @@ def read_blocks(page: Path) -> list[Block]:
         console = CONSOLE_MARKER.search(lines[start - 1]) if start else None
         block = Block(page, start + 1, tag, textwrap.dedent("\n".join(body)) + "\n",
                       _options(note.group(1)) if note else {},
-                      console=_options(console.group(1)) if console else None,
-                      above=next((b for b in reversed(blocks) if b.tag == "seamlessfile"
-                                  and "as" not in b.annotation), None))
+                      console=_options(console.group(1)) if console else None)
+        if block.console is not None:
+            block.example = _example_named(blocks, block.console.get("in", ""))
         if blocks and blocks[-1].annotation.get("output") == "next":
             blocks[-1].next_text = block.text
         if block.tag == "seamlessfile" and "as" in block.annotation:
@@ -109,6 +110,16 @@ def read_blocks(page: Path) -> list[Block]:
             block.extra_files, pending = pending, {}
         blocks.append(block)
     return blocks
+
+
+def _example_named(blocks: list[Block], name: str) -> Block | None:
+    """The Seamlessfile example among these blocks that `in=NAME` names: `above` is the
+    last one, any other name the one whose annotation says `name=NAME`."""
+    examples = [block for block in blocks
+                if block.tag == "seamlessfile" and "as" not in block.annotation]
+    if name == "above":
+        return examples[-1] if examples else None
+    return next((block for block in examples if block.annotation.get("name") == name), None)
 
 
 def _options(text: str) -> dict[str, str]:
@@ -336,12 +347,13 @@ def test_console_block(block: Block, tmp_path: Path, seamlessflow_bin: Path) -> 
     assert block.console is not None
     project = tmp_path / "project"
     where = block.console.get("in", "empty")
-    if where == "above":
-        assert block.above is not None, f"{block.where}: in=above, but no example above it"
-        _write_example(block.above, project)
+    if block.example is not None:
+        _write_example(block.example, project)
     elif where == "empty":
         project.mkdir()
     else:
+        assert (ROOT / where).is_dir(), (f"{block.where}: in={where} is not an example above "
+                                         "it, nor a folder of the repository")
         shutil.copytree(ROOT / where, project)
     _write_sample_files(block.console.get("files", ""), project)
     commands = console_commands(block)
