@@ -308,7 +308,7 @@ def test_every_console_block_is_marked() -> None:
     print(f"\n{len(RUN_BLOCKS)} console blocks run, {len(shown)} shown only:")
     for block in shown:
         print(f"  {block.where}: {block.console['shown-only']}")
-    assert len(RUN_BLOCKS) >= len(shown)
+    assert len(RUN_BLOCKS) >= 7
 
 
 @dataclass
