@@ -202,10 +202,17 @@ def test_example(block: Block, tmp_path: Path) -> None:
                                         f"{proc.stdout}{proc.stderr}"
     if block.annotation.get("output") == "next":
         assert block.next_text is not None, f"{block.where}: output=next but no next block"
-        printed = _shape(proc.stdout + proc.stderr, project)
-        missing = [line for line in block.next_text.splitlines()
-                   if line.strip() and _shape(line, project) not in printed]
+        printed = proc.stdout + proc.stderr
+        missing = _not_printed(block.next_text.splitlines(), printed, project)
         assert not missing, f"{block.where}: not printed: {missing}\nprinted:\n{printed}"
+
+
+def _not_printed(shown: list[str], printed: str, project: Path) -> list[str]:
+    """The lines a page shows that are not in what was printed; a blank line, or `…`
+    standing for lines left out, is not looked for."""
+    shaped = _shape(printed, project)
+    return [line for line in shown
+            if line.strip() not in ("", "…") and _shape(line, project).strip() not in shaped]
 
 
 def _shape(text: str, project: Path) -> str:
@@ -329,7 +336,7 @@ def console_commands(block: Block) -> list[Command]:
             while text.endswith("\\"):
                 text += "\n" + next(lines)
             commands.append(Command(text, []))
-        elif commands and line.strip() and line.strip() != "…":
+        elif commands:
             commands[-1].shown.append(line)
     return commands
 
@@ -375,7 +382,6 @@ def test_console_block(block: Block, tmp_path: Path, seamlessflow_bin: Path) -> 
         want = int(block.console.get("exit") or 0)
         code = int((tmp_path / f"rc.{i}").read_text())
         assert code == want, f"{block.where}: `{command.line}` exited {code}\n{printed}"
-        shaped = _shape(printed, project)
-        missing = [line for line in command.shown if _shape(line, project).strip() not in shaped]
+        missing = _not_printed(command.shown, printed, project)
         assert not missing, (f"{block.where}: `{command.line}` did not print {missing}\n"
                              f"printed:\n{printed}")
