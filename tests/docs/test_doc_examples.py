@@ -22,11 +22,11 @@ output under it) carries an HTML comment on the line before its fence:
 
 - `<!-- console: in=examples/workflows/wordstats -->` (a bundled example), `in=above` (the
   last Seamlessfile example above it on the page, with its files), `in=NAME` (the example
-  above it annotated `name=NAME`) or `in=empty` (an empty folder) names the project. The test copies it into a temporary folder, with a private cache
-  and home, and runs each `$ ` line in order in one bash (so `cd` and `export` carry over),
-  with `seamlessflow` on the `PATH`. Each
-  must exit 0 (`exit=N`: each exits N), and the lines shown under a command must be in
-  what it printed (compared as for `output=next`; a `…` line stands for lines left out).
+  above it annotated `name=NAME`) or `in=empty` (an empty folder) names the project. The test
+  copies it into a temporary folder, with a private cache, home and TMPDIR, and runs each `$ `
+  line in order in one bash (so `cd` and `export` carry over), with `seamlessflow` on the
+  `PATH`. Each must exit 0 (`exit=N`: each exits N), and the lines shown under a command must
+  be in what it printed (compared as for `output=next`; a `…` line stands for lines left out).
   `files=` creates more files, as for examples.
 - `<!-- console: shown-only=REASON -->`: not run (it needs a service, a cluster, another
   tool); the reason says why.
@@ -219,6 +219,7 @@ def _shape(text: str, project: Path) -> str:
     text = text.replace(str(project), "/project")
     text = re.sub(r"\b\d+\.\d+s\b", "N.NNs", text)
     text = re.sub(r"\b[0-9a-f]{8}…", "CHECK…", text)
+    text = re.sub(r"\S*/seamlessflow-([^/\s]+)-[a-z0-9_]{8}/", r"TMP/seamlessflow-\1-RANDOM/", text)
     return re.sub(r"\b[0-9a-f]{64}\b", "CHECKSUM", text)
 
 
@@ -371,7 +372,7 @@ def test_console_block(block: Block, tmp_path: Path, seamlessflow_bin: Path) -> 
     for i, command in enumerate(commands):
         script.append(f"{{\n{command.line}\n}} >{tmp_path}/out.{i} 2>&1 </dev/null; "
                       f"echo $? >{tmp_path}/rc.{i}")
-    env = {**_private_env(tmp_path), "HOME": str(tmp_path / "home"),
+    env = {**_private_env(tmp_path), "HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path),
            "PATH": f"{seamlessflow_bin}{os.pathsep}{os.environ['PATH']}",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
                                                        os.environ.get("PYTHONPATH")]))}
