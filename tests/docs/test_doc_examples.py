@@ -11,6 +11,7 @@ How a page marks its code blocks:
   next code block in what the last command printed (the temporary folder written `/project`,
   durations and checksums compared by shape only). `as=FILE` makes the block a file of the
   next example on its page (an included Seamlessfile), written beside it, not run alone.
+  `name=NAME` names the example for a console block further down the page (below).
 - ```` ```seamlessfile-fragment ````: part of a Seamlessfile (a few fields, a syntax sketch);
   shown, not run.
 - Any other block that looks like a Seamlessfile (a line starting with `step `, `let ` or
