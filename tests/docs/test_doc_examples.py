@@ -18,8 +18,9 @@ How a page marks its code blocks:
   `stage `, or a top-level setting such as `project:`) must carry one of the two tags, so a new
   example cannot slip past this test untested.
 
-A block that shows `seamlessflow` commands (```` ```console ````, `$ ` before each command, the
-output under it) carries an HTML comment on the line before its fence:
+A block that shows `seamlessflow` commands, and any shell block (```` ```console ````, `$ `
+before each command, the output under it; ```` ```bash ````), carries an HTML comment on the
+line before its fence:
 
 - `<!-- console: in=examples/workflows/wordstats -->` (a bundled example), `in=above` (the
   last Seamlessfile example above it on the page, with its files), `in=NAME` (the example
@@ -299,20 +300,22 @@ build_parser(sys.argv[1:]).parse_args(sys.argv[1:])
 """
 
 
+SHELL_TAGS = ("console", "bash", "sh", "shell")  # a block of commands, whichever they are
 SHOWS_COMMAND = re.compile(  # a line that runs seamlessflow, not a usage line or printed text
     r"^(?!usage:|\s).*(?:^|[\s/(;&|])seamlessflow\s+-{0,2}[a-z]", re.MULTILINE)
 CONSOLE_BLOCKS = [block for block in ALL_BLOCKS
                   if block.tag not in ("seamlessfile", "seamlessfile-fragment", "python", "json",
                                        "yaml", "text", "mermaid")
-                  and SHOWS_COMMAND.search(block.text)]
+                  and (SHOWS_COMMAND.search(block.text) or block.tag in SHELL_TAGS)]
 RUN_BLOCKS = [block for block in CONSOLE_BLOCKS
               if block.console is not None and "shown-only" not in block.console]
 
 
 def test_every_console_block_is_marked() -> None:
-    """A block that shows a `seamlessflow` command is run, or says why it is only shown."""
+    """A block that shows a `seamlessflow` command, or any shell block, is run, or says why
+    it is only shown."""
     unmarked = [block.where for block in CONSOLE_BLOCKS if block.console is None]
-    assert not unmarked, ("blocks that show a seamlessflow command but carry no "
+    assert not unmarked, ("shell blocks or blocks that show a seamlessflow command but carry no "
                           f"`<!-- console: in=… -->` or `shown-only=REASON` marker: {unmarked}")
     shown = [block for block in CONSOLE_BLOCKS if block not in RUN_BLOCKS]
     assert all(block.console["shown-only"] for block in shown), "shown-only needs a reason"
