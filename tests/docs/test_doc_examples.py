@@ -9,7 +9,8 @@ How a page marks its code blocks:
   ending in `/` becomes a folder holding one text file), `run` also runs it (exit 0),
   `error` expects `check` to refuse it (exit 2), and `output=next` expects every line of the
   next code block in what the last command printed (the temporary folder written `/project`,
-  durations and checksums compared by shape only). `as=FILE` makes the block a file of the
+  durations, checksums, dates and temporary folders compared by shape only). `as=FILE` makes
+  the block a file of the
   next example on its page (an included Seamlessfile), written beside it, not run alone.
   `name=NAME` names the example for a console block further down the page (below).
 - ```` ```seamlessfile-fragment ````: part of a Seamlessfile (a few fields, a syntax sketch);
@@ -221,6 +222,7 @@ def _shape(text: str, project: Path) -> str:
     text = text.replace(str(project), "/project")
     text = re.sub(r"\b\d+\.\d+s\b", "N.NNs", text)
     text = re.sub(r"\b[0-9a-f]{8}…", "CHECK…", text)
+    text = re.sub(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\b", "DATE TIME", text)
     text = re.sub(r"\S*/seamlessflow-([^/\s]+)-[a-z0-9_]{8}/", r"TMP/seamlessflow-\1-RANDOM/", text)
     return re.sub(r"\b[0-9a-f]{64}\b", "CHECKSUM", text)
 
