@@ -10,8 +10,8 @@ How a page marks its code blocks:
   `error` expects `check` to refuse it (exit 2), and `output=next` expects every line of the
   next code block in what the last command printed (the temporary folder written `/project`,
   durations, checksums, dates and temporary folders compared by shape only). `as=FILE` makes
-  the block a file of the
-  next example on its page (an included Seamlessfile), written beside it, not run alone.
+  the block a file of the next example on its page (an included Seamlessfile), written beside
+  it, not run alone.
   `name=NAME` names the example for a console block further down the page (below).
 - ```` ```seamlessfile-fragment ````: part of a Seamlessfile (a few fields, a syntax sketch);
   shown, not run.
