@@ -240,13 +240,28 @@ def _local_cluster(host: str, port: int, workers: int, threads: int,
         dashboard = f"{host}:{DEFAULT_DASHBOARD_PORT}"
     else:
         dashboard = f"{host}:{dashboard_port}"
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
-        return distributed.LocalCluster(
-            host=host, scheduler_port=port, n_workers=workers, threads_per_worker=threads,
-            processes=True, resources={"cores": threads, "memory": _worker_memory(workers)},
-            dashboard_address=dashboard,
-            security=Security.temporary() if secure else Security())
+    environment = dict(os.environ)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+            return distributed.LocalCluster(
+                host=host, scheduler_port=port, n_workers=workers, threads_per_worker=threads,
+                processes=True, resources={"cores": threads, "memory": _worker_memory(workers)},
+                dashboard_address=dashboard,
+                security=Security.temporary() if secure else Security())
+    finally:
+        restore_environment(environment)
+
+
+def restore_environment(environment: dict[str, str]) -> None:
+    """Dask's nannies set their workers' variables (OMP_NUM_THREADS=1,
+    MALLOC_TRIM_THRESHOLD_, …) in the environment of the process that starts them, for
+    good; the commands of a run's local steps, which inherit it, must not get them."""
+    for key in set(os.environ) - set(environment):
+        del os.environ[key]
+    for key, value in environment.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 def _worker_memory(workers: int) -> int:

@@ -3,6 +3,7 @@ identity layer, and helpers to watch what commands did from outside their worksp
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from process_watch import await_file, await_gone
 from seamlessflow.execution.job import Job
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
 from seamlessflow.identity.transformation import build_transformation, transformation_checksum
+from seamlessflow.services.daskserver import restore_environment
 from seamlessflow.storage.local_store import LocalBufferStore
 from seamlessflow.storage.trees import put_tree
 
@@ -51,6 +53,15 @@ class JobFactory:
 MEMORY = 1 << 30  # the "memory" resource each worker of `cluster` advertises
 
 
+@pytest.fixture(autouse=True)
+def _no_worker_variables_left() -> Iterator[None]:
+    """A nanny that restarts a killed worker sets its variables (OMP_NUM_THREADS=1, …) in
+    this process's environment again; the CLI runs of later tests must not inherit them."""
+    environment = dict(os.environ)
+    yield
+    restore_environment(environment)
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[distributed.LocalCluster]:
     """Two worker processes of one thread each, advertising one "cores" resource and
@@ -61,9 +72,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[distributed.Lo
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SEAMLESS_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
         patch.delenv("SEAMLESSFLOW_TOKEN", raising=False)
+        environment = dict(os.environ)
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                       resources={"cores": 1, "memory": MEMORY},
                                       dashboard_address=None) as started:
+            # the nannies left their workers' variables in this process's environment,
+            # where the CLI runs of later tests would inherit them
+            restore_environment(environment)
             yield started
 
 

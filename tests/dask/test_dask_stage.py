@@ -102,3 +102,41 @@ def test_a_dask_command_is_told_the_cores_its_worker_gives(cluster, tmp_path):
     report, _ = _run(root, env, "-j", "4")
     assert [i["runner"] for i in report["instances"]] == ["dask"]
     assert (root / "cores.txt").read_text() == "1 1\n"
+
+
+def test_local_steps_do_not_inherit_the_variables_dask_sets_for_its_workers(tmp_path):
+    """Dask's nannies put OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_ and the like into the
+    environment of the process that starts them: a local step after the run's own
+    LocalCluster started must still see the user's environment, not those."""
+    import os
+
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "clusters.yaml").write_text(
+        "lab:\n  type: local\n  frontends:\n    - hostname: localhost\n      daskserver: "
+        "{port_start: 44500, port_end: 44599, workers: 1, dashboard_port: 0}\n")
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Seamlessfile").write_text(textwrap.dedent('''\
+        stage heavy:
+            execution: remote
+            remote: daskserver
+
+        step far:
+            stage: heavy
+            shell: "echo far > far.txt"
+            captures: far.txt
+
+        step near:
+            inputs: far.txt
+            shell: "echo ${MALLOC_TRIM_THRESHOLD_-unset} > near.txt"
+            captures: near.txt
+        '''))
+    (root / "seamless.yaml").write_text("- stage heavy:\n    - cluster: lab\n")
+    env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
+           "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    report, _ = _run(root, env)
+    assert {i["name"]: i["runner"] for i in report["instances"]} == \
+        {"far": "dask", "near": "process"}
+    assert (root / "near.txt").read_text() == "unset\n"
