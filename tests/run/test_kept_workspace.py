@@ -40,8 +40,8 @@ def _told(stderr: str, name: str) -> tuple[str, str]:
 
 
 def test_a_kept_workspace_is_named_with_the_line_that_reruns_its_command(project, monkeypatch):
-    # the line lists what the command got beyond seamlessflow's own environment; a Dask
-    # test earlier in the same pytest process may have left OMP_NUM_THREADS=1 in it
+    # the line lists what the command got beyond seamlessflow's own environment, which
+    # may hold OMP_NUM_THREADS already where the tests run
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     project.write("Seamlessfile", WORKFLOW)
     project.write("data.txt", "data\n")
