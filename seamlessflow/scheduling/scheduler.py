@@ -48,6 +48,7 @@ from seamlessflow.storage.two_cores import FORK_MIN
 
 if TYPE_CHECKING:  # imported when something executes: see run_without_loop
     import asyncio
+    import concurrent.futures
 
     from seamlessflow.execution.job import Job
     from seamlessflow.runners.base import Runner
@@ -118,7 +119,8 @@ class Scheduler:
         self._results: dict[str, dict[str, str]] = {}  # instance -> result mapping
         self._inflight: dict[str, asyncio.Task] = {}  # transformation -> task running it
         self._first_of: dict[str, str] = {}  # transformation -> first instance that ran it
-        self._code_stored: set[tuple[str, int]] = set()  # (code checksum, id(store)) this run
+        # (code checksum, id(store)) -> its upload in this run, done or under way
+        self._code_stored: dict[tuple[str, int], concurrent.futures.Future[None]] = {}
         self._slots: Slots | None = None  # made by `run`: only executing needs them
         self._uploading: asyncio.Semaphore | None = None  # likewise
         self._ready = [n for n in selected if not self._waiting_on[n]]  # to resolve next
@@ -587,7 +589,9 @@ class Scheduler:
         """What puts the job's buffers into `store` (the home of its stage): its project
         inputs, its code, its transformation. Each is independent of the others, so a
         store behind the network takes them concurrently. A step's code is the same for
-        all its instances: it is stored once per run and store."""
+        all its instances: it is stored once per run and store, and an instance that
+        comes while it is being stored waits for that upload (or its failure)."""
+        import concurrent.futures
         import functools
 
         inst = self.dag.workflow.instances[name]
@@ -595,10 +599,19 @@ class Scheduler:
             functools.partial(self.inputs.ensure_in_store, path, is_dir, store=store)
             for path, is_dir in prep.project_inputs]
         code_key = (prep.transformation["code"], id(store))
-        if code_key not in self._code_stored:
+        stored = self._code_stored.get(code_key)
+        if stored is not None and not (stored.done() and stored.exception() is not None):
+            uploads.append(stored.result)
+        else:
+            stored = self._code_stored[code_key] = concurrent.futures.Future()
+
             def put_code() -> None:
-                store.put(inst.code.encode())
-                self._code_stored.add(code_key)
+                try:
+                    store.put(inst.code.encode())
+                except BaseException as exc:
+                    stored.set_exception(exc)
+                    raise
+                stored.set_result(None)
             uploads.append(put_code)
         uploads.append(functools.partial(store.put, plain_serialize(prep.transformation)))
         return uploads
