@@ -212,6 +212,7 @@ class DaskRunner:
         except (OSError, asyncio.TimeoutError, ValueError) as exc:
             raise ExecutionError(f"cannot reach the Dask scheduler at {self.address}: "
                                  f"{exc or type(exc).__name__}") from None
+        _send_promptly(client)
         identity = await client.scheduler.identity(n_workers=-1)
         self._max_cores, self._max_memory = (
             max((int(w.get("resources", {}).get(name, 0))
@@ -224,6 +225,19 @@ class DaskRunner:
             self.announce(f"dask: scheduler {self.address}, dashboard "
                           f"{self.dashboard_link or 'not available (it needs bokeh)'}")
         return client
+
+
+SEND_INTERVAL_S = 0.001
+
+
+def _send_promptly(client: distributed.Client) -> None:
+    """A client batches its messages to the scheduler and sends at most every 10 ms
+    (distributed's fixed interval, meant for clients that submit thousands of tasks at
+    once). A run submits a task whenever a slot frees up, so each waited for the next
+    send: 10 ms added to every step. A shorter interval still batches a burst."""
+    comm = getattr(client, "scheduler_comm", None)
+    if comm is not None and hasattr(comm, "interval"):
+        comm.interval = min(comm.interval, SEND_INTERVAL_S)
 
 
 async def _drain(client: distributed.Client) -> None:

@@ -97,7 +97,13 @@ class ProjectInputs:
         target = self.store if store is None else store
         cs, is_local = self._known[path]
         key = (path, id(target))
-        if (key in self._stored and not again) or complete_in_store(target, cs, is_dir):
+        if key in self._stored and not again:
+            return
+        # A plain file bound for a hashserver is uploaded without asking first: its
+        # put_file asks /has itself for a file big enough for that to pay.
+        upload_at_once = is_local and not is_dir and getattr(target, "asks_before_upload",
+                                                             False)
+        if not upload_at_once and complete_in_store(target, cs, is_dir):
             self._stored.add(key)
             return
         if not is_local:

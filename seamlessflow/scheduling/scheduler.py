@@ -48,6 +48,7 @@ from seamlessflow.storage.two_cores import FORK_MIN
 
 if TYPE_CHECKING:  # imported when something executes: see run_without_loop
     import asyncio
+    import concurrent.futures
 
     from seamlessflow.execution.job import Job
     from seamlessflow.runners.base import Runner
@@ -118,7 +119,10 @@ class Scheduler:
         self._results: dict[str, dict[str, str]] = {}  # instance -> result mapping
         self._inflight: dict[str, asyncio.Task] = {}  # transformation -> task running it
         self._first_of: dict[str, str] = {}  # transformation -> first instance that ran it
+        # (code checksum, id(store)) -> its upload in this run, done or under way
+        self._code_stored: dict[tuple[str, int], concurrent.futures.Future[None]] = {}
         self._slots: Slots | None = None  # made by `run`: only executing needs them
+        self._uploading: asyncio.Semaphore | None = None  # likewise
         self._ready = [n for n in selected if not self._waiting_on[n]]  # to resolve next
         self._to_start: list[tuple[str, _Prepared]] = []  # resolved, must execute
         self._started = time.perf_counter()
@@ -144,6 +148,8 @@ class Scheduler:
         from seamlessflow.scheduling.slots import Slots
 
         self._slots = Slots(max(self.options.jobs, 1), self.options.memory)
+        # instances storing their buffers ahead of a slot at once (see _execute)
+        self._uploading = asyncio.Semaphore(max(self.options.jobs, 2))
         running: set[asyncio.Task] = set()
         # Finished tasks arrive here one by one; asyncio.wait(running) would instead
         # register a callback on every running task for every completion: quadratic in
@@ -388,9 +394,9 @@ class Scheduler:
         import asyncio
 
         from seamlessflow.execution.job import JobOutcome
-        from seamlessflow.execution.offload import file_sizes, in_process, small, to_completion
+        from seamlessflow.execution.offload import in_process, small, to_completion
 
-        assert self._slots is not None  # `run` made them
+        assert self._slots is not None and self._uploading is not None  # `run` made them
         state = self.states[name]
         inst = self.dag.workflow.instances[name]
         first = self._inflight.get(prep.checksum)
@@ -405,22 +411,28 @@ class Scheduler:
             return name, False
         self._inflight[prep.checksum] = asyncio.current_task()
         self._first_of[prep.checksum] = name
+        home = self.home_for(state.stage)
+        # A store behind the network gets the job's buffers before the job waits for a
+        # slot: the round trips of the next few jobs overlap the running ones.
+        ahead = not in_process(home.store)
+        if ahead and not self._stop:
+            try:
+                async with self._uploading:
+                    await self._store_job_buffers(name, prep, home.store)
+            except (SeamlessflowError, OSError) as exc:
+                self._fail(name, str(exc))
+                return name, False
         async with self._slots.hold(slot_count(inst, self.options.jobs), inst.memory):
             if self._stop:
                 self._set_skip(state, self._not_started())
                 return name, False
             runner = self.runner_for(state.stage)
-            home = self.home_for(state.stage)
             state.runner = runner.name
             try:
                 await self._ensure_upstream_bytes(name, prep, runner, home.store)
-                # a few small project files are copied into a local store on the event
-                # loop; anything bigger in a thread (see execution/offload.py)
-                if in_process(home.store) and small(file_sizes(self.inputs.root,
-                                                                prep.project_inputs)):
-                    job = self._make_job(name, prep, home.store)
-                else:
-                    job = await asyncio.to_thread(self._make_job, name, prep, home.store)
+                if not ahead:
+                    await self._store_job_buffers(name, prep, home.store)
+                job = self._make_job(name, prep)
             except (SeamlessflowError, OSError) as exc:
                 self._fail(name, str(exc))
                 return name, False
@@ -509,11 +521,14 @@ class Scheduler:
         scratch steps keep no bytes: take them from the project file when it still
         matches, else recompute them (fingertip)."""
         inst = self.dag.workflow.instances[name]
-        for item, source in zip(inst.inputs, self.dag.sources[name], strict=True):
-            if not isinstance(source, StepSource):
-                continue
-            cs = prep.transformation["inputs"][item.workspace_path]
-            if self._bring(cs, item.is_dir, store):
+        upstream = [(item, source, prep.transformation["inputs"][item.workspace_path])
+                    for item, source in zip(inst.inputs, self.dag.sources[name], strict=True)
+                    if isinstance(source, StepSource)]
+        # one question for every plain file (a join of N steps: one request, not N)
+        files = [cs for item, _, cs in upstream if not item.is_dir]
+        held = {cs for cs, ok in zip(files, store.has(files) if files else [], strict=True) if ok}
+        for item, source, cs in upstream:
+            if cs in held or self._bring(cs, item.is_dir, store):
                 continue
             if not (self.outputs.adopt_local(self.dag.produced_path(source), cs, item.is_dir)
                     and self._bring(cs, item.is_dir, store)) \
@@ -554,17 +569,59 @@ class Scheduler:
         await self._ensure_upstream_bytes(name, prep, runner, store)
         return True
 
-    def _make_job(self, name: str, prep: _Prepared, store: BufferStore) -> Job:
-        """Everything a runner needs, with every input's bytes in `store` (the home of
-        its stage)."""
+    async def _store_job_buffers(self, name: str, prep: _Prepared, store: BufferStore) -> None:
+        """A few small project files are copied into a local store on the event loop;
+        anything bigger, or a store behind the network, in threads, each buffer in its
+        own, side by side (see execution/offload.py)."""
+        import asyncio
+
+        from seamlessflow.execution.offload import file_sizes, in_process, small
+
+        uploads = self._job_buffers(name, prep, store)
+        if in_process(store) and small(file_sizes(self.inputs.root, prep.project_inputs)):
+            for upload in uploads:
+                upload()
+        else:
+            await asyncio.gather(*(asyncio.to_thread(upload) for upload in uploads))
+
+    def _job_buffers(self, name: str, prep: _Prepared,
+                     store: BufferStore) -> list[Callable[[], object]]:
+        """What puts the job's buffers into `store` (the home of its stage): its project
+        inputs, its code, its transformation. Each is independent of the others, so a
+        store behind the network takes them concurrently. A step's code is the same for
+        all its instances: it is stored once per run and store, and an instance that
+        comes while it is being stored waits for that upload (or its failure)."""
+        import concurrent.futures
+        import functools
+
+        inst = self.dag.workflow.instances[name]
+        uploads: list[Callable[[], object]] = [
+            functools.partial(self.inputs.ensure_in_store, path, is_dir, store=store)
+            for path, is_dir in prep.project_inputs]
+        code_key = (prep.transformation["code"], id(store))
+        stored = self._code_stored.get(code_key)
+        if stored is not None and not (stored.done() and stored.exception() is not None):
+            uploads.append(stored.result)
+        else:
+            stored = self._code_stored[code_key] = concurrent.futures.Future()
+
+            def put_code() -> None:
+                try:
+                    store.put(inst.code.encode())
+                except BaseException as exc:
+                    stored.set_exception(exc)
+                    raise
+                stored.set_result(None)
+            uploads.append(put_code)
+        uploads.append(functools.partial(store.put, plain_serialize(prep.transformation)))
+        return uploads
+
+    def _make_job(self, name: str, prep: _Prepared) -> Job:
+        """Everything a runner needs; its buffers are stored by now (_job_buffers)."""
         from seamlessflow.execution.job import Job
         from seamlessflow.execution.logs import log_file_name
 
         inst = self.dag.workflow.instances[name]
-        for path, is_dir in prep.project_inputs:
-            self.inputs.ensure_in_store(path, is_dir, store=store)
-        store.put(inst.code.encode())
-        store.put(plain_serialize(prep.transformation))
         log_path = None
         if self.options.log_dir is not None:
             self.options.log_dir.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,10 @@ class HttpBufferStore:
     """Plain attributes only (the client pickles its configuration, not its sockets):
     spawn workers receive the store and reconnect on first use."""
 
+    # put_file asks /has first for a file of ASK_FIRST bytes or more, where asking pays:
+    # a caller need not ask before storing a file (one round trip for a small one)
+    asks_before_upload = True
+
     def __init__(self, url: str, token: str | None = None, *, retries: int = DEFAULT_RETRIES):
         self.client = HttpClient(url, "hashserver", token, retries=retries)
 

@@ -47,6 +47,20 @@ def test_dask_gives_the_same_results_as_the_process_runner(cluster, make_job, st
     assert [o.log_path for o in remote] == [o.log_path for o in local]
 
 
+def test_the_runner_sends_each_submission_to_the_scheduler_at_once(cluster, store):
+    """distributed's client holds its messages to the scheduler back for up to 10 ms, to
+    batch them; a run submits one task whenever a slot frees up, so every step waited."""
+    async def send_interval() -> float:
+        runner = DaskRunner(cluster.scheduler_address, store)
+        try:
+            client = await runner._client()
+            return client.scheduler_comm.interval
+        finally:
+            await runner.close()
+
+    assert asyncio.run(send_interval()) <= 0.001
+
+
 def test_200_small_jobs_complete_and_identical_ones_run_once(cluster, make_job, store, tmp_path):
     counter = tmp_path / "executions.txt"
     distinct = [make_job('echo "$i" >> "$counter"; echo "$i" > out', params={"i": i},

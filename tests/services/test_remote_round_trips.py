@@ -1,0 +1,69 @@
+"""The round trips a run makes to a cluster's hashserver, counted on the wire by a proxy
+in front of it: a fan of steps on a jobserver stage stores each step's own buffers once,
+the steps' shared code once, and asks /has once for the join's many upstream results
+(not once per input, per step and per upstream result)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from request_count import counting_proxy
+
+N = 12
+SEAMLESSFILE = f"""\
+cluster: lab
+
+let ids = range(0, {N})
+
+step digest for i in ids:
+    inputs: data/{{i}}.txt -> in.txt
+    shell: "md5sum < in.txt > sum.txt"
+    captures: sum.txt -> sums/{{i}}.txt
+
+step join:
+    inputs: sums/{{i}}.txt for i in ids
+    params: ids
+    shell: "cat $(printf 'sums/%s.txt ' $ids) > all.txt"
+    captures: all.txt
+"""
+
+
+def test_a_fan_on_a_jobserver_stage_makes_few_round_trips(start_service, hashserver,
+                                                          service_env, tmp_path):
+    database = start_service("database", "--writable", "--dir", str(tmp_path / "db"))
+    jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "2")
+    root = tmp_path / "fan"
+    (root / "data").mkdir(parents=True)
+    for i in range(N):
+        (root / "data" / f"{i}.txt").write_text(f"line {i}\n")
+    (root / "Seamlessfile").write_text(SEAMLESSFILE)
+    config = Path(service_env["SEAMLESS_CONFIG_DIR"])
+    config.mkdir(exist_ok=True)
+    env = {**service_env, "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
+
+    with counting_proxy(hashserver.url) as (proxy, counts):
+        (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
+            lab:
+              type: local
+              frontends:
+                - hostname: localhost
+                  hashserver: {{url: "{proxy}"}}
+                  database: {{url: "{database.url}"}}
+                  jobserver: {{url: "{jobserver.url}"}}
+            """))
+        done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run",
+                               "-j2"], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    sums = (hashlib.md5(f"line {i}\n".encode()).hexdigest() for i in range(N))
+    expected = "".join(f"{digest}  -\n" for digest in sums)
+    assert (root / "all.txt").read_text() == expected
+    # each step's input and transformation, the code of `digest` once, the join's code
+    # and transformation; its upstream results are on the hashserver already
+    assert counts["PUT buffer"] == 2 * N + 3, counts
+    # one question, for the join's N upstream results
+    assert counts["GET /has"] == 1, counts
