@@ -10,13 +10,15 @@ the scheduler, and `make_available` copies the bytes a consumer needs into its h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, TypeVar
 
 from seamlessflow.errors import StoreError
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 from seamlessflow.storage.trees import load_index
+
+T = TypeVar("T")
 
 COPY_IN_MEMORY = 1 << 20  # a buffer up to this size is copied through memory, bigger ones via a file
 
@@ -38,27 +40,25 @@ class LayeredStore:
         return f"LayeredStore({self.layers!r})"
 
     def has(self, checksums: Iterable[str]) -> list[bool]:
-        wanted = list(checksums)
-        found = [False] * len(wanted)
-        for layer in self.layers:
-            missing = [i for i, ok in enumerate(found) if not ok]
-            if not missing:
-                break
-            for i, ok in zip(missing, layer.has([wanted[i] for i in missing]), strict=True):
-                found[i] = ok
-        return found
+        return self._first_answers(checksums, lambda layer, asked: layer.has(asked))
 
     def lengths(self, checksums: Iterable[str]) -> list[int]:
+        return self._first_answers(checksums, lambda layer, asked: layer.lengths(asked))
+
+    def _first_answers(self, checksums: Iterable[str],
+                       ask: Callable[[BufferStore, list[str]], list[T]]) -> list[T]:
+        """Per checksum, the answer of the first layer that has it (a falsy answer, False
+        or length 0, means it does not); each layer is asked only about what the layers
+        before it lack, in one batch."""
         wanted = list(checksums)
-        sizes = [0] * len(wanted)
+        answers: list = [None] * len(wanted)
         for layer in self.layers:
-            missing = [i for i, size in enumerate(sizes) if not size]
+            missing = [i for i, answer in enumerate(answers) if not answer]
             if not missing:
                 break
-            for i, size in zip(missing, layer.lengths([wanted[i] for i in missing]),
-                               strict=True):
-                sizes[i] = size
-        return sizes
+            for i, answer in zip(missing, ask(layer, [wanted[i] for i in missing]), strict=True):
+                answers[i] = answer
+        return answers
 
     def get(self, checksum: str) -> bytes | None:
         for layer in self.layers:
