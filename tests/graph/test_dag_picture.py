@@ -11,29 +11,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from report_workflow import FAILING  # count[n=5] fails, so summary is skipped
 
 SVG = "{http://www.w3.org/2000/svg}"
 
-# count[n=5] fails, so summary is skipped
-FAILING = '''\
-let lengths = [3, 5]
-
-step tokenize:
-    inputs: corpus/
-    shell: "cat corpus/*.txt > tokens.txt"
-    captures: tokens.txt
-
-step count for n in lengths:
-    inputs: tokens.txt
-    params: n
-    shell: "test $n -ne 5 && grep -c . tokens.txt > counts.txt"
-    captures: counts.txt -> counts/{n}.txt
-
-step summary:
-    inputs: counts/{n}.txt for n in lengths
-    shell: "cat counts/*.txt > summary.md"
-    captures: summary.md
-'''
 
 
 @pytest.fixture
