@@ -16,7 +16,6 @@ from report_workflow import FAILING  # count[n=5] fails, so summary is skipped
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "corpus").mkdir()
