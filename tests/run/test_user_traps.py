@@ -9,6 +9,8 @@ import re
 import subprocess
 import sys
 
+from split_workflow import SPLIT
+
 
 def _error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ": error: " in line]
@@ -96,21 +98,6 @@ def test_a_sweep_over_a_glob_that_matches_nothing_is_an_error_naming_glob_and_st
     assert not (project.root / "all.fa").exists()
 
 
-SPLIT = """\
-let chunks = glob("chunks/{c}.txt")
-step split:
-    inputs: input.txt
-    shell: "mkdir chunks; i=0; while read l; do i=$((i+1)); echo $l > chunks/$i.txt; done < input.txt"
-    captures: chunks/
-step per for c in chunks:
-    inputs: chunks/{c}.txt -> in.txt
-    shell: "tr a-z A-Z < in.txt > out.txt"
-    captures: out.txt -> per/{c}.txt
-step merge:
-    inputs: per/{c}.txt for c in chunks
-    shell: "cat per/* > all.txt"
-    captures: all.txt
-"""
 
 
 def test_a_glob_over_what_a_step_captures_is_read_again_once_that_step_has_run(project):

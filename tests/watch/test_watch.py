@@ -7,6 +7,7 @@ import os
 import time
 
 import pytest
+from split_workflow import SPLIT
 
 THREE_STEPS = '''
 step upper:
@@ -230,21 +231,7 @@ def _wait_until(condition, timeout: float = 30.0) -> None:
 
 def test_a_glob_over_what_a_step_captures_is_read_again_in_each_round(project):
     project.write("input.txt", "a\nb\n")
-    project.write("Seamlessfile", '''\
-let chunks = glob("chunks/{c}.txt")
-step split:
-    inputs: input.txt
-    shell: "mkdir chunks; i=0; while read l; do i=$((i+1)); echo $l > chunks/$i.txt; done < input.txt"
-    captures: chunks/
-step per for c in chunks:
-    inputs: chunks/{c}.txt -> in.txt
-    shell: "tr a-z A-Z < in.txt > out.txt"
-    captures: out.txt -> per/{c}.txt
-step merge:
-    inputs: per/{c}.txt for c in chunks
-    shell: "cat per/* > all.txt"
-    captures: all.txt
-''')
+    project.write("Seamlessfile", SPLIT)
     w = project.watch()
     again = w.wait_for("reading the Seamlessfile again")
     first = w.next_round(again)
