@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,18 @@ def _project(tmp_path: Path, name: str) -> Path:
     return root
 
 
+def _lab_env(tmp_path: Path, daskserver: str) -> dict[str, str]:
+    """The environment of a run whose cluster 'lab' (in a private clusters.yaml) has the
+    daskserver entry `daskserver` (YAML), with a cache of its own."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "clusters.yaml").write_text(
+        "lab:\n  type: local\n  frontends:\n    - hostname: localhost\n"
+        f"      daskserver: {daskserver}\n")
+    return {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
+            "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+
+
 def _run(root: Path, env: dict, *args: str) -> tuple[dict, str]:
     report = root / "report.json"
     done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run",
@@ -34,19 +47,7 @@ def _run(root: Path, env: dict, *args: str) -> tuple[dict, str]:
 
 
 def test_a_dask_stage_matches_local_and_a_second_run_needs_no_dask(cluster, tmp_path):
-    import os
-
-    config = tmp_path / "config"
-    config.mkdir()
-    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
-        lab:
-          type: local
-          frontends:
-            - hostname: localhost
-              daskserver: {{url: "{cluster.scheduler_address}"}}
-        """))
-    env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
-           "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+    env = _lab_env(tmp_path, f'{{url: "{cluster.scheduler_address}"}}')
     root = _project(tmp_path, "dask")
     first, stderr = _run(root, env)
     assert f"dask: scheduler {cluster.scheduler_address}, dashboard" in stderr
@@ -61,9 +62,9 @@ def test_a_dask_stage_matches_local_and_a_second_run_needs_no_dask(cluster, tmp_
         {i["name"]: i["result"] for i in first["instances"]}
 
     # fully cached, and Dask is not contacted: an unreachable scheduler changes nothing
-    (config / "clusters.yaml").write_text(
-        (config / "clusters.yaml").read_text().replace(cluster.scheduler_address,
-                                                       "tcp://127.0.0.1:9"))
+    clusters = Path(env["SEAMLESS_CONFIG_DIR"]) / "clusters.yaml"
+    clusters.write_text(clusters.read_text().replace(cluster.scheduler_address,
+                                                     "tcp://127.0.0.1:9"))
     second, stderr = _run(root, env)
     assert {i["status"] for i in second["instances"]} == {"cached"}
     assert "dask:" not in stderr
@@ -72,19 +73,7 @@ def test_a_dask_stage_matches_local_and_a_second_run_needs_no_dask(cluster, tmp_
 def test_a_dask_command_is_told_the_cores_its_worker_gives(cluster, tmp_path):
     """The workers advertise one "cores" each: a step asking for three runs on one,
     and is told so."""
-    import os
-
-    config = tmp_path / "config"
-    config.mkdir()
-    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
-        lab:
-          type: local
-          frontends:
-            - hostname: localhost
-              daskserver: {{url: "{cluster.scheduler_address}"}}
-        """))
-    env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
-           "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
+    env = _lab_env(tmp_path, f'{{url: "{cluster.scheduler_address}"}}')
     root = tmp_path / "cores"
     root.mkdir()
     (root / "seamless.yaml").write_text("- stage heavy:\n    - cluster: lab\n")
@@ -108,13 +97,8 @@ def test_local_steps_do_not_inherit_the_variables_dask_sets_for_its_workers(tmp_
     """Dask's nannies put OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_ and the like into the
     environment of the process that starts them: a local step after the run's own
     LocalCluster started must still see the user's environment, not those."""
-    import os
-
-    config = tmp_path / "config"
-    config.mkdir()
-    (config / "clusters.yaml").write_text(
-        "lab:\n  type: local\n  frontends:\n    - hostname: localhost\n      daskserver: "
-        "{port_start: 44500, port_end: 44599, workers: 1, dashboard_port: 0}\n")
+    env = _lab_env(tmp_path, "{port_start: 44500, port_end: 44599, workers: 1, "
+                             "dashboard_port: 0}")
     root = tmp_path / "project"
     root.mkdir()
     (root / "Seamlessfile").write_text(textwrap.dedent('''\
@@ -133,8 +117,6 @@ def test_local_steps_do_not_inherit_the_variables_dask_sets_for_its_workers(tmp_
             captures: near.txt
         '''))
     (root / "seamless.yaml").write_text("- stage heavy:\n    - cluster: lab\n")
-    env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
-           "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
     env.pop("MALLOC_TRIM_THRESHOLD_", None)
     report, _ = _run(root, env)
     assert {i["name"]: i["runner"] for i in report["instances"]} == \
