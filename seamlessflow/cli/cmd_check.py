@@ -17,10 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli.glob_rounds import describe, globs_over_captures, tell
-    from seamlessflow.cli.loading import load_dag, missing_inputs
-    from seamlessflow.cli.startup import find_seamlessfile
     from seamlessflow.scheduling.stages import check_stages
+    from seamlessflow.session.glob_rounds import describe, globs_over_captures, tell
+    from seamlessflow.session.loading import load_dag, missing_inputs
+    from seamlessflow.session.startup import find_seamlessfile
 
     dag = load_dag(find_seamlessfile(args.seamlessfile), args.config)
     problems = missing_inputs(dag) + check_stages(dag.workflow)

@@ -51,8 +51,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seamlessflow.cli.exec_args import parse_assignments, plan_command
-    from seamlessflow.cli.run_session import Terminated
     from seamlessflow.errors import UsageError
+    from seamlessflow.session.run import Terminated
 
     words = list(args.command)
     if words and words[0] == "--":
@@ -238,8 +238,8 @@ def _execute_stoppable(tf: BashTransformation, store: BufferStore):
     a Ctrl-C does: the command's process group is killed, nothing is recorded."""
     import signal
 
-    from seamlessflow.cli.run_session import Terminated
     from seamlessflow.execution.seamless_bash import execute_bash_transformation
+    from seamlessflow.session.run import Terminated
 
     def on_sigterm(_signum: int, _frame: object) -> None:
         raise Terminated

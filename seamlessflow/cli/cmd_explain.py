@@ -22,9 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli.run_session import STATE_DIR
-    from seamlessflow.cli.startup import find_seamlessfile
+    from seamlessflow.graph.reserved import STATE_DIR
     from seamlessflow.scheduling.outputs import load_outputs_record
+    from seamlessflow.session.startup import find_seamlessfile
 
     seamlessfile = find_seamlessfile(args.seamlessfile)
     root = seamlessfile.resolve().parent
@@ -62,7 +62,7 @@ def _project_relative(root: Path, path: Path) -> str:
 
 
 def _not_produced(seamlessfile: Path, rel: str, config: list[str]) -> str:
-    from seamlessflow.cli.loading import load_dag
+    from seamlessflow.session.loading import load_dag
 
     dag = load_dag(seamlessfile, config)
     for inst in dag.workflow.instances.values():
@@ -126,7 +126,7 @@ def _describe(root: Path, rel: str, entry: dict, inside: str | None,
 def _recorded_run(root: Path, entry: dict) -> dict | None:
     """The run history's entry of the instance that wrote `entry`, if it is of the same
     transformation (scheduling/history.py)."""
-    from seamlessflow.cli.run_session import STATE_DIR
+    from seamlessflow.graph.reserved import STATE_DIR
     from seamlessflow.scheduling.history import RunHistory
 
     recorded = RunHistory(root / STATE_DIR).entry(entry["instance"])
@@ -138,8 +138,8 @@ def _recorded_run(root: Path, entry: dict) -> dict | None:
 def _origins_now(seamlessfile: Path, entry: dict, config: list[str]) -> dict[str, list]:
     """Where the workflow as it is now reads the producing instance's inputs from, for a
     run the history does not know: workspace name -> [project path, None, producer]."""
-    from seamlessflow.cli.loading import load_dag
     from seamlessflow.graph.dag import ProjectSource
+    from seamlessflow.session.loading import load_dag
 
     dag = load_dag(seamlessfile, config)
     inst = dag.workflow.instances.get(entry["instance"])

@@ -103,10 +103,10 @@ def _slot_count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli import settled
-    from seamlessflow.cli.run_session import replay_settled
-    from seamlessflow.cli.startup import find_seamlessfile
     from seamlessflow.language.config import parse_overrides
+    from seamlessflow.session import settled
+    from seamlessflow.session.run import replay_settled
+    from seamlessflow.session.startup import find_seamlessfile
 
     seamlessfile = find_seamlessfile(args.seamlessfile)
     if args.list or args.summary:
@@ -121,16 +121,16 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(summary, int):
             return summary
         if not args.dry_run:  # a settled run's record is that of the run that settled it
-            from seamlessflow.cli import last_run
+            from seamlessflow.session import last_run
 
             last_run.keep(summary, seamlessfile.absolute().parent)
     if args.report:
-        from seamlessflow.cli.report import write_report
+        from seamlessflow.session.report import write_report
 
         write_report(summary, Path(args.report))
     if args.html:
         from seamlessflow.cli.cmd_report import write_page
-        from seamlessflow.cli.report import build_report
+        from seamlessflow.session.report import build_report
 
         write_page(seamlessfile, args.config, list(args.targets), build_report(summary),
                    Path(args.html))
@@ -139,12 +139,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _describe(seamlessfile: Path, args: argparse.Namespace) -> int:
     """`--list` or `--summary`: what a run would involve, printed; nothing runs."""
-    from seamlessflow.cli.loading import load_dag
+    from seamlessflow.session.loading import load_dag
 
     dag = load_dag(seamlessfile, args.config, keep_plan=False)
     if args.list:
         from seamlessflow.cli.cmd_list import step_table
-        from seamlessflow.cli.run_session import select_for
+        from seamlessflow.session.run import select_for
 
         sys.stdout.write(step_table(dag, select_for(dag, args), args.stage))
         return EXIT_OK
@@ -158,9 +158,9 @@ def _run(seamlessfile: Path, args: argparse.Namespace, settled_file: Path | None
          ) -> RunSummary | int:
     """The run the whole way: plan, identities, lookups, execution; an exit status when
     it was interrupted. A workflow that globs what it captures is run in two rounds
-    (cli/glob_rounds.py)."""
-    from seamlessflow.cli import glob_rounds
-    from seamlessflow.cli.loading import load_dag
+    (session/glob_rounds.py)."""
+    from seamlessflow.session import glob_rounds
+    from seamlessflow.session.loading import load_dag
 
     dag = load_dag(seamlessfile, args.config, keep_plan=not args.dry_run)
     found = glob_rounds.globs_over_captures(dag)
@@ -181,7 +181,7 @@ def _run(seamlessfile: Path, args: argparse.Namespace, settled_file: Path | None
 
 def _execute(dag: Dag, args: argparse.Namespace, settled_file: Path | None
              ) -> RunSummary | int:
-    from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
+    from seamlessflow.session.run import RunSession, Terminated, execute_in_loop
 
     session = RunSession(dag, args, settled_file=settled_file)
     summary = session.execute_without_loop()

@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli.startup import find_seamlessfile
+    from seamlessflow.session.startup import find_seamlessfile
     from seamlessflow.watch.loop import WatchLoop
 
     return WatchLoop(find_seamlessfile(args.seamlessfile), args).run()

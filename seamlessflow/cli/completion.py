@@ -211,7 +211,7 @@ def _load(before: list[str]):
         path /= "Seamlessfile"
     if not path.is_file():
         return None
-    from seamlessflow.cli.loading import load_dag
+    from seamlessflow.session.loading import load_dag
 
     try:
         return load_dag(path, config, keep_plan=False)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def file_summary(dag: Dag, args: argparse.Namespace) -> str:
-    from seamlessflow.cli.run_session import RunSession
+    from seamlessflow.session.run import RunSession
 
     planning = argparse.Namespace(**{**vars(args), "dry_run": True, "quiet": True})
     with contextlib.redirect_stdout(io.StringIO()):  # the dry run's own lines: the table says it all

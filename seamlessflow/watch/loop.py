@@ -11,9 +11,9 @@ import argparse
 import time
 from pathlib import Path
 
-from seamlessflow.cli import glob_rounds
-from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
 from seamlessflow.errors import EXIT_OK, EXIT_TERMINATED, SeamlessflowError, UsageError
+from seamlessflow.session import glob_rounds
+from seamlessflow.session.run import RunSession, Terminated, execute_in_loop
 from seamlessflow.watch import fingerprint
 from seamlessflow.watch.debounce import Debouncer
 from seamlessflow.watch.display import Display
@@ -134,7 +134,7 @@ class WatchLoop:
         summary = execute_in_loop(session)
         self.running = False
         if self.args.report:
-            from seamlessflow.cli.report import write_report
+            from seamlessflow.session.report import write_report
 
             write_report(summary, Path(self.args.report))
         return summary.ok

@@ -25,8 +25,8 @@ class Plan:
 
 def load_plan(seamlessfile: Path, args: argparse.Namespace) -> Plan:
     """Parse, link and select the targets; raises the SeamlessflowError `run` would."""
-    from seamlessflow.cli.loading import load_dag
-    from seamlessflow.cli.run_session import select_for
+    from seamlessflow.session.loading import load_dag
+    from seamlessflow.session.run import select_for
 
     dag = load_dag(seamlessfile, args.config)
     workflow = dag.workflow

@@ -39,8 +39,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seamlessflow.cli.plan_cache import DAMAGED, cache_file, code_signature, sources_unchanged
 from seamlessflow.scheduling.state import CACHED, InstanceState
+from seamlessflow.session.plan_cache import DAMAGED, cache_file, code_signature, sources_unchanged
 from seamlessflow.storage.statcache import StatCache, signature
 
 if TYPE_CHECKING:
@@ -49,7 +49,8 @@ if TYPE_CHECKING:
 FORMAT = 1
 SUFFIX = ".settled"
 # the code whose rules the record stands for: all of it that a run goes through
-_CODE = ("", "grammar", "language", "graph", "identity", "scheduling", "storage", "config", "cli")
+_CODE = ("", "grammar", "language", "graph", "identity", "scheduling", "storage", "config",
+         "session", "cli")
 
 Stat = tuple[int, int, int, int]
 

@@ -1,6 +1,6 @@
 """What a command needs before it plans: its Seamlessfile, and the cyclic GC paused.
 
-Apart from loading.py, so that a run told from its settled record (cli/settled.py)
+Apart from loading.py, so that a run told from its settled record (session/settled.py)
 gets both without importing the graph layer it does not need.
 """
 

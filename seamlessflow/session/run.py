@@ -30,9 +30,9 @@ class RunSession:
     def __init__(self, dag: Dag, args: argparse.Namespace, extra_reporters: list | None = None,
                  settled_file: Path | None = None):
         """`settled_file`: where to keep the record of this run if it finds everything
-        cached (cli/settled.py), None to keep none."""
-        from seamlessflow.cli.loading import missing_inputs, project_listing
+        cached (session/settled.py), None to keep none."""
         from seamlessflow.scheduling.stages import plan_stages
+        from seamlessflow.session.loading import missing_inputs, project_listing
 
         self.started_ns = time.time_ns()  # before any project file is read
         self.settled_file = settled_file
@@ -110,7 +110,7 @@ class RunSession:
                 await runner.close()
             self._save_state()
             if self.settled_file is not None:  # something executed: the record is stale
-                from seamlessflow.cli import settled
+                from seamlessflow.session import settled
 
                 settled.forget(self.settled_file)
 
@@ -189,7 +189,7 @@ class RunSession:
         it alone: it writes nothing)."""
         if self.settled_file is None or self.args.dry_run:
             return
-        from seamlessflow.cli import settled
+        from seamlessflow.session import settled
 
         if summary.counts[CACHED] != len(summary.states) or self._reported.warned \
                 or self.plan.cluster is not None:
@@ -212,7 +212,7 @@ def make_reporter(args: argparse.Namespace, total: int, extra: Sequence[Reporter
         main, lines = LiveReporter(total, dry_run=args.dry_run, listing=listing), None
     else:
         main = lines = LineReporter(quiet=args.quiet, dry_run=args.dry_run, listing=listing)
-    # the first of two rounds (cli/glob_rounds.py): the second sums up the run
+    # the first of two rounds (session/glob_rounds.py): the second sums up the run
     main.summarize = not getattr(args, "first_round", False)
     return Reporters([main, *extra]), lines
 
@@ -233,9 +233,9 @@ def _lines_at_once(lines: LineReporter | None) -> Iterator[None]:
 
 def replay_settled(file: Path, args: argparse.Namespace, root: Path) -> RunSummary | None:
     """The run, told again from the record of the last one, when that found everything
-    cached and nothing that decided it has changed (cli/settled.py); None otherwise."""
-    from seamlessflow.cli import settled
-    from seamlessflow.cli.startup import without_cyclic_gc
+    cached and nothing that decided it has changed (session/settled.py); None otherwise."""
+    from seamlessflow.session import settled
+    from seamlessflow.session.startup import without_cyclic_gc
 
     started = time.perf_counter()
     with without_cyclic_gc():
