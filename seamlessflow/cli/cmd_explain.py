@@ -62,9 +62,10 @@ def _project_relative(root: Path, path: Path) -> str:
 
 
 def _not_produced(seamlessfile: Path, rel: str, config: list[str]) -> str:
+    from seamlessflow.language.config import parse_overrides
     from seamlessflow.session.loading import load_dag
 
-    dag = load_dag(seamlessfile, config)
+    dag = load_dag(seamlessfile, parse_overrides(config))
     for inst in dag.workflow.instances.values():
         paths = [c.project_path for c in inst.captures]
         if inst.stdout:
@@ -139,9 +140,10 @@ def _origins_now(seamlessfile: Path, entry: dict, config: list[str]) -> dict[str
     """Where the workflow as it is now reads the producing instance's inputs from, for a
     run the history does not know: workspace name -> [project path, None, producer]."""
     from seamlessflow.graph.dag import ProjectSource
+    from seamlessflow.language.config import parse_overrides
     from seamlessflow.session.loading import load_dag
 
-    dag = load_dag(seamlessfile, config)
+    dag = load_dag(seamlessfile, parse_overrides(config))
     inst = dag.workflow.instances.get(entry["instance"])
     if inst is None:
         return {}

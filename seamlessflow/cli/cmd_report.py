@@ -38,8 +38,9 @@ def write_page(seamlessfile: Path, config: list[str], targets: list[str], record
     `run --html FILE`."""
     from seamlessflow.cli.html_report import build_html, write_html
     from seamlessflow.graph.targets import select
+    from seamlessflow.language.config import parse_overrides
     from seamlessflow.session.loading import load_dag
 
-    dag = load_dag(seamlessfile, config)
+    dag = load_dag(seamlessfile, parse_overrides(config))
     page = build_html(dag, select(dag, targets), record, everything=not targets)
     write_html(page, output)

@@ -9,8 +9,10 @@ command that plans comes through here (a settled run does not: session/startup.p
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from seamlessflow.errors import Diagnostic, SourcePos
 from seamlessflow.graph.dag import Dag, ProjectSource
@@ -22,14 +24,14 @@ from seamlessflow.session.startup import without_cyclic_gc
 from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX
 
 
-def load_dag(seamlessfile: Path, config_items: list[str] | None, keep_plan: bool = True) -> Dag:
-    """Parse, expand and link, unless the plan cache holds this workflow unchanged; every
-    error in the workflow comes out as a WorkflowError. `keep_plan=False` (a dry run)
-    leaves no trace, not even in the plan cache."""
-    from seamlessflow.language.config import parse_overrides
+def load_dag(seamlessfile: Path, overrides: Mapping[str, Any] | None,
+             keep_plan: bool = True) -> Dag:
+    """Parse, expand and link with these config overrides, unless the plan cache holds
+    this workflow unchanged; every error in the workflow comes out as a WorkflowError.
+    `keep_plan=False` (a dry run) leaves no trace, not even in the plan cache."""
     from seamlessflow.session import plan_cache
 
-    overrides = parse_overrides(list(config_items or [])) or None
+    overrides = dict(overrides) if overrides else None
     with without_cyclic_gc():
         dag = plan_cache.load(seamlessfile, overrides)
         if dag is None:
