@@ -161,3 +161,14 @@ def test_import_is_cheap_and_exports_only_the_api():
                          check=True).stdout.splitlines()
     assert out[0] == "['seamlessflow']"
     assert out[1] == str(sorted([*sf.__all__, "__version__"]))
+
+
+def test_loading_leaves_the_callers_objects_to_the_cyclic_collector(wordstats: Path):
+    """The CLI freezes what planning made (its process ends with the command); a Python
+    caller lives on, and a frozen object is never collected."""
+    code = ("import gc, sys, seamlessflow as sf\n"
+            "sf.load(sys.argv[1]).plan()\n"
+            "print(gc.get_freeze_count())\n")
+    out = subprocess.run([sys.executable, "-c", code, str(wordstats)], capture_output=True,
+                         text=True, check=True).stdout
+    assert out == "0\n"
