@@ -47,6 +47,11 @@ _STORED = (200, 201)  # stored; already there
 _IN_PROGRESS = 202  # Seamless's hashserver: another upload of the buffer is under way
 TAKEOVERS = 5  # uploads of a buffer tried while others of it keep answering 202
 _EMPTY = checksum_bytes(b"")
+# A body below this size is read whole and a file below it sent from memory: streaming
+# takes a 1 MiB chunk buffer, and where malloc hands such blocks back to the system at
+# once (Dask sets MALLOC_TRIM_THRESHOLD_ for its workers) each costs a millisecond of
+# page faults, more than a small transfer itself.
+SMALL_BODY = 1 << 16
 
 
 class HttpBufferStore:
@@ -161,7 +166,15 @@ class HttpBufferStore:
         return io.BufferedReader(_VerifiedStream(body, close, checksum, self.url), CHUNK)
 
     def write_to(self, checksum: str, dest: Path) -> bool:
-        dest = Path(dest)
+        return self._download(checksum, Path(dest), in_place=False)
+
+    def write_new(self, checksum: str, dest: Path) -> bool:
+        """`write_to` for a path nobody else looks at yet (a fresh workspace), as
+        LocalBufferStore.write_new: a small buffer is written in place, without a
+        temporary file and a rename; a big one as `write_to` writes it."""
+        return self._download(checksum, Path(dest), in_place=True)
+
+    def _download(self, checksum: str, dest: Path, in_place: bool) -> bool:
         what = f"get buffer {require_checksum(checksum)}"
 
         def handle(response: http.client.HTTPResponse) -> bool:
@@ -170,6 +183,13 @@ class HttpBufferStore:
                 return False
             if response.status != 200:
                 raise self.client.failure(response, what)
+            data = _small_body(response)
+            if data is not None:  # read whole: no chunk buffer (see _small_body)
+                if checksum_bytes(data) != checksum:
+                    self._warn_corrupt(checksum)
+                    return False
+                _write_small(data, dest, in_place)
+                return True
             try:
                 with temp_in(dest.parent) as (out, tmp):
                     got, _ = copy_hashing(_NetworkReader(_decoded(response, self.url)), out)
@@ -202,6 +222,11 @@ class HttpBufferStore:
         path = Path(path)
         try:
             size = path.stat().st_size
+            if size < SMALL_BODY:  # read once, hashed and sent from memory
+                data = path.read_bytes()
+                checksum = checksum or checksum_bytes(data)
+                self._upload(checksum, data, len(data), f"store {path}", path)
+                return checksum
             if checksum is None:
                 checksum = checksum_file(path)
             if size >= ASK_FIRST and self.has([checksum])[0]:
@@ -263,6 +288,36 @@ class _NetworkReader:
             return self.response.readinto(buffer)
         except (OSError, http.client.HTTPException) as exc:
             raise _NetworkError(exc) from None
+
+
+def _small_body(response: http.client.HTTPResponse) -> bytes | None:
+    """The whole body of a 200 answer when it is plain bytes of a known length below
+    SMALL_BODY; else None, and nothing is read. A body cut short raises IncompleteRead,
+    for the retry loop."""
+    encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+    if encoding != "identity" or response.length is None or response.length >= SMALL_BODY:
+        return None
+    return response.read()
+
+
+def _write_small(data: bytes, dest: Path, in_place: bool) -> None:
+    """Write a verified small buffer at `dest`: in place for a path nobody looks at yet
+    (unless something is there already), else through a temporary file and a rename."""
+    try:
+        if in_place:
+            try:
+                with open(dest, "xb") as out:
+                    out.write(data)
+                return
+            except (FileExistsError, FileNotFoundError):
+                pass  # replaced, or its folder made, as write_to does
+        with temp_in(dest.parent) as (out, tmp):
+            out.write(data)
+            out.flush()
+            os.fchmod(out.fileno(), FILE_MODE)
+            os.replace(tmp, dest)
+    except OSError as exc:
+        raise os_error(exc, dest, "write") from None
 
 
 def _decoded(response: http.client.HTTPResponse, url: str) -> BinaryIO:
