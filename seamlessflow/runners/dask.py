@@ -307,7 +307,9 @@ async def run_on_worker(job_data: dict[str, Any], spec: StoreSpec,
     try:
         outcome = await _while_wanted(execute_job_async(job, open_store(spec)),
                                       task_key(job.checksum))
-        log = await asyncio.to_thread(read_log_tail, job.log_path, LOG_MAX)
+        # a silent success leaves no log (execute.py): no thread to look for one
+        log = None if outcome.log_path is None else \
+            await asyncio.to_thread(read_log_tail, job.log_path, LOG_MAX)
     finally:
         Path(job.log_path).unlink(missing_ok=True)
     outcome.log_path = None

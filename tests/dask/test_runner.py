@@ -89,6 +89,19 @@ def test_failing_command_is_a_failed_outcome_with_its_stderr_tail(cluster, make_
     assert good.ok
 
 
+def test_a_success_brings_back_its_stderr_log_and_a_silent_one_none(cluster, make_job,
+                                                                    store):
+    noisy = make_job("echo warning >&2; echo done > out.txt", captures=["out.txt"],
+                     name="noisy")
+    silent = make_job("echo done > out.txt", captures=["out.txt"], name="silent")
+    outcomes = asyncio.run(run_all(DaskRunner(cluster.scheduler_address, store),
+                                   [noisy, silent]))
+    assert [o.ok for o in outcomes] == [True, True]
+    assert [o.log_path for o in outcomes] == [noisy.log_path, None]
+    assert Path(noisy.log_path).read_text() == "warning\n"
+    assert not Path(silent.log_path).exists()
+
+
 def test_a_failed_job_runs_again_when_asked_again(cluster, make_job, store, tmp_path):
     """Retrying a failed step (the scheduler's `retries:`) must execute it again, not get
     Dask's answer for the same key back."""
