@@ -21,7 +21,9 @@ import http.client
 import io
 import logging
 import os
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -52,6 +54,7 @@ _EMPTY = checksum_bytes(b"")
 # once (Dask sets MALLOC_TRIM_THRESHOLD_ for its workers) each costs a millisecond of
 # page faults, more than a small transfer itself.
 SMALL_BODY = 1 << 16
+RECENT_BYTES = 4 << 20  # small buffers this store just sent or received, kept in memory
 
 
 class HttpBufferStore:
@@ -64,6 +67,28 @@ class HttpBufferStore:
 
     def __init__(self, url: str, token: str | None = None, *, retries: int = DEFAULT_RETRIES):
         self.client = HttpClient(url, "hashserver", token, retries=retries)
+        self._recent = _Recent()
+
+    def __getstate__(self) -> dict:
+        return {"client": self.client}  # a copy in another process starts with no bytes
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._recent = _Recent()
+
+    def remember(self, data: bytes) -> str:
+        """Keep a small buffer that the server holds in memory, so that reading it back
+        (a remote worker's input, the result a client writes into the project) is no
+        round trip: the bytes come with the job or its answer, and are stored on the
+        server by whoever sent them. Keyed by their own hash, so they are never wrong;
+        `has` and `lengths` still ask the server. Big buffers are not kept."""
+        checksum = checksum_bytes(data)
+        self._recent.add(checksum, data)
+        return checksum
+
+    def recall(self, checksum: str) -> bytes | None:
+        """A buffer this store keeps in memory (see `remember`), or None."""
+        return self._recent.get(checksum)
 
     @property
     def url(self) -> str:
@@ -135,6 +160,9 @@ class HttpBufferStore:
 
     def get(self, checksum: str) -> bytes | None:
         what = f"get buffer {require_checksum(checksum)}"
+        kept = self._recent.get(checksum)
+        if kept is not None:
+            return kept
 
         def handle(response: http.client.HTTPResponse) -> bytes | None:
             if response.status in (400, 404):  # 400: the server found its copy corrupt
@@ -146,6 +174,7 @@ class HttpBufferStore:
             if checksum_bytes(data) != checksum:
                 self._warn_corrupt(checksum)
                 return None
+            self._recent.add(checksum, data)
             return data
 
         return self.client.request("GET", f"/{checksum}", what, handle)
@@ -176,6 +205,10 @@ class HttpBufferStore:
 
     def _download(self, checksum: str, dest: Path, in_place: bool) -> bool:
         what = f"get buffer {require_checksum(checksum)}"
+        kept = self._recent.get(checksum)
+        if kept is not None:
+            _write_small(kept, dest, in_place)
+            return True
 
         def handle(response: http.client.HTTPResponse) -> bool:
             if response.status in (400, 404):
@@ -213,6 +246,7 @@ class HttpBufferStore:
     def put(self, data: bytes) -> str:
         checksum = checksum_bytes(data)
         self._upload(checksum, data, len(data), f"store buffer {checksum}", None)
+        self._recent.add(checksum, data)
         return checksum
 
     def put_file(self, path: Path, checksum: str | None = None, hardlink: bool = False) -> str:
@@ -226,6 +260,7 @@ class HttpBufferStore:
                 data = path.read_bytes()
                 checksum = checksum or checksum_bytes(data)
                 self._upload(checksum, data, len(data), f"store {path}", path)
+                self._recent.add(checksum, data)
                 return checksum
             if checksum is None:
                 checksum = checksum_file(path)
@@ -288,6 +323,35 @@ class _NetworkReader:
             return self.response.readinto(buffer)
         except (OSError, http.client.HTTPException) as exc:
             raise _NetworkError(exc) from None
+
+
+class _Recent:
+    """Small buffers by checksum, the least recently used dropped beyond RECENT_BYTES;
+    shared by the threads of a run or a worker."""
+
+    def __init__(self) -> None:
+        self._buffers: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def add(self, checksum: str, data: bytes) -> None:
+        if len(data) >= SMALL_BODY:
+            return
+        with self._lock:
+            if checksum in self._buffers:
+                self._buffers.move_to_end(checksum)
+                return
+            self._buffers[checksum] = data
+            self._size += len(data)
+            while self._size > RECENT_BYTES:
+                self._size -= len(self._buffers.popitem(last=False)[1])
+
+    def get(self, checksum: str) -> bytes | None:
+        with self._lock:
+            data = self._buffers.get(checksum)
+            if data is not None:
+                self._buffers.move_to_end(checksum)
+            return data
 
 
 def _small_body(response: http.client.HTTPResponse) -> bytes | None:
