@@ -115,6 +115,24 @@ def test_dry_runs_write_byte_identical_jobs(workspace, seamless_run, tmp_path):
     assert {c: printed_for[c] for c in WORKED} == WORKED
 
 
+def test_a_seamlessfile_step_is_the_transformation_seamless_run_builds(seamless_run,
+                                                                      tmp_path):
+    """A `shell:` step with the inputs, params, metavars and captures of a seamless-run
+    command has the transformation checksum `seamless-run --dry -j` prints for it."""
+    from step_forms import FORMS, seamlessfile, write_files
+
+    work = tmp_path / "steps"
+    work.mkdir()
+    write_files(work)
+    (work / "Seamlessfile").write_text(seamlessfile(FORMS))
+    report = tmp_path / "report.json"
+    _seamlessflow(work, seamless_run.cache, "run", "--dry", "--report", str(report))
+    planned = {i["name"]: i["transformation"] for i in json.loads(report.read_text())["instances"]}
+    for i, (fields, options, command) in enumerate(FORMS):
+        printed = seamless_run("--dry", "-j", tmp_path / f"job{i}", *options, command, cwd=work)
+        assert planned[f"s{i}"] == printed.stdout.strip(), (fields, command)
+
+
 def test_a_result_seamless_run_computed_is_a_hit_for_exec(workspace, seamless_run, tmp_path):
     """seamless-run computes in SEAMLESS_CACHE; `seamlessflow exec` told only that
     variable answers from it, for stdout and for captured files and folders."""
