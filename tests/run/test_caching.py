@@ -176,8 +176,8 @@ def test_a_cache_of_the_former_format_is_ignored_not_misread(project):
     """A cache written before shell steps became Seamless bash transformations holds
     results under `seamlessflow/1` transformation dicts (a `<stdout>` key in a result
     mapping): none of them is taken for a result of the current format."""
-    from seamlessflow.session.loading import load_dag
     from seamlessflow.identity.checksum import checksum_bytes, checksum_value, plain_serialize
+    from seamlessflow.session.loading import load_dag
     from seamlessflow.storage.local_store import LocalBufferStore
     from seamlessflow.storage.sqlite_db import SqliteResultDatabase
 
