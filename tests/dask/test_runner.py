@@ -18,6 +18,7 @@ from pathlib import Path
 
 import distributed
 import pytest
+from bash_jobs import printed
 from request_count import counting_proxy
 
 from seamlessflow.errors import ExecutionError, UsageError
@@ -46,7 +47,7 @@ def test_dask_gives_the_same_results_as_the_process_runner(cluster, make_job, st
     assert all(o.ok for o in local + remote), remote
     assert [o.result_checksum for o in remote] == [o.result_checksum for o in local]
     assert [o.result for o in remote] == [o.result for o in local]
-    assert store.get(remote[1].result["<stdout>"]) == b"21\n"
+    assert printed(remote[1], store) == b"21\n"
     assert [o.log_path for o in remote] == [o.log_path for o in local]
 
 
@@ -66,12 +67,13 @@ def test_the_runner_sends_each_submission_to_the_scheduler_at_once(cluster, stor
 
 def test_200_small_jobs_complete_and_identical_ones_run_once(cluster, make_job, store, tmp_path):
     counter = tmp_path / "executions.txt"
-    distinct = [make_job('echo "$i" >> "$counter"; echo "$i" > out', params={"i": i},
-                         metavars={"counter": str(counter)}, captures=["out"], name=f"j{i}")
+    code = 'echo "$i" >> "$counter"; echo "$i" > out'
+    distinct = [make_job(code, params={"i": i}, metavars={"counter": str(counter)},
+                         captures=["out"], name=f"j{i}")
                 for i in range(100)]
     # the same transformations again, under other names (names are not identity)
-    twins = [make_job(j.code, params={"i": i}, metavars={"counter": str(counter)},
-                      captures=["out"], name=f"twin{i}") for i, j in enumerate(distinct)]
+    twins = [make_job(code, params={"i": i}, metavars={"counter": str(counter)},
+                      captures=["out"], name=f"twin{i}") for i in range(100)]
     outcomes = asyncio.run(run_all(DaskRunner(cluster.scheduler_address, store),
                                    distinct + twins))
     assert all(o.ok for o in outcomes)
