@@ -190,9 +190,8 @@ class DaskRunner:
         hashserver: sent with the task, they spare the worker a download each."""
         if self._store is None:
             return {}
-        dirs = set(job.dir_inputs)
-        found = {cs: self._store.recall(cs) for path, cs in job.transformation["inputs"].items()
-                 if path not in dirs}
+        found = {cs: self._store.recall(cs) for cs, is_dir in job.inputs().values()
+                 if not is_dir}
         return {cs: data for cs, data in found.items() if data is not None}
 
     async def close(self) -> None:

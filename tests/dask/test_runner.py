@@ -254,7 +254,7 @@ def test_small_buffers_travel_with_the_task_and_its_answer(cluster, tmp_path, he
     assert (tmp_path / "upper").read_bytes() == b"HELLO\n"
     served = LocalBufferStore(folder)
     assert served.get(outcome.result["upper"]) == b"HELLO\n"
-    assert served.get(job.transformation["inputs"]["words"]) == b"hello\n"
+    assert served.get(job.inputs()["words"][0]) == b"hello\n"
     assert served.get(outcome.result_checksum) is not None
 
 
