@@ -245,7 +245,7 @@ def test_small_buffers_travel_with_the_task_and_its_answer(cluster, tmp_path, he
     with served_hashserver(tmp_path) as (url, folder), counting_proxy(url) as (proxy, counts):
         store = HttpBufferStore(proxy)
         job = helpers.JobFactory(store, tmp_path)("tr a-z A-Z < words > upper", captures=["upper"],
-                                                  inputs={"words": b"hello\n"})
+                                                  inputs={"words": b"hello\n"}, with_texts=True)
         [outcome] = asyncio.run(run_all(DaskRunner(cluster.scheduler_address, store), [job]))
         assert outcome.ok, outcome
         # what a run does next: the capture written into the project
