@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -13,14 +12,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seamlessflow.cli.each_path import run_each
-    from seamlessflow.identity.deep import path_checksum
-    from seamlessflow.storage.atomic import os_error
+    from seamlessflow.session.transfer import checksum
 
-    def show(path: str) -> None:
-        try:
-            checksum = path_checksum(Path(path))
-        except OSError as exc:
-            raise os_error(exc, path, "read") from None
-        print(f"{checksum}  {path}", flush=False)
-
-    return run_each(args.paths, show)
+    return run_each(args.paths, lambda path: print(f"{checksum(path)}  {path}", flush=False))

@@ -30,11 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli.loading import load_dag
-    from seamlessflow.cli.startup import find_seamlessfile
     from seamlessflow.graph.targets import select
+    from seamlessflow.language.config import parse_overrides
+    from seamlessflow.session.loading import load_dag
+    from seamlessflow.session.startup import find_seamlessfile
 
-    dag = load_dag(find_seamlessfile(args.seamlessfile), args.config)
+    dag = load_dag(find_seamlessfile(args.seamlessfile), parse_overrides(args.config))
     names = select(dag, list(args.targets))
     if args.format in ("svg", "html"):
         sys.stdout.write(_picture(dag, names, args))
@@ -48,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _picture(dag: Dag, names: list[str], args: argparse.Namespace) -> str:
     """The graph drawn (graph/svg.py); each sweep as one box when there are many instances."""
-    from seamlessflow.cli import last_run
     from seamlessflow.graph import svg
+    from seamlessflow.session import last_run
 
     root = Path(dag.workflow.root)
     graph = svg.picture_graph(dag, names, args.steps)

@@ -51,8 +51,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seamlessflow.cli.exec_args import parse_assignments, plan_command
-    from seamlessflow.cli.run_session import Terminated
     from seamlessflow.errors import UsageError
+    from seamlessflow.session.run import Terminated
 
     words = list(args.command)
     if words and words[0] == "--":
@@ -72,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
         tf = _build(plan, variables, metavars, lambda pin: path_checksum(
             pin.path, hasher=checksum_file))
         return _dry(tf, args.write_job)
-    runner, store, db = _open_cache(args)
+    from seamlessflow.session.stores import exec_cache
+
+    runner, store, db = exec_cache(Path.cwd(), args.stage, args.local)
     tf = _build(plan, variables, metavars, lambda pin: _put_input(store, pin))
     for buffer in (tf.identity_buffer, *tf.buffers.values()):
         store.put(buffer)
@@ -97,20 +99,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _deliver(store, plan, index, args.no_download)
     return EXIT_OK
-
-
-def _open_cache(args: argparse.Namespace) -> tuple[str, BufferStore, ResultDatabase]:
-    """The stage's runner kind, buffer store and result database, as `run` finds them
-    (a cluster's services are found, or started, as for `run`)."""
-    from seamlessflow.scheduling.stages import plan_exec_stage
-    from seamlessflow.storage.location import open_default_database, open_default_store
-
-    choice, cluster = plan_exec_stage(Path.cwd(), args.stage, args.local)
-    if cluster is not None:
-        from seamlessflow.services.launcher import with_urls
-
-        cluster = with_urls(cluster, ["hashserver", "database"])
-    return choice.kind, open_default_store(cluster), open_default_database(cluster)
 
 
 def _build(plan: ExecPlan, variables: dict[str, str], metavars: dict[str, str],
@@ -152,7 +140,7 @@ def _require_inputs(tf: BashTransformation, store: BufferStore) -> None:
     sidecar may have been uploaded to another store)."""
     from seamlessflow.errors import StoreError
     from seamlessflow.identity.seamless_bash import pins
-    from seamlessflow.storage.location import describe_store
+    from seamlessflow.session.stores import describe_store
     from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX
     from seamlessflow.storage.trees import complete_in_store
 
@@ -238,8 +226,8 @@ def _execute_stoppable(tf: BashTransformation, store: BufferStore):
     a Ctrl-C does: the command's process group is killed, nothing is recorded."""
     import signal
 
-    from seamlessflow.cli.run_session import Terminated
     from seamlessflow.execution.seamless_bash import execute_bash_transformation
+    from seamlessflow.session.run import Terminated
 
     def on_sigterm(_signum: int, _frame: object) -> None:
         raise Terminated
@@ -285,12 +273,13 @@ def _deliver(store: BufferStore, plan: ExecPlan, index: dict[str, str],
 
 def _write(store: BufferStore, path: Path, checksum: str, index: dict[str, str] | None,
            sidecars_only: bool) -> None:
-    from seamlessflow.cli.cmd_download import keep_local
+    from seamlessflow.cli.cmd_download import warn
     from seamlessflow.errors import StoreError
+    from seamlessflow.session.transfer import keep_local
     from seamlessflow.storage.sidecars import write_index, write_sidecar
     from seamlessflow.storage.trees import write_tree
 
-    if not sidecars_only and not keep_local(store, path, checksum):
+    if not sidecars_only and not keep_local(store, path, checksum, warn):
         path.parent.mkdir(parents=True, exist_ok=True)
         if index is not None:
             write_tree(store, checksum, path)

@@ -16,30 +16,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     from seamlessflow.cli.cmd_resolve import emit, parse_checksum
     from seamlessflow.errors import EXIT_OK, StoreError
-    from seamlessflow.runners import make_runner
-    from seamlessflow.scheduling.fingertip import fingertip
-    from seamlessflow.storage.location import (
-        describe_store,
-        open_default_database,
-        open_default_store,
-    )
+    from seamlessflow.session.stores import describe_store, open_database, open_store, recompute
 
     checksum = parse_checksum(args.checksum)
-    store = open_default_store()
-    db = open_default_database()
-
-    async def recompute() -> bool:
-        runner = make_runner("process", store)
-        try:
-            return await fingertip(checksum, store, db, runner)
-        finally:
-            await runner.close()
-
-    if not asyncio.run(recompute()):
+    store = open_store()
+    if not recompute(checksum, store, open_database()):
         raise StoreError(f"buffer {checksum} is not in the buffer store {describe_store(store)}, and no "
                          "recorded transformation that produced it could be run again")
     emit(store, checksum, args.output)

@@ -26,11 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli.loading import load_dag
-    from seamlessflow.cli.startup import find_seamlessfile
     from seamlessflow.graph.targets import select
+    from seamlessflow.language.config import parse_overrides
+    from seamlessflow.session.loading import load_dag
+    from seamlessflow.session.startup import find_seamlessfile
 
-    dag = load_dag(find_seamlessfile(args.seamlessfile), args.config)
+    dag = load_dag(find_seamlessfile(args.seamlessfile), parse_overrides(args.config))
     sys.stdout.write(step_table(dag, select(dag, list(args.targets)), None))
     return EXIT_OK
 

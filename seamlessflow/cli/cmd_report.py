@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli import last_run
-    from seamlessflow.cli.startup import find_seamlessfile
+    from seamlessflow.session import last_run
+    from seamlessflow.session.startup import find_seamlessfile
 
     seamlessfile = find_seamlessfile(args.seamlessfile)
     record = last_run.load(seamlessfile.absolute().parent)
@@ -37,9 +37,10 @@ def write_page(seamlessfile: Path, config: list[str], targets: list[str], record
     """The page of `record` (a run report) for `targets` of the current plan; shared with
     `run --html FILE`."""
     from seamlessflow.cli.html_report import build_html, write_html
-    from seamlessflow.cli.loading import load_dag
     from seamlessflow.graph.targets import select
+    from seamlessflow.language.config import parse_overrides
+    from seamlessflow.session.loading import load_dag
 
-    dag = load_dag(seamlessfile, config)
+    dag = load_dag(seamlessfile, parse_overrides(config))
     page = build_html(dag, select(dag, targets), record, everything=not targets)
     write_html(page, output)

@@ -18,10 +18,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seamlessflow.errors import EXIT_OK
-    from seamlessflow.storage.location import open_default_store
+    from seamlessflow.session.stores import open_store
 
     checksum = parse_checksum(args.checksum)
-    emit(open_default_store(), checksum, args.output)
+    emit(open_store(), checksum, args.output)
     return EXIT_OK
 
 
@@ -41,8 +41,8 @@ def emit(store, checksum: str, output: str | None) -> None:
     A regular file (or a new path) is replaced atomically; a FIFO, a device or a symlink
     such as /dev/stdout is written through (storage.atomic.output_file)."""
     from seamlessflow.errors import StoreError
+    from seamlessflow.session.stores import describe_store
     from seamlessflow.storage.atomic import os_error, replaceable
-    from seamlessflow.storage.location import describe_store
 
     present = store.has([checksum])[0]
     try:

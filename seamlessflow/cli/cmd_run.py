@@ -16,8 +16,8 @@ from seamlessflow.cli.habits import add_config_option
 from seamlessflow.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 
 if TYPE_CHECKING:
-    from seamlessflow.graph.dag import Dag
-    from seamlessflow.scheduling.state import RunSummary
+    from seamlessflow.cli.display import TerminalDisplay
+    from seamlessflow.session.options import RunOptions
 
 # Files are written atomically and closed before `run` returns: see main.entry.
 NOTHING_TO_TEAR_DOWN = True
@@ -103,94 +103,66 @@ def _slot_count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli import settled
-    from seamlessflow.cli.run_session import replay_settled
-    from seamlessflow.cli.startup import find_seamlessfile
-    from seamlessflow.language.config import parse_overrides
+    from seamlessflow.session.startup import find_seamlessfile
 
     seamlessfile = find_seamlessfile(args.seamlessfile)
+    options = run_options(args)
     if args.list or args.summary:
-        return _describe(seamlessfile, args)
-    summary = settled_file = None
-    if settled.eligible(args):  # the last run found everything cached: does that hold?
-        overrides = parse_overrides(args.config) or None
-        settled_file = settled.record_file(seamlessfile, overrides)
-        summary = replay_settled(settled_file, args, seamlessfile.absolute().parent)
-    if summary is None:
-        summary = _run(seamlessfile, args, settled_file)
-        if isinstance(summary, int):
-            return summary
-        if not args.dry_run:  # a settled run's record is that of the run that settled it
-            from seamlessflow.cli import last_run
+        return _describe(seamlessfile, args, options)
+    from seamlessflow.session.run import Terminated
+    from seamlessflow.session.run_workflow import run_workflow
 
-            last_run.keep(summary, seamlessfile.absolute().parent)
-    if args.report:
-        from seamlessflow.cli.report import write_report
-
-        write_report(summary, Path(args.report))
+    try:
+        summary = run_workflow(seamlessfile, options, terminal_display(args))
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(f"{'terminated' if terminated else 'interrupted'}: running steps were "
+              "stopped, nothing was recorded for them", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     if args.html:
         from seamlessflow.cli.cmd_report import write_page
-        from seamlessflow.cli.report import build_report
+        from seamlessflow.session.report import build_report
 
         write_page(seamlessfile, args.config, list(args.targets), build_report(summary),
                    Path(args.html))
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 
-def _describe(seamlessfile: Path, args: argparse.Namespace) -> int:
-    """`--list` or `--summary`: what a run would involve, printed; nothing runs."""
-    from seamlessflow.cli.loading import load_dag
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The options of `run` (and `watch`) as the session layer takes them."""
+    from seamlessflow.language.config import parse_overrides
+    from seamlessflow.session.options import RunOptions
 
-    dag = load_dag(seamlessfile, args.config, keep_plan=False)
+    limits = [amount for key, amount in args.resources if key == "mem"]  # the last one said
+    return RunOptions(
+        targets=tuple(args.targets), jobs=args.jobs, dry_run=args.dry_run,
+        keep_going=args.keep_going, force=None if args.force is None else tuple(args.force),
+        force_all=args.forceall, until=tuple(args.until), stage=args.stage, local=args.local,
+        no_local_cache=args.no_local_cache, no_download=args.no_download,
+        memory=limits[-1] if limits else None, config=parse_overrides(args.config) or None,
+        report=args.report, keep_workspace=args.keep_workspace)
+
+
+def terminal_display(args: argparse.Namespace) -> TerminalDisplay:
+    from seamlessflow.cli.display import TerminalDisplay
+
+    # -v prints each command too
+    return TerminalDisplay(args.quiet, args.dry_run, args.printshellcmds or args.verbose,
+                           args.jobs)
+
+
+def _describe(seamlessfile: Path, args: argparse.Namespace, options: RunOptions) -> int:
+    """`--list` or `--summary`: what a run would involve, printed; nothing runs."""
+    from seamlessflow.session.loading import load_dag
+
+    dag = load_dag(seamlessfile, options.config, keep_plan=False)
     if args.list:
         from seamlessflow.cli.cmd_list import step_table
-        from seamlessflow.cli.run_session import select_for
+        from seamlessflow.session.run import select_for
 
-        sys.stdout.write(step_table(dag, select_for(dag, args), args.stage))
+        sys.stdout.write(step_table(dag, select_for(dag, options), args.stage))
         return EXIT_OK
     from seamlessflow.cli.file_summary import file_summary
 
-    sys.stdout.write(file_summary(dag, args))
+    sys.stdout.write(file_summary(dag, options))
     return EXIT_OK
-
-
-def _run(seamlessfile: Path, args: argparse.Namespace, settled_file: Path | None
-         ) -> RunSummary | int:
-    """The run the whole way: plan, identities, lookups, execution; an exit status when
-    it was interrupted. A workflow that globs what it captures is run in two rounds
-    (cli/glob_rounds.py)."""
-    from seamlessflow.cli import glob_rounds
-    from seamlessflow.cli.loading import load_dag
-
-    dag = load_dag(seamlessfile, args.config, keep_plan=not args.dry_run)
-    found = glob_rounds.globs_over_captures(dag)
-    if found and args.dry_run:
-        for pattern, captures in found.items():
-            glob_rounds.tell(args, f"note: {glob_rounds.describe(pattern, captures)}: this dry "
-                                   "run shows the instances of the files there now; `run` "
-                                   f"reads it again once {captures[0][0]} has run")
-    elif found:
-        first = glob_rounds.first_round(dag, found, args)
-        summary = _execute(dag, first, None)
-        if isinstance(summary, int) or not summary.ok:
-            return summary
-        args = glob_rounds.second_round(dag, args, first)
-        dag = load_dag(seamlessfile, args.config)
-    return _execute(dag, args, settled_file)
-
-
-def _execute(dag: Dag, args: argparse.Namespace, settled_file: Path | None
-             ) -> RunSummary | int:
-    from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
-
-    session = RunSession(dag, args, settled_file=settled_file)
-    summary = session.execute_without_loop()
-    if summary is None:  # something must execute: only now is asyncio imported
-        try:
-            summary = execute_in_loop(session)
-        except KeyboardInterrupt as exc:
-            terminated = isinstance(exc, Terminated)
-            print(f"{'terminated' if terminated else 'interrupted'}: running steps were "
-                  "stopped, nothing was recorded for them", file=sys.stderr)
-            return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
-    return summary

@@ -86,30 +86,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _make_app(args: argparse.Namespace):  # noqa: ANN202 - aiohttp is imported lazily
-    from seamlessflow.storage.location import buffer_dir
+    from seamlessflow.session.stores import buffer_folder, store_at
 
     folder = Path(args.dir).expanduser() if args.dir else None
     if args.service == "hashserver":
         from seamlessflow.services import hashserver
 
         max_body = _size(args.max_body) if args.max_body else hashserver.DEFAULT_MAX_BODY
-        return hashserver.make_app(folder or buffer_dir(), args.writable, max_body)
+        return hashserver.make_app(folder or buffer_folder(), args.writable, max_body)
     if args.service == "database":
         from seamlessflow.services import database
 
-        return database.make_app((folder or buffer_dir()) / "seamless.db", args.writable)
+        return database.make_app((folder or buffer_folder()) / "seamless.db", args.writable)
     from seamlessflow.services import jobserver
 
     if args.hashserver and folder:
         raise UsageError("jobserver: give --hashserver URL or --dir DIR, not both")
-    if args.hashserver:
-        from seamlessflow.storage.http_store import HttpBufferStore
-
-        store = HttpBufferStore(args.hashserver)
-    else:
-        from seamlessflow.storage.local_store import LocalBufferStore
-
-        store = LocalBufferStore(folder or buffer_dir())
+    store = store_at(args.hashserver, folder)
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers}: must be at least 1")
     workdir = Path(args.workdir).expanduser() if args.workdir else None

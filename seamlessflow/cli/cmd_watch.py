@@ -17,7 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seamlessflow.cli.startup import find_seamlessfile
+    from seamlessflow.cli.cmd_run import run_options, terminal_display
+    from seamlessflow.session.startup import find_seamlessfile
     from seamlessflow.watch.loop import WatchLoop
 
-    return WatchLoop(find_seamlessfile(args.seamlessfile), args).run()
+    return WatchLoop(find_seamlessfile(args.seamlessfile), run_options(args),
+                     terminal_display(args), args.quiet).run()

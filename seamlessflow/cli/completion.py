@@ -211,9 +211,10 @@ def _load(before: list[str]):
         path /= "Seamlessfile"
     if not path.is_file():
         return None
-    from seamlessflow.cli.loading import load_dag
+    from seamlessflow.language.config import parse_overrides
+    from seamlessflow.session.loading import load_dag
 
     try:
-        return load_dag(path, config, keep_plan=False)
+        return load_dag(path, parse_overrides(config), keep_plan=False)
     except (SeamlessflowError, OSError):
         return None

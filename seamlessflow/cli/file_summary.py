@@ -9,7 +9,6 @@ known yet). The checksum is the cached result's; `-` when there is none yet.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 from pathlib import Path
@@ -19,14 +18,17 @@ from seamlessflow.scheduling.state import CACHED
 
 if TYPE_CHECKING:
     from seamlessflow.graph.dag import Dag
+    from seamlessflow.session.options import RunOptions
 
 
-def file_summary(dag: Dag, args: argparse.Namespace) -> str:
-    from seamlessflow.cli.run_session import RunSession
+def file_summary(dag: Dag, options: RunOptions) -> str:
+    from seamlessflow.cli.display import TerminalDisplay
+    from seamlessflow.session.run import RunSession
 
-    planning = argparse.Namespace(**{**vars(args), "dry_run": True, "quiet": True})
+    planning = options._replace(dry_run=True)
+    display = TerminalDisplay(quiet=True, dry_run=True, print_commands=False, jobs=options.jobs)
     with contextlib.redirect_stdout(io.StringIO()):  # the dry run's own lines: the table says it all
-        summary = RunSession(dag, planning).execute_without_loop()
+        summary = RunSession(dag, planning, display).execute_without_loop()
     assert summary is not None  # a dry run executes nothing
     root = Path(dag.workflow.root)
     rows = [("path", "instance", "status", "checksum")]

@@ -1,5 +1,5 @@
 """The HTML report of a run (`seamlessflow report`, `run --html FILE`): one self-contained
-page built from the run report of the last run (cli/last_run.py) and the current plan.
+page built from the run report of the last run (session/last_run.py) and the current plan.
 
 It shows the graph coloured by status (graph/svg.py), the timeline of what executed
 (cli/timeline.py), each failure with its stderr, Seamlessfile position, command and kept
@@ -27,8 +27,9 @@ STATUSES = ("ran", "cached", "failed", "skipped", "will-run", "pending", "not ru
 def build_html(dag: Dag, names: list[str], record: dict | None, everything: bool) -> str:
     """The page for the instances `names` of the plan; `everything`: no target was given,
     so instances of the last run that the plan no longer has are listed too."""
-    from seamlessflow.cli import last_run, timeline
+    from seamlessflow.cli import timeline
     from seamlessflow.graph import svg
+    from seamlessflow.session import last_run
 
     root = Path(dag.workflow.root)
     entries = {e["name"]: e for e in (record or {}).get("instances", [])}
@@ -66,7 +67,7 @@ def build_html(dag: Dag, names: list[str], record: dict | None, everything: bool
 
 
 def write_html(text: str, path: Path) -> None:
-    """Atomically, as the JSON report is (cli/report.py)."""
+    """Atomically, as the JSON report is (session/report.py)."""
     from seamlessflow.storage.atomic import os_error, output_file
 
     try:

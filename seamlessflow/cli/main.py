@@ -20,6 +20,7 @@ from typing import NoReturn
 from seamlessflow import __version__
 from seamlessflow.cli.habits import spelling_hint, spread_pairs
 from seamlessflow.errors import EXIT_INTERRUPTED, EXIT_USAGE, SeamlessflowError, UsageError
+from seamlessflow.session import startup
 
 DESCRIPTION = ("Run the steps of a Seamlessfile, each cached by the checksums of its code, "
                "inputs and params. `seamlessflow COMMAND --help` describes each command.")
@@ -143,6 +144,7 @@ def _dispatch(argv: list[str] | None) -> tuple[int, ModuleType | None]:
     # A collection of the youngest generation every 700 allocations (Python's default)
     # took a tenth of planning 5,000 instances, which make many objects and few cycles.
     gc.set_threshold(20_000, 10, 10)
+    startup.one_command_per_process()
     if argv is None:
         argv = sys.argv[1:]
     if argv[:1] == [HIDDEN_COMPLETE]:

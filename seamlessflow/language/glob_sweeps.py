@@ -4,7 +4,7 @@ A sweep over a glob() that matches nothing silently drops its steps (and everyth
 after them): that is an error, at each sweep it empties. A glob() over paths that a
 step of the same workflow captures (a step that writes `chunks/`, a sweep over
 `glob("chunks/{c}.txt")`) has the values of what an earlier run left there until that
-step has run: `run` runs such steps first and reads the workflow again (cli/glob_rounds.py),
+step has run: `run` runs such steps first and reads the workflow again (session/glob_rounds.py),
 so an empty match is no error there.
 """
 

@@ -25,7 +25,7 @@ PLANNED, STARTED = "planned", "started"  # transient
 
 class InstanceState:
     """Names the instance rather than holding it: a settled run is replayed from its
-    record (cli/settled.py) without the workflow's instances."""
+    record (session/settled.py) without the workflow's instances."""
 
     __slots__ = ("name", "step", "bindings", "stage", "runner", "status", "reason",
                  "transformation", "result", "captures", "duration_s", "attempts", "error",

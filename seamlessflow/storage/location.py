@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from seamlessflow.errors import UsageError
 
-if TYPE_CHECKING:  # a run told from its record (cli/settled.py) needs only the database
+if TYPE_CHECKING:  # a run told from its record (session/settled.py) needs only the database
     from seamlessflow.config.clusters import Cluster
     from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
     from seamlessflow.storage.layers import Home

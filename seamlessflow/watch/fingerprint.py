@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from seamlessflow.cli.run_session import STATE_DIR
 from seamlessflow.errors import SeamlessflowError
 from seamlessflow.graph.link import shown_path
+from seamlessflow.graph.reserved import STATE_DIR
 from seamlessflow.identity.checksum import checksum_file
 from seamlessflow.language.evaluate import glob_values
 from seamlessflow.watch.plan import Plan

@@ -7,13 +7,12 @@ during a run waits in the queue and makes exactly one follow-up run.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from seamlessflow.cli import glob_rounds
-from seamlessflow.cli.run_session import RunSession, Terminated, execute_in_loop
 from seamlessflow.errors import EXIT_OK, EXIT_TERMINATED, SeamlessflowError, UsageError
+from seamlessflow.session.run import Terminated
 from seamlessflow.watch import fingerprint
 from seamlessflow.watch.debounce import Debouncer
 from seamlessflow.watch.display import Display
@@ -21,16 +20,25 @@ from seamlessflow.watch.observe import Observers
 from seamlessflow.watch.plan import Plan, broken_plan, load_plan
 from seamlessflow.watch.watchset import Folder, WatchSet
 
+if TYPE_CHECKING:
+    from seamlessflow.graph.dag import Dag
+    from seamlessflow.session.options import RunOptions
+    from seamlessflow.session.run import Display as RunDisplay
+
 QUIET_S = 0.3  # a burst is over when no event came for this long
 _IDLE_POLL_S = 0.25  # how soon Ctrl-C is noticed while idle
 
 
 class WatchLoop:
-    def __init__(self, seamlessfile: Path, args: argparse.Namespace):
+    def __init__(self, seamlessfile: Path, options: RunOptions, run_display: RunDisplay,
+                 quiet: bool):
+        """`run_display`: what each run shows (as `run` shows it); `quiet`: watch mode's
+        own lines too are left out."""
         self.seamlessfile = seamlessfile
-        self.args = args
+        self.options = options
+        self.run_display = run_display
         self.plan: Plan = broken_plan(seamlessfile, None)
-        self.display = Display(self.plan.root, quiet=args.quiet)
+        self.display = Display(self.plan.root, quiet=quiet)
         self.debouncer = Debouncer(QUIET_S)
         self.fingerprint: fingerprint.Fingerprint = {}
         self.watchset: WatchSet | None = None
@@ -95,20 +103,23 @@ class WatchLoop:
             taken = None  # the new plan may read other inputs
             self._replan()
         self._settle(taken)
-        args = self.args
-        found = glob_rounds.globs_over_captures(self.plan.dag)
-        if found:  # as `run` does: what such globs list first, then the workflow again
-            first = glob_rounds.first_round(self.plan.dag, found, args)
-            if not self._run(first):
-                return
-            args = glob_rounds.second_round(self.plan.dag, args, first)
-            self._replan()
-            self._settle(None)
-        self._run(args)
+        from seamlessflow.session.run_workflow import run_workflow
+
+        self.running = True  # left set by Ctrl-C, for the last words
+        run_workflow(self.seamlessfile, self.options, self.run_display, dag=self.plan.dag,
+                     reload=self._reload)
+        self.running = False
+
+    def _reload(self) -> Dag:
+        """The workflow read again between two rounds (session/glob_rounds.py), and
+        watched as read."""
+        self._replan()
+        self._settle(None)
+        return self.plan.dag
 
     def _replan(self) -> None:
         try:
-            self.plan = load_plan(self.seamlessfile, self.args)
+            self.plan = load_plan(self.seamlessfile, self.options)
         except SeamlessflowError:
             self.plan = broken_plan(self.seamlessfile, self.plan)
             self._settle(None)
@@ -126,15 +137,3 @@ class WatchLoop:
         self.watchset = WatchSet(self.plan, str(cache_dir()))
         self.folders = self.watchset.folders()
         self.observers.observe(self.folders)
-
-    def _run(self, args: argparse.Namespace) -> bool:
-        """Whether the run succeeded."""
-        session = RunSession(self.plan.dag, args)  # checks the inputs are there
-        self.running = True  # left set by Ctrl-C, for the last words
-        summary = execute_in_loop(session)
-        self.running = False
-        if self.args.report:
-            from seamlessflow.cli.report import write_report
-
-            write_report(summary, Path(self.args.report))
-        return summary.ok

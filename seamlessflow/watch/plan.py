@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seamlessflow.graph.dag import Dag, ProjectSource
+
+if TYPE_CHECKING:
+    from seamlessflow.session.options import RunOptions
 
 
 @dataclass
@@ -23,14 +26,14 @@ class Plan:
     outputs: list[str] = field(default_factory=list)  # project paths any instance writes
 
 
-def load_plan(seamlessfile: Path, args: argparse.Namespace) -> Plan:
+def load_plan(seamlessfile: Path, options: RunOptions) -> Plan:
     """Parse, link and select the targets; raises the SeamlessflowError `run` would."""
-    from seamlessflow.cli.loading import load_dag
-    from seamlessflow.cli.run_session import select_for
+    from seamlessflow.session.loading import load_dag
+    from seamlessflow.session.run import select_for
 
-    dag = load_dag(seamlessfile, args.config)
+    dag = load_dag(seamlessfile, options.config)
     workflow = dag.workflow
-    selected = select_for(dag, args)
+    selected = select_for(dag, options)
     inputs: dict[tuple[str, bool], None] = {}  # ordered, distinct
     for name in selected:
         for item, source in zip(workflow.instances[name].inputs, dag.sources[name], strict=True):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from seamlessflow.cli.run_session import STATE_DIR
+from seamlessflow.graph.reserved import STATE_DIR
 from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX, INDEX_SUFFIX
 from seamlessflow.watch.plan import Plan
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from seamlessflow.cli.loading import missing_inputs
-from seamlessflow.cli.startup import find_seamlessfile
 from seamlessflow.errors import UsageError
 from seamlessflow.graph.link import link
+from seamlessflow.session.loading import missing_inputs
+from seamlessflow.session.startup import find_seamlessfile
 
 
 def test_find_seamlessfile_default_and_directory(tmp_path, monkeypatch):

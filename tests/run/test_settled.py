@@ -1,5 +1,5 @@
 """A run that found everything cached is told again from its record while nothing that
-decided it has changed (cli/settled.py); every change a full run would see is still seen."""
+decided it has changed (session/settled.py); every change a full run would see is still seen."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""The record of the project's last run: the JSON run report (cli/report.py) of it, kept
+"""The record of the project's last run: the JSON run report (session/report.py) of it, kept
 in `.seamlessflow/last-run.json`, so that `dag --format svg` can colour the graph by status
 and `report` can draw the run afterwards without having asked for `--report` then.
 
 Written atomically after every run that is not a dry run (a dry run writes nothing) nor
-told from a settled record (cli/settled.py: the run that settled it wrote the same).
+told from a settled record (session/settled.py: the run that settled it wrote the same).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ STATUSES = (RAN, CACHED, FAILED, SKIPPED, WILL_RUN, PENDING)
 
 
 def keep(summary: RunSummary, root: Path) -> None:
-    from seamlessflow.cli.report import build_report
+    from seamlessflow.session.report import build_report
     from seamlessflow.storage.atomic import atomic_write_bytes
 
     path = root / STATE_DIR / LAST_RUN_FILE

@@ -3,33 +3,35 @@
 Parses, expands and links the Seamlessfile, and checks that the inputs no
 step produces are present: the one piece of validation that needs the file system,
 so it lives here and not in the (I/O-free) graph layer. No heavy imports: every
-command that plans comes through here (a settled run does not: cli/startup.py).
+command that plans comes through here (a settled run does not: session/startup.py).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from seamlessflow.cli.startup import without_cyclic_gc
 from seamlessflow.errors import Diagnostic, SourcePos
 from seamlessflow.graph.dag import Dag, ProjectSource
 from seamlessflow.graph.link import CaptureIndex, link, shown_path
 from seamlessflow.graph.model import InputItem
 from seamlessflow.scheduling.inputs import PROBED
 from seamlessflow.scheduling.listing import DIR, FILE, ProjectListing
+from seamlessflow.session.startup import without_cyclic_gc
 from seamlessflow.storage.sidecars import CHECKSUM_SUFFIX
 
 
-def load_dag(seamlessfile: Path, config_items: list[str] | None, keep_plan: bool = True) -> Dag:
-    """Parse, expand and link, unless the plan cache holds this workflow unchanged; every
-    error in the workflow comes out as a WorkflowError. `keep_plan=False` (a dry run)
-    leaves no trace, not even in the plan cache."""
-    from seamlessflow.cli import plan_cache
-    from seamlessflow.language.config import parse_overrides
+def load_dag(seamlessfile: Path, overrides: Mapping[str, Any] | None,
+             keep_plan: bool = True) -> Dag:
+    """Parse, expand and link with these config overrides, unless the plan cache holds
+    this workflow unchanged; every error in the workflow comes out as a WorkflowError.
+    `keep_plan=False` (a dry run) leaves no trace, not even in the plan cache."""
+    from seamlessflow.session import plan_cache
 
-    overrides = parse_overrides(list(config_items or [])) or None
+    overrides = dict(overrides) if overrides else None
     with without_cyclic_gc():
         dag = plan_cache.load(seamlessfile, overrides)
         if dag is None:

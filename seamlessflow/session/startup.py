@@ -1,6 +1,6 @@
 """What a command needs before it plans: its Seamlessfile, and the cyclic GC paused.
 
-Apart from loading.py, so that a run told from its settled record (cli/settled.py)
+Apart from loading.py, so that a run told from its settled record (session/settled.py)
 gets both without importing the graph layer it does not need.
 """
 
@@ -25,17 +25,28 @@ def find_seamlessfile(arg: str | None) -> Path:
     return path
 
 
+_freezing = [False]
+
+
+def one_command_per_process() -> None:
+    """The process ends after this command (the CLI): what planning made may be frozen
+    (see without_cyclic_gc). Not so for the Python API, whose caller lives on, and whose
+    objects a freeze would keep from the cyclic collector for good."""
+    _freezing[0] = True
+
+
 @contextmanager
 def without_cyclic_gc() -> Iterator[None]:
     """Planning allocates objects by the hundred thousand and frees almost none: the
-    cyclic collector's passes over them took a third of the time of linking. They are
-    frozen afterwards, so that the run's own collections skip them too (reference
-    counting still frees them)."""
+    cyclic collector's passes over them took a third of the time of linking. In the
+    CLI they are frozen afterwards, so that the run's own collections skip them too
+    (reference counting still frees them)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if _freezing[0]:
+            gc.freeze()
         if enabled:
             gc.enable()

@@ -10,10 +10,13 @@ A dry run cannot run them: it says that it shows the instances of the files ther
 
 from __future__ import annotations
 
-import argparse
-import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from seamlessflow.graph.dag import Dag
+
+if TYPE_CHECKING:
+    from seamlessflow.session.options import RunOptions
 
 
 def globs_over_captures(dag: Dag) -> dict[str, list[tuple[str, str]]]:
@@ -38,42 +41,33 @@ def describe(pattern: str, captures: list[tuple[str, str]]) -> str:
     return f'glob("{pattern}") lists {path}, which {name} captures{more}'
 
 
-def first_round(dag: Dag, found: dict[str, list[tuple[str, str]]], args: argparse.Namespace
-                ) -> argparse.Namespace:
-    """The command line of the first round (the same options, the instances that make
-    what the globs list as targets), announced. A `--force` without names keeps meaning
-    the user's targets, not these. Its summary line is left to the second round, unless
-    it fails (then there is none)."""
-    tell(args, "running first what globs list: " + "; ".join(
+def first_round(dag: Dag, found: dict[str, list[tuple[str, str]]], options: RunOptions,
+                announce: Callable[[str], None]) -> RunOptions:
+    """The options of the first round (the same options, the instances that make what
+    the globs list as targets), announced. A `--force` without names keeps meaning the
+    user's targets, not these. Its summary line is left to the second round, unless it
+    fails (then there is none)."""
+    announce("running first what globs list: " + "; ".join(
         describe(pattern, captures) for pattern, captures in found.items()))
-    force = list(args.targets) if args.force == [] and args.targets else args.force
-    return argparse.Namespace(**{**vars(args), "targets": producers(dag, found),
-                                 "force": force, "first_round": True})
+    force = options.targets if options.force == () and options.targets else options.force
+    return options._replace(targets=tuple(producers(dag, found)), force=force)
 
 
-def second_round(dag: Dag, args: argparse.Namespace, first: argparse.Namespace
-                 ) -> argparse.Namespace:
-    """The command line of the second round, announced: the user's `args`, without
+def second_round(dag: Dag, options: RunOptions, first: RunOptions,
+                 announce: Callable[[str], None]) -> RunOptions:
+    """The options of the second round, announced: the user's `options`, without
     `--force` of what the `first` round ran (forced once is enough; forced again, it
     could make something else than what the globs were just read from). `-F` and a
     `--force` without names become the names they stand for: every step, or the
     targets."""
-    tell(args, "reading the Seamlessfile again, with the globs matching what they made")
+    announce("reading the Seamlessfile again, with the globs matching what they made")
     ran = set(first.targets)
     ran |= {dag.workflow.instances[name].step for name in ran}
-    force = args.force
-    if args.forceall or (force == [] and not args.targets):
-        force = list(dict.fromkeys(inst.step for inst in dag.workflow.instances.values()))
-    elif force == []:
-        force = list(args.targets)
+    force = options.force
+    if options.force_all or (force == () and not options.targets):
+        force = tuple(dict.fromkeys(inst.step for inst in dag.workflow.instances.values()))
+    elif force == ():
+        force = options.targets
     if force is not None:
-        force = [f for f in force if f not in ran]
-        if not force:
-            force = None
-    return argparse.Namespace(**{**vars(args), "force": force, "forceall": False,
-                                 "first_round": False})
-
-
-def tell(args: argparse.Namespace, message: str) -> None:
-    if not args.quiet:
-        print(message, file=sys.stderr, flush=True)
+        force = tuple(f for f in force if f not in ran) or None
+    return options._replace(force=force, force_all=False)

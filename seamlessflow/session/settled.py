@@ -33,23 +33,24 @@ content is not one stat). Deleting the record loses nothing but speed.
 
 from __future__ import annotations
 
-import argparse
 import marshal
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seamlessflow.cli.plan_cache import DAMAGED, cache_file, code_signature, sources_unchanged
 from seamlessflow.scheduling.state import CACHED, InstanceState
+from seamlessflow.session.plan_cache import DAMAGED, cache_file, code_signature, sources_unchanged
 from seamlessflow.storage.statcache import StatCache, signature
 
 if TYPE_CHECKING:
     from seamlessflow.graph.model import Workflow
+    from seamlessflow.session.options import RunOptions
 
-FORMAT = 1
+FORMAT = 2  # 2: shell steps are Seamless bash transformations
 SUFFIX = ".settled"
 # the code whose rules the record stands for: all of it that a run goes through
-_CODE = ("", "grammar", "language", "graph", "identity", "scheduling", "storage", "config", "cli")
+_CODE = ("", "grammar", "language", "graph", "identity", "scheduling", "storage", "config",
+         "session", "cli")
 
 Stat = tuple[int, int, int, int]
 
@@ -58,19 +59,15 @@ def record_file(seamlessfile: Path, overrides: dict | None) -> Path:
     return cache_file(seamlessfile, overrides, SUFFIX)
 
 
-def eligible(args: argparse.Namespace) -> bool:
-    """Whether this command line may be answered (or recorded) here at all."""
+def eligible(options: RunOptions) -> bool:
+    """Whether this run may be answered (or recorded) here at all."""
     from seamlessflow.storage.location import remote_url
 
-    return args.force is None and not args.forceall and not args.no_download \
+    return options.force is None and not options.force_all and not options.no_download \
         and remote_url("buffer") is None and remote_url("database") is None
 
 
-def _selection(args: argparse.Namespace) -> tuple:
-    return (tuple(args.targets), tuple(args.until), args.stage, bool(args.local))
-
-
-def replay(file: Path, args: argparse.Namespace, root: Path
+def replay(file: Path, options: RunOptions, root: Path
            ) -> tuple[list[InstanceState], list[InstanceState]] | None:
     """The states of the recorded run, in the order of the selection and in the order
     it reported them, if everything that decided them is unchanged; None otherwise (and
@@ -81,7 +78,7 @@ def replay(file: Path, args: argparse.Namespace, root: Path
         return None
     try:
         fmt, code, sources, globs, selection, paths, stats, rows, order = marshal.loads(raw)
-        if fmt != FORMAT or selection != _selection(args) or code != code_signature(_CODE):
+        if fmt != FORMAT or selection != options.selection() or code != code_signature(_CODE):
             return None
         if not sources_unchanged(sources, globs, root) or not _unchanged(paths, stats):
             return None
@@ -121,7 +118,7 @@ def _results_unchanged(rows: list[tuple]) -> bool:
     return all(known.get(row[4]) == row[5] for row in rows)
 
 
-def record(file: Path, *, workflow: Workflow, args: argparse.Namespace, started_ns: int,
+def record(file: Path, *, workflow: Workflow, options: RunOptions, started_ns: int,
            inputs: dict[str, tuple[str, bool]], statcache: StatCache, state_dir: Path,
            states: list[InstanceState], reported: list[str]) -> bool:
     """Keep the record of a run (begun at `started_ns`) that found every one of `states`
@@ -171,7 +168,7 @@ def record(file: Path, *, workflow: Workflow, args: argparse.Namespace, started_
     order = None if reported == list(index) else [index[name] for name in reported]
     try:
         payload = marshal.dumps((FORMAT, code_signature(_CODE), list(workflow.source_files.items()),
-                                 list(workflow.globs.items()), _selection(args), paths, stats,
+                                 list(workflow.globs.items()), options.selection(), paths, stats,
                                  rows, order))
     except ValueError:
         return forget(file)

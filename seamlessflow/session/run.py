@@ -1,68 +1,80 @@
-"""One `run` (or one round of `watch`): from a linked DAG and the command line to a summary.
+"""One run (or one round of `watch`): from a linked DAG and the run's options to a summary.
 
 Assembles the scheduler's parts (targets, stages, runners, stores, reporters) so that
-`run` and `watch` share every rule about what a run means.
+every front end shares every rule about what a run means. What the run shows is the
+front end's `Display`: the session layer itself prints nothing.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from seamlessflow.errors import UsageError, WorkflowError
 from seamlessflow.graph.reserved import STATE_DIR
 from seamlessflow.scheduling.state import CACHED, InstanceState, Reporter, Reporters, RunSummary
 
 if TYPE_CHECKING:
-    from seamlessflow.cli.progress import LineReporter
     from seamlessflow.graph.dag import Dag
     from seamlessflow.runners.base import Runner
     from seamlessflow.scheduling.scheduler import Scheduler
+    from seamlessflow.session.options import RunOptions
     from seamlessflow.storage.layers import Home
 
 
+class Display(Protocol):
+    """What a front end shows of a run: the terminal's lines or live panel, an API
+    caller's callback, nothing."""
+
+    def reporter(self, dag: Dag | None, selected: list[str], summarize: bool) -> Reporter:
+        """The reporter of a run of the instances `selected` (of `dag`; None for a run
+        told from its settled record). `summarize`: False for the first of two rounds
+        (session/glob_rounds.py), whose summary is the second's."""
+
+    def held(self) -> AbstractContextManager[None]:
+        """Within: the run executes nothing and is over in a moment, so what it shows
+        may be written at once rather than line by line."""
+
+    def announce(self, message: str) -> None:
+        """Something the run does besides its instances (a service started, a round)."""
+
+
 class RunSession:
-    def __init__(self, dag: Dag, args: argparse.Namespace, extra_reporters: list | None = None,
-                 settled_file: Path | None = None):
+    def __init__(self, dag: Dag, options: RunOptions, display: Display,
+                 settled_file: Path | None = None, first_round: bool = False):
         """`settled_file`: where to keep the record of this run if it finds everything
-        cached (cli/settled.py), None to keep none."""
-        from seamlessflow.cli.loading import missing_inputs, project_listing
+        cached (session/settled.py), None to keep none. `first_round`: the first of two
+        rounds (session/glob_rounds.py)."""
         from seamlessflow.scheduling.stages import plan_stages
+        from seamlessflow.session.loading import missing_inputs, project_listing
 
         self.started_ns = time.time_ns()  # before any project file is read
         self.settled_file = settled_file
         self.dag = dag
-        self.args = args
+        self.options = options
+        self.display = display
+        self.first_round = first_round
         workflow = dag.workflow
         self.root = Path(workflow.root)
-        self.selected = select_for(dag, args)
-        self.force = _force_set(dag, args, self.selected)
+        self.selected = select_for(dag, options)
+        self.force = _force_set(dag, options, self.selected)
         self.listing = project_listing(dag, self.selected)
         problems = missing_inputs(dag, self.selected, self.listing)
         if problems:
             raise WorkflowError(problems)
-        self.memory = _memory_limit(dag, self.selected, args.resources)
-        self.plan = plan_stages(workflow, self.selected, args.stage, args.local)
+        self.memory = _memory_limit(dag, self.selected, options.memory)
+        self.plan = plan_stages(workflow, self.selected, options.stage, options.local)
         if self.plan.cluster is not None:  # its store and database: found, or started now
             from seamlessflow.services.launcher import with_urls
 
             self.plan = self.plan._replace(cluster=with_urls(
-                self.plan.cluster, ["hashserver", "database"], self._announce))
+                self.plan.cluster, ["hashserver", "database"], display.announce))
         self.stages = self.plan.stages
-        self.extra_reporters = extra_reporters or []
         self._runners: dict[tuple[str, int], Runner] = {}
         self._made: Scheduler | None = None
-        self._lines: LineReporter | None = None  # the plain line log, when that is the display
         self._reported = _Reported()
-
-    def _announce(self, message: str) -> None:
-        if not self.args.quiet:
-            print(message, file=sys.stderr, flush=True)
 
     def runner_for(self, stage: str) -> Runner:
         from seamlessflow.runners import make_runner
@@ -79,11 +91,11 @@ class RunSession:
                 from seamlessflow.services.launcher import with_urls
 
                 self.plan = self.plan._replace(
-                    cluster=with_urls(self.plan.cluster, [choice.kind], self._announce))
+                    cluster=with_urls(self.plan.cluster, [choice.kind], self.display.announce))
                 url = service_url(self.plan.cluster, choice.kind)
             self._runners[key] = make_runner(choice.kind, self.home_for(stage).store,
                                              choice.workers, url,
-                                             dask_entry, announce=self._announce)
+                                             dask_entry, announce=self.display.announce)
         return self._runners[key]
 
     def execute_without_loop(self) -> RunSummary | None:
@@ -91,7 +103,7 @@ class RunSession:
         otherwise, and `execute` (in an event loop) carries on where this stopped."""
         scheduler = self._scheduler()
         try:
-            with _lines_at_once(self._lines):
+            with self.display.held():
                 summary = scheduler.run_without_loop()
         except BaseException:
             self._save_state()
@@ -110,7 +122,7 @@ class RunSession:
                 await runner.close()
             self._save_state()
             if self.settled_file is not None:  # something executed: the record is stale
-                from seamlessflow.cli import settled
+                from seamlessflow.session import settled
 
                 settled.forget(self.settled_file)
 
@@ -120,7 +132,8 @@ class RunSession:
         from seamlessflow.scheduling.history import RunHistory
         from seamlessflow.scheduling.inputs import ProjectInputs
         from seamlessflow.scheduling.outputs import OutputWriter
-        from seamlessflow.scheduling.scheduler import RunOptions, Scheduler
+        from seamlessflow.scheduling.scheduler import RunOptions as SchedulerOptions
+        from seamlessflow.scheduling.scheduler import Scheduler
         from seamlessflow.storage.layers import layered
         from seamlessflow.storage.statcache import StatCache
 
@@ -128,33 +141,24 @@ class RunSession:
         self._homes = self._open_homes()
         self.store, db = layered(list(self._homes.values()))
         self._statcache = StatCache.load(state_dir)
-        extra = [*self.extra_reporters, self._reported]
-        prints_commands = self.args.printshellcmds or self.args.verbose  # -v prints them too
-        if prints_commands:
-            from seamlessflow.cli.shell_commands import ShellCommandPrinter
-
-            extra.append(ShellCommandPrinter(self.dag, self.args.dry_run, self.args.jobs))
-        listing = None
-        if self.args.dry_run and not prints_commands:  # -p: each command by its line
-            from seamlessflow.graph.chains import chain_order
-
-            listing = chain_order(self.dag, self.selected)
-        reporter, self._lines = make_reporter(self.args, len(self.selected), extra, listing)
+        options = self.options
+        reporter = Reporters([self.display.reporter(self.dag, self.selected,
+                                                    not self.first_round), self._reported])
         self._inputs = inputs = ProjectInputs(self.root, self._statcache, self.store,
                                               reporter.on_warning, self.listing)
         outputs = OutputWriter(self.root, state_dir, self.store, self._statcache,
-                               reporter.on_warning, no_download=self.args.no_download, db=db)
-        options = RunOptions(
-            jobs=self.args.jobs,
-            keep_going=self.args.keep_going,
+                               reporter.on_warning, no_download=options.no_download, db=db)
+        scheduler_options = SchedulerOptions(
+            jobs=options.jobs,
+            keep_going=options.keep_going,
             force=self.force,
-            dry_run=self.args.dry_run,
-            keep_workspace=self.args.keep_workspace,
+            dry_run=options.dry_run,
+            keep_workspace=options.keep_workspace,
             log_dir=state_dir / "logs",
             memory=self.memory,
         )
         self._made = Scheduler(self.dag, self.selected, self.stages, self.runner_for,
-                               self.store, db, inputs, outputs, reporter, options,
+                               self.store, db, inputs, outputs, reporter, scheduler_options,
                                RunHistory(state_dir), self.home_for)
         return self._made
 
@@ -170,7 +174,7 @@ class RunSession:
         if cluster is None:
             return {None: open_home(None)}
         remote = open_home(cluster)
-        if getattr(self.args, "no_local_cache", False) or not cluster.local_cache:
+        if self.options.no_local_cache or not cluster.local_cache:
             return {None: remote, cluster.name: remote}
         local = open_home(None)
         return {None: local, cluster.name: sharing(remote, local)}
@@ -180,74 +184,45 @@ class RunSession:
         return self._homes[self.plan.choices[stage].cluster]
 
     def _save_state(self) -> None:
-        if not self.args.dry_run:  # a dry run writes nothing but the report
+        if not self.options.dry_run:  # a dry run writes nothing but the report
             self._statcache.save()
 
     def _keep_settled(self, summary: RunSummary) -> None:
         """Record a run that found everything cached, so that the next can say so at
         the cost of a stat per file; remove the record of any other (a dry run leaves
         it alone: it writes nothing)."""
-        if self.settled_file is None or self.args.dry_run:
+        if self.settled_file is None or self.options.dry_run:
             return
-        from seamlessflow.cli import settled
+        from seamlessflow.session import settled
 
         if summary.counts[CACHED] != len(summary.states) or self._reported.warned \
                 or self.plan.cluster is not None:
             settled.forget(self.settled_file)
             return
-        settled.record(self.settled_file, workflow=self.dag.workflow, args=self.args,
+        settled.record(self.settled_file, workflow=self.dag.workflow, options=self.options,
                        started_ns=self.started_ns, inputs=self._inputs.known,
                        statcache=self._statcache, state_dir=self.root / STATE_DIR,
                        states=summary.states, reported=self._reported.names)
 
 
-def make_reporter(args: argparse.Namespace, total: int, extra: Sequence[Reporter] = (),
-                  listing: list[str] | None = None) -> tuple[Reporter, LineReporter | None]:
-    """What the run shows: a live display on a terminal, else a line per instance (also
-    given back, so that a run that executes nothing can write its lines at once);
-    `listing` orders the lines of a dry run (see LineReporter)."""
-    from seamlessflow.cli.progress import LineReporter, LiveReporter
-
-    if sys.stdout.isatty() and not args.quiet:
-        main, lines = LiveReporter(total, dry_run=args.dry_run, listing=listing), None
-    else:
-        main = lines = LineReporter(quiet=args.quiet, dry_run=args.dry_run, listing=listing)
-    # the first of two rounds (cli/glob_rounds.py): the second sums up the run
-    main.summarize = not getattr(args, "first_round", False)
-    return Reporters([main, *extra]), lines
-
-
-@contextmanager
-def _lines_at_once(lines: LineReporter | None) -> Iterator[None]:
-    """Lines unflushed while nothing executes (see LineReporter.flush_lines)."""
-    if lines is None:
-        yield
-        return
-    lines.flush_lines = False
-    try:
-        yield
-    finally:
-        lines.flush_lines = True
-        lines.out.flush()
-
-
-def replay_settled(file: Path, args: argparse.Namespace, root: Path) -> RunSummary | None:
+def replay_settled(file: Path, options: RunOptions, root: Path, display: Display
+                   ) -> RunSummary | None:
     """The run, told again from the record of the last one, when that found everything
-    cached and nothing that decided it has changed (cli/settled.py); None otherwise."""
-    from seamlessflow.cli import settled
-    from seamlessflow.cli.startup import without_cyclic_gc
+    cached and nothing that decided it has changed (session/settled.py); None otherwise."""
+    from seamlessflow.session import settled
+    from seamlessflow.session.startup import without_cyclic_gc
 
     started = time.perf_counter()
     with without_cyclic_gc():
-        found = settled.replay(file, args, root)
+        found = settled.replay(file, options, root)
     if found is None:
         return None
     states, reported = found
-    reporter, lines = make_reporter(args, len(states))
-    with _lines_at_once(lines):
+    reporter = display.reporter(None, [s.name for s in states], True)
+    with display.held():
         for state in reported:
             reporter.on_event(state)
-    summary = RunSummary.of(states, time.perf_counter() - started, args.dry_run)
+    summary = RunSummary.of(states, time.perf_counter() - started, options.dry_run)
     reporter.on_finish(summary)
     return summary
 
@@ -310,16 +285,13 @@ async def _cancelled_by_sigterm(work, received: list[bool]) -> RunSummary:
         loop.remove_signal_handler(signal.SIGTERM)
 
 
-def _memory_limit(dag: Dag, selected: list[str], resources: list[tuple[str, int]]
-                  ) -> int | None:
-    """The memory `--resources mem=SIZE` gives the run (the last one said; None: no
-    limit). An instance needing more than all of it could never start: refused now."""
-    limits = [amount for key, amount in resources if key == "mem"]
-    if not limits:
+def _memory_limit(dag: Dag, selected: list[str], limit: int | None) -> int | None:
+    """The memory the run may use (`--resources mem=SIZE`; None: no limit). An
+    instance needing more than all of it could never start: refused now."""
+    if limit is None:
         return None
     from seamlessflow.language.sizes import format_size
 
-    limit = limits[-1]
     instances = dag.workflow.instances
     too_big = [name for name in selected if instances[name].memory > limit]
     if too_big:
@@ -331,30 +303,30 @@ def _memory_limit(dag: Dag, selected: list[str], resources: list[tuple[str, int]
     return limit
 
 
-def select_for(dag: Dag, args: argparse.Namespace) -> list[str]:
+def select_for(dag: Dag, options: RunOptions) -> list[str]:
     """The instances the targets need, cut at `--until`: only what its steps, instances
     or paths need, themselves included (Snakemake's `--until`)."""
     from seamlessflow.graph.targets import select
 
-    selected = select(dag, list(args.targets))
-    if args.until:
-        until = set(select(dag, list(args.until)))
+    selected = select(dag, list(options.targets))
+    if options.until:
+        until = set(select(dag, list(options.until)))
         selected = [name for name in selected if name in until]
     return selected
 
 
-def _force_set(dag: Dag, args: argparse.Namespace, selected: list[str]) -> set[str]:
+def _force_set(dag: Dag, options: RunOptions, selected: list[str]) -> set[str]:
     """`--force NAME...` means every instance the names name (steps, instances or paths,
     as targets do). Without a name it means what the targets name (everything selected
     when there are none); `-F` means everything selected, upstream instances too."""
     from seamlessflow.graph.targets import named
 
-    names = args.force
-    if args.forceall or (names == [] and not args.targets):
+    names = options.force
+    if options.force_all or (names == () and not options.targets):
         return set(selected)
     if names is None:
         return set()
     try:
-        return set(named(dag, list(names or args.targets)))
+        return set(named(dag, list(names or options.targets)))
     except UsageError as exc:
         raise UsageError(f"--force: {exc}") from None
