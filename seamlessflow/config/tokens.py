@@ -2,10 +2,12 @@
 
 Loopback is no boundary between users (every account of a login node can reach it), so
 each service that writes or runs commands has a bearer token. The service keeps it in
-`CONFIG/seamlessflow-tokens/PORT.json` (CONFIG: $SEAMLESS_CONFIG_DIR or ~/.seamless, the
-folder of clusters.yaml: per user, where the cache folder may be shared), a 0600 file in a
-0700 folder, so only its owner can read it; a client of that owner finds it by the port of
-the URL it talks to, and nobody has to configure anything.
+`CONFIG/seamlessflow-tokens/HOST-PORT.json` (CONFIG: $SEAMLESS_CONFIG_DIR or ~/.seamless,
+the folder of clusters.yaml: per user, where the cache folder may be shared), a 0600 file
+in a 0700 folder, so only its owner can read it; a client of that owner finds it by its
+own host name and the port of the URL it talks to, and nobody has to configure anything.
+HOST is in the name because CONFIG is often a home folder shared by the machines of a
+cluster: services on the same port of two machines each have their own file.
 
 A client trusts a token file only if it is its own (owner uid, no group or other access),
 names this machine, and its service is still running: a token is never sent to another
@@ -17,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import socket
 import stat
 import urllib.parse
@@ -28,6 +31,7 @@ from seamlessflow.storage.processes import process_exists
 from seamlessflow.storage.wire import TOKEN_ENV
 
 TOKEN_FOLDER = "seamlessflow-tokens"
+HOSTNAME_ENV = "SEAMLESSFLOW_HOSTNAME"
 _PRIVATE_DIR = 0o700
 _PRIVATE_FILE = 0o600
 
@@ -49,8 +53,16 @@ def token_dir() -> Path:
     return config_dir() / TOKEN_FOLDER
 
 
+def this_host() -> str:
+    """This machine's name in token files: $SEAMLESSFLOW_HOSTNAME, else the host name.
+    The variable is for machines that share a home folder and report the same host name."""
+    return os.environ.get(HOSTNAME_ENV, "").strip() or socket.gethostname()
+
+
 def token_path(port: int) -> Path:
-    return token_dir() / f"{port}.json"
+    """This machine's file for `port`; the record inside names the host too, so two
+    names that differ only in characters a file name cannot hold are still told apart."""
+    return token_dir() / f"{re.sub(r'[^A-Za-z0-9._-]', '_', this_host())}-{port}.json"
 
 
 def write_token_file(port: int, token: str, url: str, certificate: str | None = None) -> Path:
@@ -64,7 +76,7 @@ def write_token_file(port: int, token: str, url: str, certificate: str | None = 
         raise os_error(exc, folder, "create the token folder") from None
     _remove_stale(folder)
     path = token_path(port)
-    record = TokenFile(token, os.getuid(), os.getpid(), socket.gethostname(), url, certificate)
+    record = TokenFile(token, os.getuid(), os.getpid(), this_host(), url, certificate)
     atomic_write_bytes(path, json.dumps(asdict(record)).encode(), mode=_PRIVATE_FILE)
     return path
 
@@ -74,7 +86,7 @@ def remove_token_file(port: int) -> None:
     service may have taken the port and the file since)."""
     path = token_path(port)
     record = read_token_file(path)
-    if record is not None and record.pid == os.getpid() and record.host == socket.gethostname():
+    if record is not None and record.pid == os.getpid() and record.host == this_host():
         path.unlink(missing_ok=True)
 
 
@@ -122,7 +134,7 @@ def record_for_url(url: str) -> TokenFile | None:
     if port is None or not _is_this_machine(parsed.hostname or ""):
         return None
     record = read_token_file(token_path(port))
-    if record is None or record.host != socket.gethostname() or not process_exists(record.pid, ours_only=True):
+    if record is None or record.host != this_host() or not process_exists(record.pid, ours_only=True):
         return None
     return record
 
@@ -148,5 +160,5 @@ def _remove_stale(folder: Path) -> None:
     """Files left by services of this machine that were killed (kill -9 skips cleanup)."""
     for path in folder.glob("*.json"):
         record = read_token_file(path)
-        if record is not None and record.host == socket.gethostname() and not process_exists(record.pid, ours_only=True):
+        if record is not None and record.host == this_host() and not process_exists(record.pid, ours_only=True):
             path.unlink(missing_ok=True)

@@ -78,7 +78,7 @@ def test_serve_daskserver_takes_a_free_port_runs_jobs_and_stops_on_sigterm(make_
         assert serving, (tmp_path / "stderr").read_text()
         assert taken < int(serving.group(2)) <= taken + 20
         assert read_line(proc).startswith("dashboard: ")
-        credentials = private_config / "seamlessflow-tokens" / f"{serving.group(2)}.json"
+        credentials = private_config / "seamlessflow-tokens" / f"{socket.gethostname()}-{serving.group(2)}.json"
         assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
         assert refused_without_our_credentials(serving.group(1))
         # each worker advertises its threads as cores: a 2-core step runs on the 2 threads
@@ -125,7 +125,7 @@ def test_a_local_cluster_entry_starts_a_cluster_and_its_closer_stops_it(make_job
         assert outcome.ok, outcome
     finally:
         close()
-    assert not (private_config / "seamlessflow-tokens" / f"{port}.json").exists()
+    assert not (private_config / "seamlessflow-tokens" / f"{socket.gethostname()}-{port}.json").exists()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -63,7 +64,7 @@ def test_run_starts_missing_services_and_later_runs_reuse_them(tmp_path, raw):
         # each launched service has its own private token, which the runs found by
         # themselves; without it, nobody writes to them
         urls = [line.split()[2] for line in lines]
-        token_files = [config / "seamlessflow-tokens" / f"{url.rsplit(':', 1)[1]}.json"
+        token_files = [config / "seamlessflow-tokens" / f"{socket.gethostname()}-{url.rsplit(':', 1)[1]}.json"
                        for url in urls]
         assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in token_files)
         assert len({json.loads(f.read_text())["token"] for f in token_files}) == 3

@@ -105,7 +105,7 @@ async def _run_job(runner: JobserverRunner, job):
 def test_the_token_file_is_private_and_goes_away_with_its_service(start_service, tmp_path):
     service = start_service("jobserver", "--dir", str(tmp_path / "buffers"))
     folder = token_dir()
-    path = folder / f"{service.port}.json"
+    path = folder / f"{socket.gethostname()}-{service.port}.json"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     record = json.loads(path.read_text())
@@ -115,6 +115,30 @@ def test_the_token_file_is_private_and_goes_away_with_its_service(start_service,
     assert f"token in {path}" in service.stderr.read_text()
     service.stop()
     assert not path.exists()
+
+
+def test_services_of_two_hosts_on_one_port_keep_their_own_token_files(start_service,
+                                                                     monkeypatch, tmp_path):
+    """A home folder shared by two machines (NFS): each runs a service on the same port.
+    Two loopback addresses play the two machines, $SEAMLESSFLOW_HOSTNAME their names."""
+    node_a = start_service("jobserver", "--dir", str(tmp_path / "a"),
+                           env_extra={"SEAMLESSFLOW_HOSTNAME": "node-a"})
+    node_b = start_service("jobserver", "--host", "127.0.0.2", "--dir", str(tmp_path / "b"),
+                           port=node_a.port, env_extra={"SEAMLESSFLOW_HOSTNAME": "node-b"})
+    files = {path.name: json.loads(path.read_text()) for path in token_dir().iterdir()}
+    assert sorted(files) == [f"node-a-{node_a.port}.json", f"node-b-{node_a.port}.json"]
+    token_a = files[f"node-a-{node_a.port}.json"]["token"]
+    token_b = files[f"node-b-{node_a.port}.json"]["token"]
+    assert token_a != token_b
+    # a client on each machine finds its own machine's service's token
+    monkeypatch.setenv("SEAMLESSFLOW_HOSTNAME", "node-a")
+    assert resolve_token(node_a.url, None) == token_a
+    monkeypatch.setenv("SEAMLESSFLOW_HOSTNAME", "node-b")
+    assert resolve_token(node_b.url, None) == token_b
+    # stopping one machine's service leaves the other's file, which its clients still use
+    node_a.stop()
+    assert sorted(p.name for p in token_dir().iterdir()) == [f"node-b-{node_a.port}.json"]
+    assert resolve_token(node_b.url, None) == token_b
 
 
 def test_the_cli_finds_the_token_without_configuration(start_service, service_env, tmp_path):
@@ -141,7 +165,7 @@ def test_no_token_says_so_loudly_and_accepts_tokenless_writes(raw, start_service
     service = start_service("hashserver", "--writable", "--no-token",
                             "--dir", str(tmp_path / "buffers"))
     assert "WARNING: hashserver serves WITHOUT A TOKEN" in service.stderr.read_text()
-    assert not (token_dir() / f"{service.port}.json").exists()
+    assert not (token_dir() / f"{socket.gethostname()}-{service.port}.json").exists()
     data = b"from a client that sends no token"
     assert raw(service.url, "PUT", f"/{checksum_bytes(data)}", data, owner=False)[0] == 200
 
@@ -172,7 +196,7 @@ def test_another_account_cannot_read_the_token_nor_post_a_job(
     buffers = shared_folder / "buffers"
     jobserver = start_service("jobserver", "--dir", str(buffers),
                               env_extra={"SEAMLESS_CONFIG_DIR": str(config)})
-    token_file = config / "seamlessflow-tokens" / f"{jobserver.port}.json"
+    token_file = config / "seamlessflow-tokens" / f"{socket.gethostname()}-{jobserver.port}.json"
     assert token_file.is_file()
     marker = shared_folder / "pwned"
     job = make_job(LocalBufferStore(buffers), f"echo pwned-as-$(whoami) > {marker}")
