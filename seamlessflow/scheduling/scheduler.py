@@ -397,7 +397,7 @@ class Scheduler:
                 changes = compare(before, now, code_before, instances[name].code)
             self.history.record(name, prep.checksum, now, instances[name].code, changes,
                                 failed=failed)
-        self.history.save()
+        self.history.save(instances)
 
     def _code_checksum(self, code: str) -> str:
         """Every instance of a step shares its code text: hashed once per step."""
