@@ -4,7 +4,9 @@ from the buffer store (a directory is rebuilt file by file from its `DIR.INDEX`)
 A local file that differs from its sidecar is replaced, but never lost: if the store
 does not already hold its bytes, they are stored first and a warning names their
 checksum, so `seamlessflow resolve` (or, for a folder, `download` itself) can bring them
-back. `PATH/` says that the sidecar names a folder, for a folder that has no `DIR.INDEX`.
+back. Without a `DIR.INDEX`, a sidecar whose checksum the store holds as a folder index
+writes that folder; `PATH/` says that the sidecar names a folder, which an empty one needs
+(its checksum is also that of a file holding `{}`).
 """
 
 from __future__ import annotations

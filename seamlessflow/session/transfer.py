@@ -76,7 +76,8 @@ def download(store, text: str, warn: Callable[[str], None]) -> Path | None:
     path = Path(text[: -len(CHECKSUM_SUFFIX)] if text.endswith(CHECKSUM_SUFFIX) else text)
     path = Path(str(path).rstrip("/") or "/")
     checksum = read_sidecar(path)
-    is_dir = text.endswith("/") or index_path(path).exists() or path.is_dir()
+    is_dir = text.endswith("/") or index_path(path).exists() or path.is_dir() \
+        or _names_a_folder(store, checksum)
     if is_dir and index_path(path).exists():
         index = read_index(path)
         if deep_checksum(index) != checksum:
@@ -93,6 +94,28 @@ def download(store, text: str, warn: Callable[[str], None]) -> Path | None:
         raise StoreError(f"cannot download {path}: its checksum {checksum} (from "
                          f"{path}{CHECKSUM_SUFFIX}) is not in the buffer store")
     return path
+
+
+def _names_a_folder(store, checksum: str) -> bool:
+    """Whether `checksum` is the deep checksum of a folder with files: its buffer is a
+    folder index as `upload` stores it (plain JSON, 2-space indent). Other buffers are
+    read no further than their first bytes, so a large file is not loaded to find out.
+    An empty folder's index is the bytes of the JSON file `{}`, the same checksum: that
+    stays a file, and the folder takes `PATH/`."""
+    from seamlessflow.storage.trees import load_index
+
+    stream = store.open(checksum)
+    if stream is None:
+        return False
+    with stream:
+        head = stream.read(4)
+    if head != b'{\n  ':
+        return False
+    try:
+        load_index(store, checksum)
+    except StoreError:
+        return False
+    return True
 
 
 def _require_a_directory(store, path: Path, checksum: str) -> None:

@@ -139,6 +139,36 @@ def test_download_with_a_slash_rebuilds_a_folder_from_its_sidecar_alone(sf):
     assert not (sf.work / "f.txt").exists()
 
 
+def test_download_without_a_slash_rebuilds_a_folder_from_its_sidecar_alone(sf):
+    """No `d.INDEX`, no `d/`: the checksum names a folder index the store holds, so the
+    folder is written, not its index as a file `d`."""
+    files = make_tree(sf.work / "d")
+    sf("upload", "d")
+    shutil.rmtree(sf.work / "d")
+    (sf.work / "d.INDEX").unlink()
+    out = sf("download", "d")
+    assert out.returncode == 0, out.stderr
+    assert snapshot(sf.work / "d") == files
+    assert sf("download", "d.CHECKSUM").returncode == 0  # nothing to do: it matches
+    assert snapshot(sf.work / "d") == files
+    # an empty folder's checksum is that of a file `{}`: a file, unless `e/` says folder
+    (sf.work / "e").mkdir()
+    sf("upload", "e")
+    (sf.work / "e").rmdir()
+    (sf.work / "e.INDEX").unlink()
+    assert sf("download", "e").returncode == 0
+    assert (sf.work / "e").read_bytes() == b"{}\n"
+    (sf.work / "e").unlink()
+    assert sf("download", "e/").returncode == 0
+    assert (sf.work / "e").is_dir() and not any((sf.work / "e").iterdir())
+    # a JSON file that is not a folder index stays a file
+    (sf.work / "j.json").write_bytes(b'{\n  "a": 1\n}\n')
+    sf("upload", "j.json")
+    (sf.work / "j.json").unlink()
+    assert sf("download", "j.json").returncode == 0
+    assert (sf.work / "j.json").read_bytes() == b'{\n  "a": 1\n}\n'
+
+
 def test_download_with_missing_buffer_fails_and_leaves_no_file(sf):
     (sf.work / "f.txt").write_bytes(b"bytes")
     sf("upload", "f.txt")
