@@ -98,14 +98,22 @@ def _tree_size(root: Path) -> int:
 
 def open_attempt(job: Job, nested: bool = True) -> Attempt:
     """A new private (mode 0700) folder under `job.workdir`, or the system temp folder."""
-    return open_folder(job.name, job.workdir, nested)
+    return open_folder(job.name, job.workdir, nested, job.keep_workspace)
 
 
-def open_folder(name: str, workdir: str | None, nested: bool = True) -> Attempt:
+def open_folder(name: str, workdir: str | None, nested: bool = True,
+                keep: bool = False) -> Attempt:
     """A new private folder for an attempt of `name` under `workdir` (None: the system
-    temp folder)."""
+    temp folder). Its name says which process of which machine made it, so that one a
+    killed run left in the temp folder is removed by a later attempt (storage/leftovers),
+    unless the attempt may be `keep`t for debugging: that one is the user's to remove."""
+    from seamlessflow.storage.leftovers import sweep, temp_prefix
+
     parent = workdir or tempfile.gettempdir()
-    prefix = "seamlessflow-" + _UNSAFE_NAME_CHARS.sub("_", name)[:60] + "-"
+    safe_name = _UNSAFE_NAME_CHARS.sub("_", name)[:60] + "-"
+    prefix = "seamlessflow-" + safe_name if keep else temp_prefix() + safe_name
+    if workdir is None:
+        sweep(parent)
     try:
         root = tempfile.mkdtemp(prefix=prefix, dir=parent)
     except FileNotFoundError:

@@ -8,6 +8,10 @@ folder does (`sweep`): those made on this machine by a process that no longer ex
 and any older than a day (made elsewhere, on a shared file system, or under an older
 naming). Deep checksums skip these names (identity/deep.py), so a leftover never
 changes what a folder hashes to.
+
+A step's workspace in the system temp folder (execution/workspace.py) is named the same
+way, `.seamlessflow-tmp-HOST-PID-INSTANCE-XXXX`, and swept the same way by the next
+workspace made there: a run killed with SIGKILL leaves its workspaces behind too.
 """
 
 from __future__ import annotations
@@ -37,9 +41,14 @@ HOST_TAG = _host_tag()
 _swept: set[str] = set()
 
 
+def temp_prefix() -> str:
+    """The start of the name of a temporary this process makes: what `sweep` reads back."""
+    return f"{TEMP_PREFIX}{HOST_TAG}-{os.getpid()}-"
+
+
 def temp_name(folder: str | os.PathLike) -> str:
     """A fresh temporary path in `folder` (not created here)."""
-    return os.path.join(folder, f"{TEMP_PREFIX}{HOST_TAG}-{os.getpid()}-{os.urandom(6).hex()}")
+    return os.path.join(folder, temp_prefix() + os.urandom(6).hex())
 
 
 def is_temp_name(name: str) -> bool:

@@ -127,3 +127,70 @@ def test_a_leftover_from_elsewhere_goes_only_once_it_is_old(project):
     assert not old.exists()
     assert not unnamed.exists()
     assert recent.exists()
+
+
+SLOW = """
+step slow:
+    shell: "touch started; sleep 600; echo done > out.txt"
+    captures: out.txt
+"""
+
+
+def _start_run(project, temp: Path) -> tuple[subprocess.Popen, Path]:
+    """A real run whose step is sleeping in its workspace in `temp`: the process and the
+    workspace (the command's folder)."""
+    before = {p.parent for p in temp.rglob("started")}
+    env = {**os.environ, "SEAMLESSFLOW_CACHE": str(project.cache), "TMPDIR": str(temp)}
+    proc = subprocess.Popen([sys.executable, "-m", "seamlessflow", "-C", str(project.root),
+                             "run"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (new := {p.parent for p in temp.rglob("started")} - before):
+        assert proc.poll() is None, "the run ended before its step started"
+        time.sleep(0.05)
+    (workspace,) = new
+    return proc, workspace
+
+
+def _kill_run(proc: subprocess.Popen, workspace: Path) -> None:
+    """kill -9 of the run, then of the command it started, which would sleep on in
+    `workspace` (commands run in a process group of their own)."""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for cwd in Path("/proc").glob("[0-9]*/cwd"):
+        try:
+            if os.readlink(cwd) == str(workspace):
+                os.kill(int(cwd.parent.name), signal.SIGKILL)
+        except OSError:
+            pass  # gone meanwhile, or another account's
+
+
+def test_a_later_run_removes_the_workspaces_a_killed_run_left_in_the_temp_folder(
+        project, tmp_path):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {"TMPDIR": str(temp)}
+    killed_project = type(project)(tmp_path / "killed", project.cache)
+    killed_project.write("Seamlessfile", SLOW)
+    killed, left = _start_run(killed_project, temp)
+    _kill_run(killed, left)
+    assert killed.returncode == -signal.SIGKILL and left.exists()
+    live_project = type(project)(tmp_path / "live", project.cache)
+    live_project.write("Seamlessfile", SLOW)
+    live, in_use = _start_run(live_project, temp)
+    try:
+        # a failed attempt kept on purpose, by a later run in the same temp folder
+        project.write("Seamlessfile", 'step broken:\n    shell: "exit 3"\n    captures: x.txt\n')
+        report = project.run("--keep-workspace", check=False, env=env)
+        kept = Path(report["broken"]["workspace"])
+        assert report["broken"]["status"] == "failed" and kept.is_dir()
+        assert not left.exists()  # what the killed run left is gone
+        assert in_use.exists()  # not what a live run uses
+        project.write("Seamlessfile", 'step fine:\n    shell: "echo ok > ok.txt"\n'
+                      '    captures: ok.txt\n')
+        assert project.run(env=env).statuses == {"fine": "ran"}
+        assert kept.is_dir() and in_use.exists()
+    finally:
+        _kill_run(live, in_use)
+    # of the workspaces, the temp folder holds the kept one and that of the run killed last
+    assert sorted(p for p in temp.iterdir() if "seamlessflow" in p.name) == \
+        sorted({kept.parent, in_use})
