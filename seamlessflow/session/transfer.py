@@ -86,7 +86,8 @@ def download(store, text: str, warn: Callable[[str], None]) -> Path | None:
         store.put(plain_serialize(index))  # the index file makes the store's copy optional
     elif is_dir:
         _require_a_directory(store, path, checksum)
-    if keep_local(store, path, checksum, warn):
+    # a file holding a folder's index (as `download d` once wrote it) is not that folder
+    if keep_local(store, path, checksum, warn) and (path.is_dir() or not is_dir):
         return None
     if is_dir:
         write_tree(store, checksum, path)

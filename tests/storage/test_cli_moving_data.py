@@ -151,6 +151,12 @@ def test_download_without_a_slash_rebuilds_a_folder_from_its_sidecar_alone(sf):
     assert snapshot(sf.work / "d") == files
     assert sf("download", "d.CHECKSUM").returncode == 0  # nothing to do: it matches
     assert snapshot(sf.work / "d") == files
+    # the folder's index as a file `d`, as this download used to write it, becomes the folder
+    shutil.rmtree(sf.work / "d")
+    index = sf("resolve", (sf.work / "d.CHECKSUM").read_text().strip()).stdout
+    (sf.work / "d").write_bytes(index)
+    assert sf("download", "d").returncode == 0
+    assert snapshot(sf.work / "d") == files
     # an empty folder's checksum is that of a file `{}`: a file, unless `e/` says folder
     (sf.work / "e").mkdir()
     sf("upload", "e")
