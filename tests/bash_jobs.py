@@ -14,9 +14,10 @@ from seamlessflow.identity.shell_step import job_captures, shell_transformation
 def bash_job(store: Any, code: str, *, inputs: dict[str, str] | None = None,
              dir_inputs: dict[str, str] | None = None, params: dict | None = None,
              metavars: dict | None = None, captures: list[str] | None = None,
-             stdout: bool = False, **fields: Any) -> Job:
+             stdout: bool = False, with_texts: bool = False, **fields: Any) -> Job:
     """`inputs` / `dir_inputs`: workspace path -> checksum of bytes already in `store`;
-    `captures` with a trailing "/" for a folder; `fields`: the rest of the Job."""
+    `captures` with a trailing "/" for a folder; `with_texts`: the small buffers travel
+    with the Job, as the scheduler sends them; `fields`: the rest of the Job."""
     pins = [(path, cs, False) for path, cs in (inputs or {}).items()]
     pins += [(path, cs, True) for path, cs in (dir_inputs or {}).items()]
     declared = [(c.rstrip("/"), c.endswith("/")) for c in captures or []]
@@ -25,6 +26,7 @@ def bash_job(store: Any, code: str, *, inputs: dict[str, str] | None = None,
         store.put(buffer)
     return Job(checksum=bash.checksum, transformation=bash.transformation, code=bash.code,
                dir_inputs=sorted(dir_inputs or {}), captures=job_captures(declared, stdout),
+               texts={cs: b.decode() for cs, b in bash.buffers.items()} if with_texts else {},
                **fields)
 
 

@@ -48,7 +48,7 @@ from seamlessflow.execution.workspace import (
     materialize_inputs,
     open_attempt,
 )
-from seamlessflow.identity.seamless_bash import RESULT, input_pins, is_bash_transformation
+from seamlessflow.identity.seamless_bash import RESULT, is_bash_transformation
 from seamlessflow.storage.interfaces import BufferStore
 
 
@@ -115,19 +115,10 @@ async def execute_job_async(job: Job, store: BufferStore,
 
 
 def _input_sizes(job: Job, store: BufferStore) -> list[int]:
-    inputs = _inputs(job)
+    inputs = job.inputs()
     if any(is_dir for _, is_dir in inputs.values()):
         return [SMALL_BYTES + 1]  # a tree: any number of files
     return store.lengths(cs for cs, _ in inputs.values())
-
-
-def _inputs(job: Job) -> dict[str, tuple[str, bool]]:
-    """Every input of the job: workspace path -> (checksum, is a folder)."""
-    tf = job.transformation
-    if is_bash_transformation(tf):
-        return input_pins(tf)
-    dirs = set(job.dir_inputs)
-    return {path: (cs, path in dirs) for path, cs in tf["inputs"].items()}
 
 
 def _capture_sizes(job: Job, prepared: _Prepared) -> list[int]:
@@ -208,7 +199,7 @@ def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOut
                                    cores_environment(job.cores),
                                    job.code_origin[0] if job.code_origin else None)
         else:
-            materialize_inputs(_inputs(job), store, attempt.workspace)
+            materialize_inputs(job.inputs(), store, attempt.workspace)
             make_capture_folders(tf["captures"], attempt.workspace)
             variables = command_variables(tf.get("params", {}), job.metavars)
             command = prepare_command(language, job.code, variables, attempt.workspace,

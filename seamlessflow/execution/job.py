@@ -44,6 +44,17 @@ class Job:
         """A plain dict, so a Job can cross a process or network boundary."""
         return dict(self.__dict__)
 
+    def inputs(self) -> dict[str, tuple[str, bool]]:
+        """Every input: workspace path -> (checksum, is a folder), whichever form the
+        transformation has."""
+        from seamlessflow.identity.seamless_bash import input_pins, is_bash_transformation
+
+        tf = self.transformation
+        if is_bash_transformation(tf):
+            return input_pins(tf)
+        dirs = set(self.dir_inputs)
+        return {path: (cs, path in dirs) for path, cs in tf["inputs"].items()}
+
     def inconsistency(self) -> str | None:
         """Why the transformation or the code is not what the checksums say, if it is
         not: a worker given such a Job would store a result under a wrong name."""

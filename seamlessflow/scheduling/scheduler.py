@@ -52,7 +52,6 @@ from seamlessflow.scheduling.state import (
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 from seamlessflow.storage.layers import Home, make_available
 from seamlessflow.storage.trees import complete_in_store
-from seamlessflow.storage.two_cores import FORK_MIN
 
 if TYPE_CHECKING:  # imported when something executes: see run_without_loop
     import asyncio
@@ -213,12 +212,6 @@ class Scheduler:
     def _resolve(self, batch: list[str]) -> list[tuple[str, _Prepared]]:
         """Compute identities of `batch`, look them up at once, adopt what is cached
         (releasing its downstream into `_ready`); give back what must execute."""
-        if len(batch) >= FORK_MIN:  # perhaps as many files never hashed: two cores
-            sources, instances = self.dag.sources, self.dag.workflow.instances
-            self.inputs.hash_ahead([
-                (source.path, item.is_dir) for name in batch
-                for item, source in zip(instances[name].inputs, sources[name], strict=True)
-                if isinstance(source, ProjectSource)])
         prepared = self._prepared
         for name in batch:
             try:

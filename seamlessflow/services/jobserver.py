@@ -73,7 +73,9 @@ class Jobserver:
         await response.prepare(request)
         try:
             outcome = await self._run(job, response)
-            log = await asyncio.to_thread(read_log_tail, job.log_path, LOG_MAX)
+            # a silent success leaves no log (execute.py): no thread to look for one
+            log = None if outcome.log_path is None else \
+                await asyncio.to_thread(read_log_tail, job.log_path, LOG_MAX)
         finally:
             Path(job.log_path).unlink(missing_ok=True)
         outcome.log_path = None

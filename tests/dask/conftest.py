@@ -34,7 +34,7 @@ class JobFactory:
                  dir_inputs: dict[str, dict[str, bytes]] | None = None,
                  params: dict[str, Any] | None = None, captures: list[str] | None = None,
                  stdout: bool = False, metavars: dict[str, Any] | None = None,
-                 name: str = "step") -> Job:
+                 name: str = "step", with_texts: bool = False) -> Job:
         checksums = {path: self.store.put(data) for path, data in (inputs or {}).items()}
         for path, files in (dir_inputs or {}).items():
             root = self.tmp / "dirs" / f"{path}-{time.monotonic_ns()}"
@@ -47,7 +47,7 @@ class JobFactory:
             trees = {path: checksums.pop(path) for path in dir_inputs or {}}
             return bash_job(self.store, code, inputs=checksums, dir_inputs=trees,
                             params=params, metavars=metavars, captures=captures,
-                            stdout=stdout, **common)
+                            stdout=stdout, with_texts=with_texts, **common)
         tf = build_transformation(language, checksum_bytes(code.encode()), checksums,
                                   params or {}, captures or [], stdout)
         self.store.put(code.encode())

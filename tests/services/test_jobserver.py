@@ -66,6 +66,19 @@ def test_a_failing_job_comes_back_failed_with_its_log(hashserver, jobserver, mak
     assert Path(job.log_path).read_text() == "first\nlast\n"
 
 
+def test_a_success_brings_back_its_stderr_log_and_a_silent_one_none(hashserver, jobserver,
+                                                                    make_job):
+    store = HttpBufferStore(hashserver.url)
+    noisy = make_job(store, "echo warning >&2; echo done > out.txt", captures=["out.txt"],
+                     name="noisy")
+    silent = make_job(store, "echo done > out.txt", captures=["out.txt"], name="silent")
+    outcomes = asyncio.run(run_jobs(JobserverRunner(jobserver.url), [noisy, silent]))
+    assert [o.ok for o in outcomes] == [True, True]
+    assert [o.log_path for o in outcomes] == [noisy.log_path, None]
+    assert Path(noisy.log_path).read_text() == "warning\n"
+    assert not Path(silent.log_path).exists()
+
+
 def test_cancelling_the_runner_kills_the_remote_command(hashserver, jobserver, make_job,
                                                         tmp_path):
     pid_file = tmp_path / "pid"

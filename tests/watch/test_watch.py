@@ -3,6 +3,7 @@ and Ctrl-C, each through real file system events on a real subprocess."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -48,6 +49,20 @@ def test_an_edit_reruns_exactly_what_it_affects(project):
     assert project.read("C.txt") == "AVOCADO\nbanana\n"
     assert w.interrupt() == 0
     assert w.lines[-1] == "stopped watching"
+
+
+def test_each_round_is_the_last_run_that_report_draws(project):
+    """A round is a run: it leaves `.seamlessflow/last-run.json`, as `run` does, for
+    `seamlessflow report` and `dag --format svg` to draw."""
+    three_steps(project)
+    w = project.watch()
+    first = w.next_round(0)
+    (project.root / "b.txt").write_text("CHERRY\n")
+    w.next_round(w.wait_for("changed: b.txt", first))
+    record = json.loads(project.read(".seamlessflow/last-run.json"))
+    assert {i["name"]: i["status"] for i in record["instances"]} == {
+        "upper": "cached", "lower": "ran", "both": "ran"}
+    assert w.interrupt() == 0
 
 
 def test_a_burst_of_files_makes_one_run(project):
