@@ -172,3 +172,43 @@ def test_loading_leaves_the_callers_objects_to_the_cyclic_collector(wordstats: P
     out = subprocess.run([sys.executable, "-c", code, str(wordstats)], capture_output=True,
                          text=True, check=True).stdout
     assert out == "0\n"
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting for its parent does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def test_cancelling_run_async_stops_the_running_step(wordstats: Path):
+    """A cancelled task (a notebook's interrupt) stops the run's steps, as Ctrl-C stops
+    `seamlessflow run`: the step is killed, nothing is written or recorded for it."""
+    pid_file = wordstats.parent / "pid"
+    text = (wordstats / "Seamlessfile").read_text()
+    (wordstats / "Seamlessfile").write_text(text.replace(
+        "cat corpus/*.txt", f"echo $$ > {pid_file}; sleep 60; cat corpus/*.txt"))
+    wf = sf.load(wordstats)
+
+    async def interrupted() -> None:
+        started = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def progress(r):
+            if r.status == "started":
+                loop.call_soon_threadsafe(started.set)
+
+        task = asyncio.create_task(wf.run_async("tokenize", progress=progress))
+        await started.wait()
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            await asyncio.sleep(0.05)  # the command is under way
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(asyncio.wait_for(interrupted(), 45))
+    assert not _alive(int(pid_file.read_text()))
+    assert not (wordstats / "tokens.txt").exists()
+    assert wf.plan("tokenize")["tokenize"].status == "will-run"
