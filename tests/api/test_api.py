@@ -212,3 +212,39 @@ def test_cancelling_run_async_stops_the_running_step(wordstats: Path):
     assert not _alive(int(pid_file.read_text()))
     assert not (wordstats / "counts").exists()
     assert wf.plan("count[n=3]")["count[n=3]"].status == "will-run"
+
+
+INTERRUPTED_CELL = """
+import asyncio, os, signal, sys, threading, time
+from pathlib import Path
+import seamlessflow as sf
+
+wf = sf.load(sys.argv[1])
+pid_file = Path(sys.argv[2])
+
+def interrupt_once_the_step_runs():
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        time.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGINT)  # as a notebook's "interrupt the kernel"
+
+async def cell():
+    try:
+        wf.run("count[n=3]")
+    except KeyboardInterrupt:
+        print("interrupted")
+
+threading.Thread(target=interrupt_once_the_step_runs, daemon=True).start()
+asyncio.new_event_loop().run_until_complete(cell())  # a running loop, as Jupyter's
+"""
+
+
+def test_interrupting_a_run_inside_a_running_loop_stops_its_step(wordstats: Path):
+    pid_file = wordstats.parent / "pid"
+    text = (wordstats / "Seamlessfile").read_text()
+    (wordstats / "Seamlessfile").write_text(text.replace(
+        "awk -v m=$n", f"echo $$ > {pid_file}; sleep 60; awk -v m=$n"))
+    out = subprocess.run([sys.executable, "-c", INTERRUPTED_CELL, str(wordstats),
+                          str(pid_file)], capture_output=True, text=True, timeout=45)
+    assert out.stdout == "interrupted\n", out.stderr
+    assert not _alive(int(pid_file.read_text()))
+    assert not (wordstats / "counts").exists()
