@@ -10,7 +10,7 @@ clusters.yaml of two clusters, `jobs` (hashserver, database and jobserver that t
 run starts detached, as for a user) and `dask` (hashserver and database likewise, and the
 scheduler of a `serve daskserver` LocalCluster of 2 workers x 1 thread started here, as
 `dask_overhead.py` does). A small warm-up run on each cluster starts the services and
-the workers' imports. Then, for each N and each runner, a freshly generated fan folder
+the workers' imports (seamlessflow's modules byte-compiled before). Then, for each N and each runner, a freshly generated fan folder
 (its inputs unique to it, so nothing is a cache hit; its step is `md5sum`, so every
 result is unique) is run once with
 `seamlessflow -C DIR run -j2`, timed around the subprocess; with `--repeat K`, K times
@@ -81,6 +81,18 @@ def timed_run(folder: Path, env: dict[str, str]) -> float:
     return seconds
 
 
+def precompile_seamlessflow() -> None:
+    """Write the .pyc files of the seamlessflow the runs import, as compare.py does (an
+    installed package has them; with PYTHONDONTWRITEBYTECODE set, every run of an
+    editable checkout would compile again each module it imports, and a remote run
+    imports more of them than a local one)."""
+    import seamlessflow
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q",
+                    str(Path(seamlessflow.__file__).parent)], check=False,
+                   stdout=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", default="300", help="fan sizes, comma-separated (default 300)")
@@ -99,6 +111,7 @@ def main() -> None:
     config.mkdir(exist_ok=True)
     env = {**os.environ, "SEAMLESS_CONFIG_DIR": str(config),
            "SEAMLESSFLOW_CACHE": str(work / "cache")}
+    precompile_seamlessflow()
     server = subprocess.Popen([sys.executable, "-c", SERVE], stdout=subprocess.PIPE,
                               text=True, env=env)
     times: dict[tuple[str, int], float] = {}  # the fastest run

@@ -39,7 +39,7 @@ def capture_results(
     """Store every capture (and stdout when captured); return the result mapping and its
     checksum, the mapping's plain serialization being stored as a buffer too."""
     result: dict[str, str] = {}
-    link = _same_file_system(store, workspace)
+    link = same_file_system(store, workspace)
     for capture in transformation["captures"]:
         result[capture] = _store_capture(capture, workspace, store, link)
     if transformation.get("stdout"):
@@ -49,7 +49,7 @@ def capture_results(
     return result, store.put(plain_serialize(result))
 
 
-def _same_file_system(store: BufferStore, workspace: Path) -> bool:
+def same_file_system(store: BufferStore, workspace: Path) -> bool:
     """Whether captured files can be hard-linked into the store instead of copied. The
     workspace is private and removed after the attempt, so its files can become buffers:
     no copy, and no new inode, which on some file systems is the dearest part of a
@@ -73,10 +73,7 @@ def _store_capture(capture: str, workspace: Path, store: BufferStore, link: bool
     if st is None or stat.S_ISLNK(st.st_mode) or "/" in capture.rstrip("/"):
         # a link, or a path through folders that may be links: resolve it
         if not path.exists():
-            kind = "directory" if want_dir else "file"
-            raise CaptureError(
-                f"capture '{capture}' was not produced (no such {kind} in the workspace); "
-                + _what_was_there(workspace, capture.rstrip("/")), capture)
+            raise missing_capture(workspace, capture)
         if not path.resolve().is_relative_to(workspace.resolve()):
             raise CaptureError(
                 f"capture '{capture}' is a link that points outside the workspace", capture)
@@ -93,13 +90,24 @@ def _store_capture(capture: str, workspace: Path, store: BufferStore, link: bool
     return store.put_file(path, hardlink=link)
 
 
-def _what_was_there(workspace: Path, capture: str) -> str:
+def missing_capture(workspace: Path, capture: str, hidden: str | None = None) -> CaptureError:
+    """The error of a capture the command did not produce, with what it left instead
+    (`hidden`: a top folder of the workspace not to list, the one results are moved to)."""
+    kind = "directory" if capture.endswith("/") else "file"
+    return CaptureError(f"capture '{capture}' was not produced (no such {kind} in the "
+                        "workspace); " + _what_was_there(workspace, capture.rstrip("/"), hidden),
+                        capture)
+
+
+def _what_was_there(workspace: Path, capture: str, hidden: str | None = None) -> str:
     """The workspace's files and folders (`sub/`), those most like `capture` first: the
     file a command wrote under another name, or in another folder, is then easy to spot."""
     from seamlessflow.language.suggest import nearest_first
 
     names: list[str] = []
     for folder, dirs, files in os.walk(workspace):
+        if folder == str(workspace) and hidden in dirs:
+            dirs.remove(hidden)
         rel = os.path.relpath(folder, workspace)
         prefix = "" if rel == "." else rel + "/"
         names.extend(prefix + d + "/" for d in dirs)

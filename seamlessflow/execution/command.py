@@ -154,6 +154,42 @@ def prepare_command(
     return CommandSpec(argv, env, workspace, stdout_path)
 
 
+# The exit status a bash transformation's header gives when one of the code's final
+# `mv` lines failed: a capture the command did not produce (see bash_script).
+MOVE_FAILED = 213
+
+
+def bash_script(code: str, moves: int, pipefail: bool, first_line: int = 1) -> str:
+    """What bash runs for a Seamless bash transformation's code text: Seamless's header
+    (`set -u -e`, and a trap that kills background jobs), on the line of the code's
+    first line so that bash counts the code's lines from `first_line` (an origin
+    there names Seamlessfile lines); `pipefail` when asked; and an ERR trap that
+    turns a failure of one of the last `moves` lines (the code's `mv` of each
+    capture into RESULT) into MOVE_FAILED."""
+    pad = max(first_line - 1, 0)
+    first_move = pad + code.count("\n") - moves + 1
+    header = "set -u -e" + (" -o pipefail" if pipefail else "") + \
+        "; trap 'jobs -p | xargs -r kill' EXIT"
+    if moves:
+        header += f"; trap '[ $LINENO -lt {first_move} ] || exit {MOVE_FAILED}' ERR"
+    return "\n" * pad + header + "; " + code
+
+
+def prepare_bash(script: str, variables: dict[str, str], workspace: Path,
+                 private_dir: Path, environment: dict[str, str], shown: str | None
+                 ) -> CommandSpec:
+    """Say how to run a bash transformation's script (bash_script) in `workspace`: as
+    `-c` when it fits, else from a file beside the workspace. `shown` is what bash
+    names the script by in its messages (a Seamlessfile)."""
+    path = private_dir / "command.sh"
+    env = command_environment(variables, environment)
+    if _inline(script):
+        return CommandSpec(["bash", "-c", script, shown or str(path)], env, workspace, None,
+                           (path, script))
+    path.write_text(script, encoding="utf-8")
+    return CommandSpec(["bash", str(path)], env, workspace, None)
+
+
 @lru_cache(maxsize=64)
 def _executable(program: str, search_path: bytes | None) -> str:
     """`program` as found on the command's PATH, looked up once per PATH: exec would

@@ -16,15 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seamlessflow.errors import SeamlessflowError
-from seamlessflow.execution.capture import CaptureError, capture_results
+from seamlessflow.execution.capture import CaptureError, capture_results, same_file_system
 from seamlessflow.execution.command import (
+    MOVE_FAILED,
     CommandResult,
     CommandSpec,
     Stderr,
+    bash_script,
     describe_failure,
     keep_files,
     kill_group,
     needs_private_files,
+    prepare_bash,
     prepare_command,
     run_command,
     start_command,
@@ -32,6 +35,11 @@ from seamlessflow.execution.command import (
 )
 from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.execution.offload import SMALL_BYTES, in_process, off_loop, small
+from seamlessflow.execution.seamless_bash import (
+    collect_step_result,
+    moved_capture_error,
+    step_pins,
+)
 from seamlessflow.execution.variables import command_variables, cores_environment
 from seamlessflow.execution.workspace import (
     Attempt,
@@ -40,6 +48,7 @@ from seamlessflow.execution.workspace import (
     materialize_inputs,
     open_attempt,
 )
+from seamlessflow.identity.seamless_bash import RESULT, is_bash_transformation
 from seamlessflow.storage.interfaces import BufferStore
 
 
@@ -106,15 +115,19 @@ async def execute_job_async(job: Job, store: BufferStore,
 
 
 def _input_sizes(job: Job, store: BufferStore) -> list[int]:
-    if job.dir_inputs:
+    inputs = job.inputs()
+    if any(is_dir for _, is_dir in inputs.values()):
         return [SMALL_BYTES + 1]  # a tree: any number of files
-    return store.lengths(job.transformation["inputs"].values())
+    return store.lengths(cs for cs, _ in inputs.values())
 
 
 def _capture_sizes(job: Job, prepared: _Prepared) -> list[int]:
     """The sizes of what there is to hash and store (a missing capture: nothing)."""
     sizes = []
-    paths = list(job.transformation["captures"])
+    if is_bash_transformation(job.transformation):  # its captures are in RESULT by now
+        paths = [os.path.join(RESULT, c) for c in job.captures] or [RESULT]
+    else:
+        paths = list(job.transformation["captures"])
     if prepared.command.stdout_path is not None:
         paths.append(str(prepared.command.stdout_path))
     for capture in paths:
@@ -161,22 +174,38 @@ def _reap_and_discard(started: _Started) -> None:
 
 def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOutcome:
     """A workspace holding the inputs and a command ready to start, or why not."""
-    language = job.transformation["__language__"]
-    capture_stdout = bool(job.transformation.get("stdout"))
+    tf = job.transformation
+    bash = is_bash_transformation(tf)
+    language = tf["__language__"]
+    capture_stdout = not bash and bool(tf.get("stdout"))
+    script = None
     try:
+        if bash:
+            code, variables, inputs = step_pins(tf, job.texts, store)
+            first = job.code_origin[1] if job.code_origin else 1
+            moves = len(job.captures)
+            script = bash_script(code, moves, job.pipefail, first)
         attempt = open_attempt(job, nested=job.keep_workspace or needs_private_files(
-            language, job.code, capture_stdout))
-    except OSError as exc:
-        return JobOutcome(ok=False, error=f"could not create a workspace: {exc}",
+            language, job.code if script is None else script, capture_stdout))
+    except (SeamlessflowError, OSError) as exc:
+        return JobOutcome(ok=False, error=f"could not prepare the workspace: {exc}",
                           duration_s=time.monotonic() - started)
     stderr = None
     try:
-        materialize_inputs(job, store, attempt.workspace)
-        make_capture_folders(job.transformation["captures"], attempt.workspace)
-        variables = command_variables(job.transformation.get("params", {}), job.metavars)
-        command = prepare_command(language, job.code, variables, attempt.workspace,
-                                  attempt.root, capture_stdout, cores_environment(job.cores),
-                                  tuple(job.code_origin) if job.code_origin else None)
+        if script is not None:
+            materialize_inputs(inputs, store, attempt.workspace)
+            make_capture_folders(job.captures, attempt.workspace)
+            command = prepare_bash(script, variables, attempt.workspace, attempt.root,
+                                   cores_environment(job.cores),
+                                   job.code_origin[0] if job.code_origin else None)
+        else:
+            materialize_inputs(job.inputs(), store, attempt.workspace)
+            make_capture_folders(tf["captures"], attempt.workspace)
+            variables = command_variables(tf.get("params", {}), job.metavars)
+            command = prepare_command(language, job.code, variables, attempt.workspace,
+                                      attempt.root, capture_stdout,
+                                      cores_environment(job.cores),
+                                      tuple(job.code_origin) if job.code_origin else None)
         stderr = Stderr(attempt.root)
     except (SeamlessflowError, OSError) as exc:
         outcome = JobOutcome(ok=False, error=f"could not prepare the workspace: {exc}",
@@ -212,11 +241,21 @@ def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: Command
             log_path = _publish_log(stderr, job.log_path)
         outcome = JobOutcome(ok=False, exit_code=result.exit_code, log_path=log_path,
                              error=error)
+        workspace = prepared.attempt.workspace
+        bash = is_bash_transformation(job.transformation)
+        if bash and result.exit_code == MOVE_FAILED:
+            missing = moved_capture_error(workspace, job.captures)
+            if missing is not None:  # the step's own command ended well: exit 0
+                outcome.error, outcome.capture = str(missing), missing.capture
+                outcome.exit_code = 0
         if outcome.error is None:
             try:
-                outcome.result, outcome.result_checksum = capture_results(
-                    job.transformation, prepared.attempt.workspace, command.stdout_path, store
-                )
+                if bash:
+                    outcome.result_checksum, outcome.result = collect_step_result(
+                        workspace, job.captures, store, same_file_system(store, workspace))
+                else:
+                    outcome.result, outcome.result_checksum = capture_results(
+                        job.transformation, workspace, command.stdout_path, store)
                 outcome.ok = True
             except CaptureError as exc:
                 outcome.error, outcome.capture = str(exc), exc.capture

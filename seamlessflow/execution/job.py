@@ -15,7 +15,9 @@ from typing import Any
 class Job:
     name: str  # the instance name, for messages and log file names
     checksum: str  # the transformation checksum
-    transformation: dict[str, Any]  # the PROTOCOL.md transformation dict
+    # A shell step's: the Seamless bash transformation, META__ pins included
+    # (identity/seamless_bash.py); a Python step's: seamlessflow's own dict.
+    transformation: dict[str, Any]
     code: str  # the code text (its checksum is transformation["code"])
     # Workspace paths of inputs that are directories: their checksum in
     # transformation["inputs"] is a deep checksum whose index buffer is in the store.
@@ -29,10 +31,52 @@ class Job:
     memory: int = 0  # bytes, the step's `memory:` (0: not said), for the same runners
     # [Seamlessfile as shown, its line of the code's first line]: what errors name
     code_origin: list | None = None
+    # A bash transformation's targets in the order its code moves them into RESULT, a
+    # folder's with "/" and "STDOUT" for stdout (empty: its result is stdout itself)
+    captures: list[str] = field(default_factory=list)
+    # The small buffers of its pins (code, params, metavars) by checksum, so that a
+    # worker need not fetch them; checked against their checksums before use
+    texts: dict[str, str] = field(default_factory=dict)
+    # Seamless's bash has no pipefail; a step keeps seamlessflow's stricter rule
+    pipefail: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict, so a Job can cross a process or network boundary."""
         return dict(self.__dict__)
+
+    def inputs(self) -> dict[str, tuple[str, bool]]:
+        """Every input: workspace path -> (checksum, is a folder), whichever form the
+        transformation has."""
+        from seamlessflow.identity.seamless_bash import input_pins, is_bash_transformation
+
+        tf = self.transformation
+        if is_bash_transformation(tf):
+            return input_pins(tf)
+        dirs = set(self.dir_inputs)
+        return {path: (cs, path in dirs) for path, cs in tf["inputs"].items()}
+
+    def inconsistency(self) -> str | None:
+        """Why the transformation or the code is not what the checksums say, if it is
+        not: a worker given such a Job would store a result under a wrong name."""
+        from seamlessflow.identity.checksum import checksum_bytes, checksum_value
+        from seamlessflow.identity.seamless_bash import (
+            is_bash_transformation,
+            text_buffer,
+            transformation_checksum,
+        )
+
+        tf = self.transformation
+        if is_bash_transformation(tf):
+            checksum, code = transformation_checksum(tf), checksum_bytes(text_buffer(self.code))
+            wanted = tf["code"][2] if len(tf["code"]) == 3 else None
+        else:
+            checksum, code = checksum_value(tf), checksum_bytes(self.code.encode())
+            wanted = tf.get("code")
+        if checksum != self.checksum:
+            return f"the transformation does not hash to {self.checksum}"
+        if code != wanted:
+            return "the code does not hash to the transformation's \"code\""
+        return None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Job:
@@ -42,8 +86,10 @@ class Job:
 @dataclass
 class JobOutcome:
     ok: bool
-    # capture workspace path (directories with a trailing "/") -> checksum, plus
-    # "<stdout>" when stdout is captured; None on failure
+    # A Python step's result mapping: capture workspace path (directories with a
+    # trailing "/") -> checksum, plus "<stdout>" when stdout is captured. A bash
+    # transformation's: the mapping of files under RESULT, None when its result is
+    # stdout itself. None on failure.
     result: dict[str, str] | None = None
     result_checksum: str | None = None  # checksum of the plain serialization of `result`
     exit_code: int | None = None  # the command's exit status; None if it never ran

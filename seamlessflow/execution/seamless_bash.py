@@ -8,7 +8,9 @@ background jobs) then the code text, with the caller's environment. The result i
 command, or a missing or empty `RESULT`, is a failure and nothing is stored as a result.
 
 The folder, the command's process group and its stderr are the ones every seamlessflow
-step uses (execution/workspace.py, command.py, stderr.py).
+step uses (execution/workspace.py, command.py, stderr.py). A step's Job runs its bash
+transformation through execution/execute.py, with what is here: its pins
+(`step_pins`) and its result (`collect_step_result`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seamlessflow.errors import SeamlessflowError, StoreError
+from seamlessflow.execution.capture import CaptureError, missing_capture
 from seamlessflow.execution.command import (
     CommandSpec,
     command_environment,
@@ -28,7 +31,9 @@ from seamlessflow.execution.command import (
 )
 from seamlessflow.execution.stderr import Stderr
 from seamlessflow.execution.workspace import inside, open_folder
-from seamlessflow.identity.seamless_bash import HEADER, RESULT, pins
+from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
+from seamlessflow.identity.deep import deep_index
+from seamlessflow.identity.seamless_bash import HEADER, RESULT, STDOUT, pins
 from seamlessflow.storage.interfaces import BufferStore
 from seamlessflow.storage.trees import put_tree, write_tree
 
@@ -136,3 +141,79 @@ def _collect(result: Path, store: BufferStore) -> tuple[str, dict[str, str] | No
     if not result.is_file():
         raise SeamlessflowError("the command left no RESULT")
     return store.put_file(result), None
+
+
+def step_pins(tf: dict, texts: dict[str, str], store: BufferStore
+              ) -> tuple[str, dict[str, str], dict[str, tuple[str, bool]]]:
+    """(the code text, the environment variables of the `str` pins, the file and folder
+    inputs: path -> (checksum, is a folder)). Small buffers come from `texts` when they
+    are there and match their checksums, else from the store. Unlike `seamless-run`,
+    a `str` pin is an environment variable only, not also a file in the workspace."""
+    def text(name: str, checksum: str) -> str:
+        inline = texts.get(checksum)
+        if inline is not None and checksum_bytes(inline.encode()) == checksum:
+            return inline
+        return _text(store, checksum, name)
+
+    code = None
+    env: dict[str, str] = {}
+    inputs: dict[str, tuple[str, bool]] = {}
+    for name, (celltype, checksum) in pins(tf).items():
+        if name == "code":
+            code = text(name, checksum)
+        elif celltype in ("bytes", "mixed"):
+            inputs[name] = (checksum, celltype == "mixed")
+        elif celltype == "str":
+            value = json.loads(text(name, checksum))
+            if not isinstance(value, str):
+                raise StoreError(f"pin '{name}' ({checksum}) does not hold a string")
+            env[name] = value.rstrip("\n")
+        else:
+            raise StoreError(f"pin '{name}' has the celltype {celltype!r}, which bash "
+                             "transformations here do not take")
+    if code is None:
+        raise StoreError("the transformation has no code")
+    return code, env, inputs
+
+
+def moved_capture_error(workspace: Path, captures: list[str]) -> CaptureError | None:
+    """After a failed `mv` of the code: the first capture the command did not leave."""
+    for capture in captures:
+        name = capture.rstrip("/")
+        if not os.path.lexists(workspace / RESULT / name):
+            if name == STDOUT:
+                return None
+            return missing_capture(workspace, capture, hidden=RESULT)
+    return None
+
+
+def collect_step_result(workspace: Path, captures: list[str], store: BufferStore,
+                        link: bool) -> tuple[str, dict[str, str] | None]:
+    """(result checksum, the capture-mode mapping or None) of what a step's command
+    left in RESULT, every file stored (hard-linked where `link`). Each capture must be
+    of the kind declared; a folder capture's own index is stored too, so that its
+    deep checksum can be rebuilt on its own."""
+    result = workspace / RESULT
+    if not captures:
+        if not result.is_file():
+            raise SeamlessflowError("the command left no RESULT")
+        return store.put_file(result, hardlink=link), None
+    for capture in captures:
+        name = capture.rstrip("/")
+        path = result / name
+        if capture.endswith("/") and not path.is_dir():
+            raise CaptureError(f"capture '{capture}' should be a directory, but is a file",
+                               capture)
+        if not capture.endswith("/") and path.is_dir():
+            raise CaptureError(f"capture '{capture}' should be a file, but is a directory",
+                               capture)
+    index = deep_index(result, hasher=lambda path: store.put_file(path, hardlink=link))
+    if not index:
+        raise SeamlessflowError("nothing was captured: every captured folder is empty "
+                                "(an empty result is not recorded)")
+    for capture in captures:
+        if capture.endswith("/"):
+            prefix = capture
+            store.put(plain_serialize({k[len(prefix):]: cs for k, cs in index.items()
+                                       if k.startswith(prefix)}))
+    return store.put(plain_serialize(index)), index

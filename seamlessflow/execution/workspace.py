@@ -128,16 +128,17 @@ def inside(root: Path, relative: str) -> Path:
     return root.joinpath(*pure.parts)
 
 
-def materialize_inputs(job: Job, store: BufferStore, workspace: Path) -> None:
-    """Write every declared input at its workspace path; StoreError if bytes are missing."""
-    dir_inputs = set(job.dir_inputs)
+def materialize_inputs(inputs: dict[str, tuple[str, bool]], store: BufferStore,
+                       workspace: Path) -> None:
+    """Write every input (workspace path -> (checksum, is a folder)) at its workspace
+    path; StoreError if bytes are missing."""
     # nobody looks into a fresh workspace yet: no need for a temporary file and a rename
     write_file = getattr(store, "write_new", store.write_to)
-    for relative, checksum in job.transformation["inputs"].items():
+    for relative, (checksum, is_dir) in inputs.items():
         dest = inside(workspace, relative)
         if dest.parent != workspace:
             dest.parent.mkdir(parents=True, exist_ok=True)
-        if relative in dir_inputs:
+        if is_dir:
             write_tree(store, checksum, dest)
             _make_tree_writable(dest)
         elif write_file(checksum, dest):

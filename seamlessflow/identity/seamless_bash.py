@@ -161,3 +161,27 @@ def pins(tf: dict) -> dict[str, tuple[str, str]]:
     """Every pin (code included) -> (celltype, checksum): what an executor must fetch."""
     return {key: (value[0], value[2]) for key, value in tf.items()
             if not key.startswith("__")}
+
+
+def is_bash_transformation(tf: dict) -> bool:
+    """A Seamless bash transformation (a shell step's), not seamlessflow's own dict (a
+    Python step's): its code is a pin."""
+    return isinstance(tf.get("code"), list)
+
+
+def input_pins(tf: dict) -> dict[str, tuple[str, bool]]:
+    """The file and folder inputs: path -> (checksum, is a folder)."""
+    return {name: (cs, celltype == "mixed") for name, (celltype, cs) in pins(tf).items()
+            if celltype in ("bytes", "mixed")}
+
+
+def describe_transformation(tf: dict) -> tuple[str, str, dict, dict[str, str]]:
+    """(language, code checksum, params, inputs: path -> checksum) of a stored
+    transformation, a Seamless bash one (its params are its `str` pins, each still a
+    pin) or seamlessflow's own."""
+    if not is_bash_transformation(tf):
+        return tf["__language__"], tf["code"], tf["params"], tf["inputs"]
+    params = {key: value for key, value in tf.items()
+              if not key.startswith("__") and value[0] == "str"}
+    return (tf["__language__"], tf["code"][2], params,
+            {name: cs for name, (cs, _) in input_pins(tf).items()})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from seamlessflow.identity.checksum import checksum_value
 
-FORMAT = "seamlessflow/1"
+FORMAT = "seamlessflow/2"
 # The key of captured standard output in a result mapping (PROTOCOL.md).
 STDOUT_KEY = "<stdout>"
 

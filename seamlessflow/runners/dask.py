@@ -126,6 +126,8 @@ class DaskRunner:
         else:
             self.address = address_or_client
         self.store_spec = store_spec(store)
+        # the client's own hashserver store: small buffers travel with the task (see run)
+        self._store = store if isinstance(store, HttpBufferStore) else None
         self.retries = retries
         self.workdir = workdir
         self.dashboard_link: str | None = None  # known once connected; None: no dashboard
@@ -160,7 +162,8 @@ class DaskRunner:
         if self._max_memory and job.memory:
             resources["memory"] = min(job.memory, self._max_memory)
         future = client.submit(run_on_worker, job.to_json(), self.store_spec, self.workdir,
-                               key=key, retries=self.retries, resources=resources or None)
+                               self._inputs_at_hand(job), key=key, retries=self.retries,
+                               resources=resources or None)
         self._waiting[key] += 1
         try:
             answer = await future
@@ -175,9 +178,21 @@ class DaskRunner:
             if not self._waiting[key]:
                 del self._waiting[key]
             future.release()
+        if self._store is not None:
+            for data in answer.get("buffers", {}).values():
+                self._store.remember(data)  # hashed again here: kept only as what it is
         if job.log_path is None:
             return _outcome(answer, None)
         return await asyncio.to_thread(_outcome, answer, job.log_path)
+
+    def _inputs_at_hand(self, job: Job) -> dict[str, bytes]:
+        """The job's small file inputs whose bytes this client just stored on the
+        hashserver: sent with the task, they spare the worker a download each."""
+        if self._store is None:
+            return {}
+        found = {cs: self._store.recall(cs) for cs, is_dir in job.inputs().values()
+                 if not is_dir}
+        return {cs: data for cs, data in found.items() if data is not None}
 
     async def close(self) -> None:
         """Close the client; the cluster belongs to whoever started it (the opener's
@@ -298,20 +313,37 @@ class Abandoned(Exception):
     and then `retries` runs it afresh."""
 
 
-async def run_on_worker(job_data: dict[str, Any], spec: StoreSpec,
-                        workdir: str | None) -> dict[str, Any]:
-    """The Dask task: {"outcome": JobOutcome JSON, "log": the stderr log or None}."""
+async def run_on_worker(job_data: dict[str, Any], spec: StoreSpec, workdir: str | None,
+                        inputs: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """The Dask task: {"outcome": JobOutcome JSON, "log": the stderr log or None,
+    "buffers": the small captured files' bytes by checksum}. `inputs`: small input
+    buffers the client sent along (they are on the hashserver too)."""
     job = Job.from_json(job_data)
     job.workdir = workdir
     job.log_path = os.path.join(tempfile.gettempdir(), f"seamlessflow-dask-{uuid.uuid4().hex}.log")
+    store = open_store(spec)
+    if inputs and isinstance(store, HttpBufferStore):
+        for data in inputs.values():
+            store.remember(data)
     try:
-        outcome = await _while_wanted(execute_job_async(job, open_store(spec)),
-                                      task_key(job.checksum))
-        log = await asyncio.to_thread(read_log_tail, job.log_path, LOG_MAX)
+        outcome = await _while_wanted(execute_job_async(job, store), task_key(job.checksum))
+        # a silent success leaves no log (execute.py): no thread to look for one
+        log = None if outcome.log_path is None else \
+            await asyncio.to_thread(read_log_tail, job.log_path, LOG_MAX)
     finally:
         Path(job.log_path).unlink(missing_ok=True)
     outcome.log_path = None
-    return {"outcome": outcome.to_json(), "log": log}
+    return {"outcome": outcome.to_json(), "log": log, "buffers": _captured_at_hand(outcome, store)}
+
+
+def _captured_at_hand(outcome: JobOutcome, store: BufferStore) -> dict[str, bytes]:
+    """The small captured files the worker just stored, which the client would fetch
+    next to write them into the project: sent back with the answer instead."""
+    if not outcome.ok or not outcome.result or not isinstance(store, HttpBufferStore):
+        return {}
+    found = {cs: store.recall(cs) for key, cs in outcome.result.items()
+             if not key.endswith("/")}
+    return {cs: data for cs, data in found.items() if data is not None}
 
 
 async def _while_wanted(work: Coroutine[Any, Any, JobOutcome], key: str) -> JobOutcome:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from seamlessflow.execution.job import Job
+from seamlessflow.identity.seamless_bash import input_pins, is_bash_transformation
 from seamlessflow.runners.base import Runner
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 
@@ -41,10 +42,14 @@ def _job_for(tf_checksum: str, store: BufferStore, db: ResultDatabase) -> Job | 
     if raw_tf is None:
         return None
     transformation = json.loads(raw_tf)
-    code = store.get(transformation.get("code", ""))
+    spec = (db.get_record(tf_checksum) or {}).get("job", {})
+    bash = is_bash_transformation(transformation)
+    if bash:  # its metavars are out of its identity: the record keeps them
+        transformation.update(spec.get("pins", {}))
+    code_cs = transformation.get("code", "")
+    code = store.get(code_cs[2] if bash else code_cs)
     if code is None:
         return None
-    spec = (db.get_record(tf_checksum) or {}).get("job", {})
     return Job(
         name=f"fingertip:{tf_checksum[:12]}",
         checksum=tf_checksum,
@@ -53,15 +58,23 @@ def _job_for(tf_checksum: str, store: BufferStore, db: ResultDatabase) -> Job | 
         dir_inputs=list(spec.get("dir_inputs", [])),
         metavars=dict(spec.get("metavars", {})),
         timeout=spec.get("timeout"),
+        captures=list(spec.get("captures", [])),
     )
+
+
+def _inputs(job: Job) -> dict[str, tuple[str, bool]]:
+    if is_bash_transformation(job.transformation):
+        return input_pins(job.transformation)
+    return {path: (cs, path in job.dir_inputs)
+            for path, cs in job.transformation["inputs"].items()}
 
 
 async def _inputs_available(job: Job, store: BufferStore, db: ResultDatabase, runner: Runner,
                             depth: int) -> bool:
-    for path, cs in job.transformation["inputs"].items():
+    for cs, is_dir in _inputs(job).values():
         if not await fingertip(cs, store, db, runner, depth + 1):
             return False
-        if path in job.dir_inputs:
+        if is_dir:
             index = json.loads(store.get(cs) or b"{}")
             for file_cs in index.values():
                 if not await fingertip(file_cs, store, db, runner, depth + 1):

@@ -58,7 +58,7 @@ class ProjectInputs:
             is_local = True
         elif not is_dir and kind == FILE:
             # a file never seen is opened without a stat first (statcache.py)
-            st = listing.stat(path) if self.statcache.needs_stat(local) else None
+            st = listing.stat(path) if self.statcache.knows(local) else None
             cs, is_local = self.statcache.checksum_stat(local, st), True
         else:
             cs, is_local = read_sidecar(sidecar_path(local)), False
@@ -66,20 +66,6 @@ class ProjectInputs:
             self._check_sidecar_agrees(Path(local + CHECKSUM_SUFFIX), cs)
         self._known[path] = (cs, is_local)
         return cs
-
-    def hash_ahead(self, inputs: list[tuple[str, bool]]) -> None:
-        """Hash the never-seen local files among `inputs` (path, is_dir) in one go, so
-        that the many-file case gets two cores (storage/two_cores.py); `checksum` then
-        finds them in the stat cache (which leaves out those it has seen before). A file
-        something is still producing (`.FUTURE`) is left to `checksum`, which waits for
-        it. The look at the listing is the one `checksum` takes (`probe` remembers it)."""
-        keys = []
-        for path, is_dir in inputs:
-            if not is_dir:
-                kind, (future, _) = self.listing.probe(path, *PROBED)
-                if kind == FILE and not future:
-                    keys.append(self.listing.full(path))
-        self.statcache.hash_unseen(keys)
 
     @property
     def known(self) -> dict[str, tuple[str, bool]]:

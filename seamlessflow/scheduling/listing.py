@@ -61,9 +61,8 @@ class ProjectListing:
     def probe(self, path: str, *suffixes: str) -> tuple[str | None, list[bool]]:
         """The kind of `path` and whether each `path + suffix` exists: what an input's
         checksum needs, in one look at the listing, remembered for the snapshot (the
-        presence check before a run, the hashing ahead and the checksum each ask). Its
-        stat is left to the caller (`stat`): a file the stat cache has never seen needs
-        none."""
+        presence check before a run and the checksum both ask). Its stat is left to the
+        caller (`stat`): a file the stat cache has never seen needs none."""
         key = (path, suffixes)
         probed = self._probes.get(key)
         if probed is None:

@@ -23,7 +23,6 @@ from pathlib import Path
 import orjson
 
 from seamlessflow.errors import SeamlessflowError
-from seamlessflow.identity.checksum import checksum_value
 from seamlessflow.identity.deep import deep_checksum, deep_index
 from seamlessflow.storage.atomic import atomic_write_bytes
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
@@ -133,11 +132,10 @@ class OutputWriter:
             self.record[project_path] = entry
             self._changed.add(project_path)
 
-    def recorded_result(self, keys: list[tuple[str, str, bool]], result_cs: str
-                        ) -> dict[str, str] | None:
-        """The result mapping `result_cs` names, rebuilt from what this project recorded
-        writing at each (result key, project path, is_dir) of `keys`; None unless it hashes
-        to `result_cs`. A cached instance then needs no read of the store (the checksum
+    def recorded_checksums(self, keys: list[tuple[str, str, bool]]) -> dict[str, str] | None:
+        """What this project recorded writing at each (result key, project path, is_dir)
+        of `keys`, by key; None if it lacks one. A caller that proves it against the
+        result checksum needs no read of the store for a cached instance (the checksum
         proves the mapping, whoever edited the record)."""
         result = {}
         for key, path, _ in keys:
@@ -145,7 +143,7 @@ class OutputWriter:
             if not isinstance(entry, dict) or not isinstance(entry.get("checksum"), str):
                 return None
             result[key] = entry["checksum"]
-        return result if checksum_value(result) == result_cs else None
+        return result
 
     def adopt_local(self, project_path: str, checksum: str, is_dir: bool) -> bool:
         """Put the project's copy of a result back into the store, if it still matches."""

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, NamedTuple
 from seamlessflow.errors import ExecutionError, ResultConflict, SeamlessflowError
 from seamlessflow.graph.dag import Dag, ProjectSource, StepSource
 from seamlessflow.graph.model import Instance
-from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
+from seamlessflow.identity.checksum import checksum_bytes, checksum_value, plain_serialize
+from seamlessflow.identity.seamless_bash import META_PREFIX, BashTransformation
+from seamlessflow.identity.shell_step import (
+    captures_view,
+    command_line,
+    job_captures,
+    result_of_files,
+    shell_transformation,
+)
 from seamlessflow.identity.transformation import (
     STDOUT_KEY,
     build_transformation,
@@ -44,7 +52,6 @@ from seamlessflow.scheduling.state import (
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 from seamlessflow.storage.layers import Home, make_available
 from seamlessflow.storage.trees import complete_in_store
-from seamlessflow.storage.two_cores import FORK_MIN
 
 if TYPE_CHECKING:  # imported when something executes: see run_without_loop
     import asyncio
@@ -68,11 +75,13 @@ class RunOptions:
 
 
 class _Prepared(NamedTuple):  # made for every instance of every run: a tuple is cheap
-    transformation: dict
+    transformation: dict  # a shell step's Seamless bash transformation, or a Python step's
     checksum: str
     dir_inputs: list[str]
     project_inputs: list[tuple[str, bool]]  # (project path, is_dir) whose bytes must be stored
     origins: list[tuple[str, str | None]]  # per input: (project path, producing instance)
+    inputs: dict[str, str]  # workspace path -> checksum
+    bash: BashTransformation | None  # a shell step's transformation, with its buffers
 
 
 class Scheduler:
@@ -203,12 +212,6 @@ class Scheduler:
     def _resolve(self, batch: list[str]) -> list[tuple[str, _Prepared]]:
         """Compute identities of `batch`, look them up at once, adopt what is cached
         (releasing its downstream into `_ready`); give back what must execute."""
-        if len(batch) >= FORK_MIN:  # perhaps as many files never hashed: two cores
-            sources, instances = self.dag.sources, self.dag.workflow.instances
-            self.inputs.hash_ahead([
-                (source.path, item.is_dir) for name in batch
-                for item, source in zip(instances[name].inputs, sources[name], strict=True)
-                if isinstance(source, ProjectSource)])
         prepared = self._prepared
         for name in batch:
             try:
@@ -245,13 +248,14 @@ class Scheduler:
         True also when the project cannot take its outputs: the instance then failed."""
         state = self.states[name]
         keys = _result_keys(self.dag.workflow.instances[name])
-        result = self.outputs.recorded_result(keys, result_cs)
+        try:
+            result = self._cached_view(prep, keys, result_cs)
+        except SeamlessflowError as exc:
+            state.reason = f"its recorded result cannot be read: {exc}"
+            return False
         if result is None:
-            raw = self.store.get(result_cs)
-            if raw is None:
-                state.reason = "its result was recorded but is missing from the buffer store"
-                return False
-            result = json.loads(raw)
+            state.reason = "its result was recorded but is missing from the buffer store"
+            return False
         if not self.options.dry_run:
             try:
                 self._write_outputs(name, prep.checksum, result, keys)
@@ -266,11 +270,41 @@ class Scheduler:
         self._set(state, CACHED)
         return True
 
+    def _cached_view(self, prep: _Prepared, keys: list[tuple[str, str, bool]],
+                     result_cs: str) -> dict[str, str] | None:
+        """What a recorded result holds, key by key (see identity/shell_step.py); None
+        when the store lacks what tells it. As far as the project's own record of what
+        it wrote can tell it (proven by the result checksum), no buffer is read."""
+        recorded = self.outputs.recorded_checksums(keys)
+        if prep.bash is None:
+            if recorded is not None and checksum_value(recorded) == result_cs:
+                return recorded
+            raw = self.store.get(result_cs)
+            return None if raw is None else json.loads(raw)
+        if not prep.bash.capture_mode:
+            view = {STDOUT_KEY: result_cs}
+        elif recorded is not None and not any(is_dir for _, _, is_dir in keys) \
+                and result_of_files(recorded) == result_cs:
+            view = recorded
+        else:
+            raw = self.store.get(result_cs)
+            if raw is None:
+                return None
+            view, buffers = captures_view([(key, is_dir) for key, _, is_dir in keys],
+                                          result_cs, json.loads(raw))
+            if not self.options.dry_run:  # a dry run writes nothing, not even into the store
+                for buffer in buffers.values():
+                    self.store.put(buffer)
+        if _EMPTY in view.values() and not self.options.dry_run:
+            self.store.put(b"")  # Seamless records an empty file without storing it
+        return view
+
     # ---------------------------------------------------------------- identity
 
     def _prepare(self, name: str) -> _Prepared:
         inst = self.dag.workflow.instances[name]
         inputs: dict[str, str] = {}
+        pins: list[tuple[str, str, bool]] = []
         dir_inputs: list[str] = []
         project_inputs: list[tuple[str, bool]] = []
         origins: list[tuple[str, str | None]] = []
@@ -283,8 +317,15 @@ class Scheduler:
                 cs = self._upstream_checksum(source, item.is_dir)
                 origins.append((self.dag.produced_path(source), source.instance))
             inputs[item.workspace_path] = cs
+            pins.append((item.workspace_path, cs, item.is_dir))
             if item.is_dir:
                 dir_inputs.append(item.workspace_path)
+        if inst.language == "bash":
+            bash = shell_transformation(
+                inst.code, pins, inst.params, inst.metavars,
+                [(c.workspace_path, c.is_dir) for c in inst.captures], inst.stdout is not None)
+            return _Prepared(bash.transformation, bash.checksum, dir_inputs, project_inputs,
+                             origins, inputs, bash)
         captures = [c.workspace_path + ("/" if c.is_dir else "") for c in inst.captures]
         tf = build_transformation(
             inst.language,
@@ -294,16 +335,17 @@ class Scheduler:
             captures,
             inst.stdout is not None,
         )
-        return _Prepared(tf, transformation_checksum(tf), dir_inputs, project_inputs, origins)
+        return _Prepared(tf, transformation_checksum(tf), dir_inputs, project_inputs, origins,
+                         inputs, None)
 
     def _meaning(self, name: str, prep: _Prepared) -> dict:
         """What the transformation of `name` means, for the history and its reasons."""
         inst = self.dag.workflow.instances[name]
-        tf = prep.transformation
-        inputs = {item.workspace_path: (path, tf["inputs"][item.workspace_path], producer)
+        inputs = {item.workspace_path: (path, prep.inputs[item.workspace_path], producer)
                   for item, (path, producer) in zip(inst.inputs, prep.origins, strict=True)}
-        return meaning(inst.language, tf["code"], inst.params, inputs, tf["captures"],
-                       tf["stdout"])
+        captures = [c.workspace_path + ("/" if c.is_dir else "") for c in inst.captures]
+        return meaning(inst.language, self._code_checksum(inst.code), inst.params, inputs,
+                       captures, inst.stdout is not None)
 
     def _explain_rerun(self, state: InstanceState, prep: _Prepared, forced: bool) -> None:
         """The reason `state` must run: what changed since its last recorded run."""
@@ -465,7 +507,16 @@ class Scheduler:
             state.rerun = outcome.rerun
             self._fail(name, (outcome.error or "failed") + self._declared_at(inst, outcome.capture))
             return name, False
-        result = outcome.result or {}
+        keys = _result_keys(inst)
+        if prep.bash is None:
+            result = outcome.result or {}
+        else:
+            try:  # the folders' own indexes were stored with the result
+                result = captures_view([(key, is_dir) for key, _, is_dir in keys],
+                                       outcome.result_checksum, outcome.result)[0]
+            except SeamlessflowError as exc:
+                self._fail(name, str(exc))
+                return name, False
         record = {
             "instance": name,
             "step": inst.step,
@@ -473,10 +524,9 @@ class Scheduler:
             "duration_s": outcome.duration_s,
             "finished_at": time.time(),
             "job": {"dir_inputs": job.dir_inputs, "metavars": job.metavars,
-                    "timeout": job.timeout},
+                    "timeout": job.timeout, "captures": job.captures,
+                    "pins": _meta_pins(prep.transformation)},
         }
-
-        keys = _result_keys(inst)
 
         def record_and_write() -> str | None:
             """The result (every byte it names is stored by now) in the database of the
@@ -521,7 +571,7 @@ class Scheduler:
         scratch steps keep no bytes: take them from the project file when it still
         matches, else recompute them (fingertip)."""
         inst = self.dag.workflow.instances[name]
-        upstream = [(item, source, prep.transformation["inputs"][item.workspace_path])
+        upstream = [(item, source, prep.inputs[item.workspace_path])
                     for item, source in zip(inst.inputs, self.dag.sources[name], strict=True)
                     if isinstance(source, StepSource)]
         # one question for every plain file (a join of N steps: one request, not N)
@@ -562,7 +612,7 @@ class Scheduler:
 
         dir_inputs = set(prep.dir_inputs)
         if all(complete_in_store(store, cs, path in dir_inputs)
-               for path, cs in prep.transformation["inputs"].items()):
+               for path, cs in prep.inputs.items()):
             return False
         for path, is_dir in prep.project_inputs:
             await asyncio.to_thread(self.inputs.ensure_in_store, path, is_dir, True, store)
@@ -598,7 +648,16 @@ class Scheduler:
         uploads: list[Callable[[], object]] = [
             functools.partial(self.inputs.ensure_in_store, path, is_dir, store=store)
             for path, is_dir in prep.project_inputs]
-        code_key = (prep.transformation["code"], id(store))
+        if prep.bash is not None:  # its code and variables, then its identity
+            code_cs = prep.transformation["code"][2]
+            code = prep.bash.buffers[code_cs]
+            uploads.extend(functools.partial(store.put, buffer)
+                           for cs, buffer in prep.bash.buffers.items() if cs != code_cs)
+            identity = prep.bash.identity_buffer
+        else:
+            code_cs, code = prep.transformation["code"], inst.code.encode()
+            identity = plain_serialize(prep.transformation)
+        code_key = (code_cs, id(store))
         stored = self._code_stored.get(code_key)
         if stored is not None and not (stored.done() and stored.exception() is not None):
             uploads.append(stored.result)
@@ -607,13 +666,13 @@ class Scheduler:
 
             def put_code() -> None:
                 try:
-                    store.put(inst.code.encode())
+                    store.put(code)
                 except BaseException as exc:
                     stored.set_exception(exc)
                     raise
                 stored.set_result(None)
             uploads.append(put_code)
-        uploads.append(functools.partial(store.put, plain_serialize(prep.transformation)))
+        uploads.append(functools.partial(store.put, identity))
         return uploads
 
     def _make_job(self, name: str, prep: _Prepared) -> Job:
@@ -626,21 +685,26 @@ class Scheduler:
         if self.options.log_dir is not None:
             self.options.log_dir.mkdir(parents=True, exist_ok=True)
             log_path = str(self.options.log_dir / log_file_name(name))
-        return Job(
-            name=name,
-            checksum=prep.checksum,
-            transformation=prep.transformation,
-            code=inst.code,
-            dir_inputs=prep.dir_inputs,
-            metavars=dict(inst.metavars),
-            timeout=inst.timeout,
-            cores=slot_count(inst, self.options.jobs),
-            memory=inst.memory,
-            log_path=log_path,
-            keep_workspace=self.options.keep_workspace,
-            code_origin=None if inst.code_pos is None else
-            [inst.code_pos.file_in_project(self.dag.workflow.root), inst.code_pos.line],
-        )
+        origin = None if inst.code_pos is None else \
+            [inst.code_pos.file_in_project(self.dag.workflow.root), inst.code_pos.line]
+        bash = prep.bash
+        if bash is None:
+            return Job(name=name, checksum=prep.checksum, transformation=prep.transformation,
+                       code=inst.code, dir_inputs=prep.dir_inputs,
+                       metavars=dict(inst.metavars), timeout=inst.timeout,
+                       cores=slot_count(inst, self.options.jobs), memory=inst.memory,
+                       log_path=log_path, keep_workspace=self.options.keep_workspace,
+                       code_origin=origin)
+        captures = job_captures([(c.workspace_path, c.is_dir) for c in inst.captures],
+                                inst.stdout is not None)
+        if origin is not None:  # the line of the code text's first line, before the command's
+            origin[1] -= command_line(bash, inst.code) - 1
+        return Job(name=name, checksum=prep.checksum, transformation=prep.transformation,
+                   code=bash.code, dir_inputs=prep.dir_inputs, timeout=inst.timeout,
+                   cores=slot_count(inst, self.options.jobs), memory=inst.memory,
+                   log_path=log_path, keep_workspace=self.options.keep_workspace,
+                   code_origin=origin, captures=captures,
+                   texts={cs: buffer.decode() for cs, buffer in bash.buffers.items()})
 
     # ---------------------------------------------------------------- bookkeeping
 
@@ -758,6 +822,15 @@ class Scheduler:
     def _summary(self, duration: float, interrupted: bool) -> RunSummary:
         states = [self.states[n] for n in self.selected]
         return RunSummary.of(states, duration, self.options.dry_run, interrupted)
+
+
+_EMPTY = checksum_bytes(b"")
+
+
+def _meta_pins(tf: dict) -> dict:
+    """A bash transformation's META__ pins: out of its identity, so out of the buffer
+    stored under its checksum, but needed to run it again from that (fingertip)."""
+    return {key: value for key, value in tf.items() if key.startswith(META_PREFIX)}
 
 
 def _result_keys(inst: Instance) -> list[tuple[str, str, bool]]:

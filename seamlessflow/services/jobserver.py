@@ -29,7 +29,7 @@ from aiohttp import web
 from seamlessflow.errors import SeamlessflowError
 from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.execution.logs import read_log_tail
-from seamlessflow.identity.checksum import checksum_bytes, checksum_value, is_checksum
+from seamlessflow.identity.checksum import is_checksum
 from seamlessflow.runners.spawn import SpawnRunner
 from seamlessflow.services.common import HEALTHCHECK_PATH, JSON_MAX, healthcheck
 from seamlessflow.storage.interfaces import BufferStore
@@ -73,7 +73,9 @@ class Jobserver:
         await response.prepare(request)
         try:
             outcome = await self._run(job, response)
-            log = await asyncio.to_thread(read_log_tail, job.log_path, LOG_MAX)
+            # a silent success leaves no log (execute.py): no thread to look for one
+            log = None if outcome.log_path is None else \
+                await asyncio.to_thread(read_log_tail, job.log_path, LOG_MAX)
         finally:
             Path(job.log_path).unlink(missing_ok=True)
         outcome.log_path = None
@@ -110,10 +112,9 @@ def parse_job(body: bytes) -> Job:
             and isinstance(job.transformation, dict) and isinstance(job.code, str)):
         raise BadJob("not a Job: checksum, transformation or code malformed")
     try:
-        if checksum_value(job.transformation) != job.checksum:
-            raise BadJob(f"the transformation does not hash to {job.checksum}")
-    except SeamlessflowError as exc:
-        raise BadJob(str(exc)) from None
-    if checksum_bytes(job.code.encode()) != job.transformation.get("code"):
-        raise BadJob("the code does not hash to the transformation's \"code\"")
+        problem = job.inconsistency()
+    except (SeamlessflowError, TypeError, AttributeError, IndexError) as exc:
+        raise BadJob(f"not a Job: {exc}") from None
+    if problem is not None:
+        raise BadJob(problem)
     return job

@@ -110,21 +110,32 @@ def _describe(root: Path, rel: str, entry: dict, inside: str | None,
     if raw_tf is None:
         lines.append("  (the transformation is no longer in the buffer store)")
     else:
-        tf = json.loads(raw_tf)
-        code = store.get(tf["code"])
-        lines.append(f"  code ({tf['__language__']}):")
+        from seamlessflow.identity.seamless_bash import describe_transformation
+
+        language, code_cs, params, inputs = describe_transformation(json.loads(raw_tf))
+        code = store.get(code_cs)
+        lines.append(f"  code ({language}):")
         text = code.decode() if code is not None else "(not in the buffer store)"
         lines.extend("      " + line for line in text.splitlines())
-        lines.append("  params:" + ("" if tf["params"] else " none"))
-        lines.extend(f"      {k} = {json.dumps(v)}" for k, v in sorted(tf["params"].items()))
-        lines.append("  inputs:" + ("" if tf["inputs"] else " none"))
+        lines.append("  params:" + ("" if params else " none"))
+        lines.extend(f"      {k} = {_param_text(store, v)}" for k, v in sorted(params.items()))
+        lines.append("  inputs:" + ("" if inputs else " none"))
         recorded = _recorded_run(root, entry)
         origins = recorded["meaning"]["inputs"] if recorded else origins_now()
-        lines.extend(_input_lines(origins, tf["inputs"]))
+        lines.extend(_input_lines(origins, inputs))
     on_disk = _disk_state(root / rel, entry)
     lines.append("  on disk         " + on_disk)
     lines.extend(_why_it_ran(root, entry))
     return "\n".join(lines), entry["checksum"], on_disk
+
+
+def _param_text(store, value: object) -> str:
+    """A Python step's param as JSON (its transformation holds it); a shell step's as
+    the text its command sees (its transformation holds the checksum of that text)."""
+    if not isinstance(value, list):
+        return json.dumps(value)
+    buffer = store.get(value[2])
+    return json.loads(buffer) if buffer is not None else "(not in the buffer store)"
 
 
 def _recorded_run(root: Path, entry: dict) -> dict | None:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from seamlessflow.graph.model import Workflow
     from seamlessflow.session.options import RunOptions
 
-FORMAT = 1
+FORMAT = 2  # 2: shell steps are Seamless bash transformations
 SUFFIX = ".settled"
 # the code whose rules the record stands for: all of it that a run goes through
 _CODE = ("", "grammar", "language", "graph", "identity", "scheduling", "storage", "config",

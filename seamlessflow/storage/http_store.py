@@ -21,7 +21,9 @@ import http.client
 import io
 import logging
 import os
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -47,6 +49,12 @@ _STORED = (200, 201)  # stored; already there
 _IN_PROGRESS = 202  # Seamless's hashserver: another upload of the buffer is under way
 TAKEOVERS = 5  # uploads of a buffer tried while others of it keep answering 202
 _EMPTY = checksum_bytes(b"")
+# A body below this size is read whole and a file below it sent from memory: streaming
+# takes a 1 MiB chunk buffer, and where malloc hands such blocks back to the system at
+# once (Dask sets MALLOC_TRIM_THRESHOLD_ for its workers) each costs a millisecond of
+# page faults, more than a small transfer itself.
+SMALL_BODY = 1 << 16
+RECENT_BYTES = 4 << 20  # small buffers this store just sent or received, kept in memory
 
 
 class HttpBufferStore:
@@ -59,6 +67,28 @@ class HttpBufferStore:
 
     def __init__(self, url: str, token: str | None = None, *, retries: int = DEFAULT_RETRIES):
         self.client = HttpClient(url, "hashserver", token, retries=retries)
+        self._recent = _Recent()
+
+    def __getstate__(self) -> dict:
+        return {"client": self.client}  # a copy in another process starts with no bytes
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._recent = _Recent()
+
+    def remember(self, data: bytes) -> str:
+        """Keep a small buffer that the server holds in memory, so that reading it back
+        (a remote worker's input, the result a client writes into the project) is no
+        round trip: the bytes come with the job or its answer, and are stored on the
+        server by whoever sent them. Keyed by their own hash, so they are never wrong;
+        `has` and `lengths` still ask the server. Big buffers are not kept."""
+        checksum = checksum_bytes(data)
+        self._recent.add(checksum, data)
+        return checksum
+
+    def recall(self, checksum: str) -> bytes | None:
+        """A buffer this store keeps in memory (see `remember`), or None."""
+        return self._recent.get(checksum)
 
     @property
     def url(self) -> str:
@@ -130,6 +160,9 @@ class HttpBufferStore:
 
     def get(self, checksum: str) -> bytes | None:
         what = f"get buffer {require_checksum(checksum)}"
+        kept = self._recent.get(checksum)
+        if kept is not None:
+            return kept
 
         def handle(response: http.client.HTTPResponse) -> bytes | None:
             if response.status in (400, 404):  # 400: the server found its copy corrupt
@@ -141,6 +174,7 @@ class HttpBufferStore:
             if checksum_bytes(data) != checksum:
                 self._warn_corrupt(checksum)
                 return None
+            self._recent.add(checksum, data)
             return data
 
         return self.client.request("GET", f"/{checksum}", what, handle)
@@ -161,8 +195,20 @@ class HttpBufferStore:
         return io.BufferedReader(_VerifiedStream(body, close, checksum, self.url), CHUNK)
 
     def write_to(self, checksum: str, dest: Path) -> bool:
-        dest = Path(dest)
+        return self._download(checksum, Path(dest), in_place=False)
+
+    def write_new(self, checksum: str, dest: Path) -> bool:
+        """`write_to` for a path nobody else looks at yet (a fresh workspace), as
+        LocalBufferStore.write_new: a small buffer is written in place, without a
+        temporary file and a rename; a big one as `write_to` writes it."""
+        return self._download(checksum, Path(dest), in_place=True)
+
+    def _download(self, checksum: str, dest: Path, in_place: bool) -> bool:
         what = f"get buffer {require_checksum(checksum)}"
+        kept = self._recent.get(checksum)
+        if kept is not None:
+            _write_small(kept, dest, in_place)
+            return True
 
         def handle(response: http.client.HTTPResponse) -> bool:
             if response.status in (400, 404):
@@ -170,6 +216,13 @@ class HttpBufferStore:
                 return False
             if response.status != 200:
                 raise self.client.failure(response, what)
+            data = _small_body(response)
+            if data is not None:  # read whole: no chunk buffer (see _small_body)
+                if checksum_bytes(data) != checksum:
+                    self._warn_corrupt(checksum)
+                    return False
+                _write_small(data, dest, in_place)
+                return True
             try:
                 with temp_in(dest.parent) as (out, tmp):
                     got, _ = copy_hashing(_NetworkReader(_decoded(response, self.url)), out)
@@ -193,6 +246,7 @@ class HttpBufferStore:
     def put(self, data: bytes) -> str:
         checksum = checksum_bytes(data)
         self._upload(checksum, data, len(data), f"store buffer {checksum}", None)
+        self._recent.add(checksum, data)
         return checksum
 
     def put_file(self, path: Path, checksum: str | None = None, hardlink: bool = False) -> str:
@@ -202,6 +256,12 @@ class HttpBufferStore:
         path = Path(path)
         try:
             size = path.stat().st_size
+            if size < SMALL_BODY:  # read once, hashed and sent from memory
+                data = path.read_bytes()
+                checksum = checksum or checksum_bytes(data)
+                self._upload(checksum, data, len(data), f"store {path}", path)
+                self._recent.add(checksum, data)
+                return checksum
             if checksum is None:
                 checksum = checksum_file(path)
             if size >= ASK_FIRST and self.has([checksum])[0]:
@@ -263,6 +323,65 @@ class _NetworkReader:
             return self.response.readinto(buffer)
         except (OSError, http.client.HTTPException) as exc:
             raise _NetworkError(exc) from None
+
+
+class _Recent:
+    """Small buffers by checksum, the least recently used dropped beyond RECENT_BYTES;
+    shared by the threads of a run or a worker."""
+
+    def __init__(self) -> None:
+        self._buffers: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def add(self, checksum: str, data: bytes) -> None:
+        if len(data) >= SMALL_BODY:
+            return
+        with self._lock:
+            if checksum in self._buffers:
+                self._buffers.move_to_end(checksum)
+                return
+            self._buffers[checksum] = data
+            self._size += len(data)
+            while self._size > RECENT_BYTES:
+                self._size -= len(self._buffers.popitem(last=False)[1])
+
+    def get(self, checksum: str) -> bytes | None:
+        with self._lock:
+            data = self._buffers.get(checksum)
+            if data is not None:
+                self._buffers.move_to_end(checksum)
+            return data
+
+
+def _small_body(response: http.client.HTTPResponse) -> bytes | None:
+    """The whole body of a 200 answer when it is plain bytes of a known length below
+    SMALL_BODY; else None, and nothing is read. A body cut short raises IncompleteRead,
+    for the retry loop."""
+    encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+    if encoding != "identity" or response.length is None or response.length >= SMALL_BODY:
+        return None
+    return response.read()
+
+
+def _write_small(data: bytes, dest: Path, in_place: bool) -> None:
+    """Write a verified small buffer at `dest`: in place for a path nobody looks at yet
+    (unless something is there already), else through a temporary file and a rename."""
+    try:
+        if in_place:
+            try:
+                with open(dest, "xb") as out:
+                    out.write(data)
+                return
+            except (FileExistsError, FileNotFoundError):
+                pass  # replaced, or its folder made, as write_to does
+        with temp_in(dest.parent) as (out, tmp):
+            out.write(data)
+            out.flush()
+            os.fchmod(out.fileno(), FILE_MODE)
+            os.replace(tmp, dest)
+    except OSError as exc:
+        raise os_error(exc, dest, "write") from None
 
 
 def _decoded(response: http.client.HTTPResponse, url: str) -> BinaryIO:

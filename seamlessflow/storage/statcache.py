@@ -53,9 +53,6 @@ class StatCache:
         self.entries: dict[str, Entry] = entries if entries is not None else {}
         self.hasher = hasher
         self.changed = False
-        # files hashed by this process from an open descriptor: their entries hold
-        # without another stat for the rest of the run (see hash_unseen)
-        self._fresh: set[str] = set()
 
     @classmethod
     def load(cls, state_dir: Path, hasher: FdHasher = checksum_fd) -> StatCache:
@@ -73,47 +70,22 @@ class StatCache:
     def checksum(self, path: str | os.PathLike) -> str:
         return self.checksum_stat(os.path.abspath(path))
 
-    def needs_stat(self, key: str) -> bool:
-        """Whether `key` has an entry that only a stat can confirm: a caller that would
-        stat the file just for this cache can skip it for a file never seen, or one
-        hashed a moment ago by `hash_unseen`."""
-        return key in self.entries and key not in self._fresh
-
-    def hash_unseen(self, keys: list[str]) -> None:
-        """Hash at once, on two cores when there are many, the files among `keys` that
-        have no entry; `checksum_stat` then answers for them without a stat. A file
-        that cannot be read is left for `checksum_stat` to report."""
-        unseen = [key for key in keys if key not in self.entries]
-        if not unseen:
-            return
-        from seamlessflow.storage.two_cores import hash_on_two_cores
-
-        found = hash_on_two_cores(unseen, self._hash_readable)
-        self.entries.update(found)
-        self._fresh.update(found)
-        self.changed = True
+    def knows(self, key: str) -> bool:
+        """Whether `key` has an entry, which only a stat can confirm: a caller that
+        would stat the file just for this cache can skip it for a file never seen."""
+        return key in self.entries
 
     def checksum_stat(self, key: str, st: os.stat_result | None = None) -> str:
         """`key` is the file's absolute, normalized path (as `os.path.abspath` gives
         it); `st` its stat, when the caller has just taken it. A file without an entry
         is not stat'ed by path at all: the open file is."""
         entry = self.entries.get(key)
-        if entry is not None and (key in self._fresh
-                                  or _trusted(entry, signature(st or os.stat(key)))):
+        if entry is not None and _trusted(entry, signature(st or os.stat(key))):
             return entry[4]
         entry = self._hash(key)
         self.entries[key] = entry
         self.changed = True
         return entry[4]
-
-    def _hash_readable(self, keys: list[str]) -> dict[str, Entry]:
-        found = {}
-        for key in keys:
-            try:
-                found[key] = self._hash(key)
-            except OSError:
-                pass
-        return found
 
     def _hash(self, key: str) -> Entry:
         """A new entry for the file at `key`, from one open descriptor."""

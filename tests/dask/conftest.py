@@ -1,5 +1,5 @@
 """A real Dask LocalCluster (worker processes), real buffer stores, Jobs built with the
-identity layer, and helpers to watch what commands did from outside their workspaces."""
+identity layer (a shell step's: tests/bash_jobs.py), and helpers to watch what commands did from outside their workspaces."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import distributed
 import pytest
+from bash_jobs import bash_job
 from process_watch import await_file, await_gone
 
 from seamlessflow.execution.job import Job
@@ -33,7 +34,7 @@ class JobFactory:
                  dir_inputs: dict[str, dict[str, bytes]] | None = None,
                  params: dict[str, Any] | None = None, captures: list[str] | None = None,
                  stdout: bool = False, metavars: dict[str, Any] | None = None,
-                 name: str = "step") -> Job:
+                 name: str = "step", with_texts: bool = False) -> Job:
         checksums = {path: self.store.put(data) for path, data in (inputs or {}).items()}
         for path, files in (dir_inputs or {}).items():
             root = self.tmp / "dirs" / f"{path}-{time.monotonic_ns()}"
@@ -41,13 +42,18 @@ class JobFactory:
                 (root / rel).parent.mkdir(parents=True, exist_ok=True)
                 (root / rel).write_bytes(data)
             checksums[path], _index = put_tree(self.store, root)
+        common = dict(name=name, log_path=str(self.tmp / "logs" / f"{name}.log"))
+        if language == "bash":
+            trees = {path: checksums.pop(path) for path in dir_inputs or {}}
+            return bash_job(self.store, code, inputs=checksums, dir_inputs=trees,
+                            params=params, metavars=metavars, captures=captures,
+                            stdout=stdout, with_texts=with_texts, **common)
         tf = build_transformation(language, checksum_bytes(code.encode()), checksums,
                                   params or {}, captures or [], stdout)
         self.store.put(code.encode())
         self.store.put(plain_serialize(tf))
-        return Job(name=name, checksum=transformation_checksum(tf), transformation=tf,
-                   code=code, dir_inputs=sorted(dir_inputs or {}), metavars=metavars or {},
-                   log_path=str(self.tmp / "logs" / f"{name}.log"))
+        return Job(checksum=transformation_checksum(tf), transformation=tf, code=code,
+                   dir_inputs=sorted(dir_inputs or {}), metavars=metavars or {}, **common)
 
 
 MEMORY = 1 << 30  # the "memory" resource each worker of `cluster` advertises

@@ -5,6 +5,7 @@ worker killed mid-job (last: the cluster needs a moment to replace that worker).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import select
@@ -12,10 +13,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import distributed
 import pytest
+from bash_jobs import printed
+from request_count import counting_proxy
 
 from seamlessflow.errors import ExecutionError, UsageError
 from seamlessflow.runners.dask import DaskRunner, store_spec, task_key
@@ -43,7 +47,7 @@ def test_dask_gives_the_same_results_as_the_process_runner(cluster, make_job, st
     assert all(o.ok for o in local + remote), remote
     assert [o.result_checksum for o in remote] == [o.result_checksum for o in local]
     assert [o.result for o in remote] == [o.result for o in local]
-    assert store.get(remote[1].result["<stdout>"]) == b"21\n"
+    assert printed(remote[1], store) == b"21\n"
     assert [o.log_path for o in remote] == [o.log_path for o in local]
 
 
@@ -63,12 +67,13 @@ def test_the_runner_sends_each_submission_to_the_scheduler_at_once(cluster, stor
 
 def test_200_small_jobs_complete_and_identical_ones_run_once(cluster, make_job, store, tmp_path):
     counter = tmp_path / "executions.txt"
-    distinct = [make_job('echo "$i" >> "$counter"; echo "$i" > out', params={"i": i},
-                         metavars={"counter": str(counter)}, captures=["out"], name=f"j{i}")
+    code = 'echo "$i" >> "$counter"; echo "$i" > out'
+    distinct = [make_job(code, params={"i": i}, metavars={"counter": str(counter)},
+                         captures=["out"], name=f"j{i}")
                 for i in range(100)]
     # the same transformations again, under other names (names are not identity)
-    twins = [make_job(j.code, params={"i": i}, metavars={"counter": str(counter)},
-                      captures=["out"], name=f"twin{i}") for i, j in enumerate(distinct)]
+    twins = [make_job(code, params={"i": i}, metavars={"counter": str(counter)},
+                      captures=["out"], name=f"twin{i}") for i in range(100)]
     outcomes = asyncio.run(run_all(DaskRunner(cluster.scheduler_address, store),
                                    distinct + twins))
     assert all(o.ok for o in outcomes)
@@ -87,6 +92,19 @@ def test_failing_command_is_a_failed_outcome_with_its_stderr_tail(cluster, make_
     assert Path(failing.log_path).read_text() == "starting\nbad\n"
     assert bad.result is None
     assert good.ok
+
+
+def test_a_success_brings_back_its_stderr_log_and_a_silent_one_none(cluster, make_job,
+                                                                    store):
+    noisy = make_job("echo warning >&2; echo done > out.txt", captures=["out.txt"],
+                     name="noisy")
+    silent = make_job("echo done > out.txt", captures=["out.txt"], name="silent")
+    outcomes = asyncio.run(run_all(DaskRunner(cluster.scheduler_address, store),
+                                   [noisy, silent]))
+    assert [o.ok for o in outcomes] == [True, True]
+    assert [o.log_path for o in outcomes] == [noisy.log_path, None]
+    assert Path(noisy.log_path).read_text() == "warning\n"
+    assert not Path(silent.log_path).exists()
 
 
 def test_a_failed_job_runs_again_when_asked_again(cluster, make_job, store, tmp_path):
@@ -191,7 +209,10 @@ def test_memory_becomes_a_resource_too(cluster, make_job, store, tmp_path, helpe
     assert store.get(outcome.result and outcome.result["o"]) == b"1\n"
 
 
-def test_workers_fetch_and_store_buffers_through_a_hashserver(cluster, tmp_path, helpers):
+@contextlib.contextmanager
+def served_hashserver(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """(URL, folder) of a hashserver the test starts, with its token in the config folder
+    the workers share (see the cluster fixture)."""
     folder = tmp_path / "served"
     env = {**os.environ, "SEAMLESSFLOW_CACHE": str(tmp_path / "cache")}
     proc = subprocess.Popen(
@@ -201,15 +222,40 @@ def test_workers_fetch_and_store_buffers_through_a_hashserver(cluster, tmp_path,
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 30)
         assert ready, "the hashserver did not start"
-        store = HttpBufferStore(proc.stdout.readline().split()[-1])
-        job = helpers.JobFactory(store, tmp_path)("tr a-z A-Z < words > upper", captures=["upper"],
-                                                  inputs={"words": b"hello\n"})
-        [outcome] = asyncio.run(run_all(DaskRunner(cluster.scheduler_address, store), [job]))
+        yield proc.stdout.readline().split()[-1], folder
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
+
+
+def test_workers_fetch_and_store_buffers_through_a_hashserver(cluster, tmp_path, helpers):
+    with served_hashserver(tmp_path) as (url, folder):
+        store = HttpBufferStore(url)
+        job = helpers.JobFactory(store, tmp_path)("tr a-z A-Z < words > upper", captures=["upper"],
+                                                  inputs={"words": b"hello\n"})
+        [outcome] = asyncio.run(run_all(DaskRunner(cluster.scheduler_address, store), [job]))
     assert outcome.ok, outcome
     assert LocalBufferStore(folder).get(outcome.result["upper"]) == b"HELLO\n"
+
+
+def test_small_buffers_travel_with_the_task_and_its_answer(cluster, tmp_path, helpers):
+    """The small input the client just stored goes to the worker with the task, and the
+    small capture comes back with the answer: the hashserver serves neither (one round
+    trip fewer each per step), yet holds both, as every worker and client may need them."""
+    with served_hashserver(tmp_path) as (url, folder), counting_proxy(url) as (proxy, counts):
+        store = HttpBufferStore(proxy)
+        job = helpers.JobFactory(store, tmp_path)("tr a-z A-Z < words > upper", captures=["upper"],
+                                                  inputs={"words": b"hello\n"}, with_texts=True)
+        [outcome] = asyncio.run(run_all(DaskRunner(cluster.scheduler_address, store), [job]))
+        assert outcome.ok, outcome
+        # what a run does next: the capture written into the project
+        assert store.write_to(outcome.result["upper"], tmp_path / "upper")
+        assert counts["GET buffer"] == 0, counts
+    assert (tmp_path / "upper").read_bytes() == b"HELLO\n"
+    served = LocalBufferStore(folder)
+    assert served.get(outcome.result["upper"]) == b"HELLO\n"
+    assert served.get(job.inputs()["words"][0]) == b"hello\n"
+    assert served.get(outcome.result_checksum) is not None
 
 
 def test_unreachable_scheduler_fails_jobs_with_a_clear_message(make_job, store, monkeypatch):

@@ -1,7 +1,10 @@
 """Jobs built by hand against a real LocalBufferStore in tmp_path.
 
-The transformation dict is written out here as PROTOCOL.md defines it, independently of
-the identity layer, so these tests check execution against the spec, not against itself.
+A bash job carries the Seamless bash transformation a shell step has (built as
+`seamless-run` builds it: tests/identity checks that against measured checksums), its
+pins' buffers in the store only, so that executing it fetches them as a remote worker
+does. A Python job's dict is written out here as PROTOCOL.md defines it, independently
+of the identity layer.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bash_jobs import bash_job, printed
 
-from seamlessflow.execution.job import Job
+from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.identity.checksum import checksum_bytes, checksum_value, plain_serialize
 from seamlessflow.storage.local_store import LocalBufferStore
 from seamlessflow.storage.trees import put_tree
@@ -23,6 +27,9 @@ from seamlessflow.storage.trees import put_tree
 class JobFactory:
     store: LocalBufferStore
     tmp: Path
+
+    def stdout(self, outcome: JobOutcome) -> bytes | None:
+        return printed(outcome, self.store)
 
     def build_dir(self, files: dict[str, bytes], name: str = "src") -> Path:
         """A real directory holding `files`, outside every workspace."""
@@ -49,32 +56,28 @@ class JobFactory:
         keep_workspace: bool = False,
         name: str = "step",
     ) -> Job:
-        input_checksums = {path: self.store.put(data) for path, data in (inputs or {}).items()}
-        for path, files in (dir_inputs or {}).items():
-            input_checksums[path], _index = put_tree(self.store, self.build_dir(files))
+        checksums = {path: self.store.put(data) for path, data in (inputs or {}).items()}
+        trees = {path: put_tree(self.store, self.build_dir(files))[0]
+                 for path, files in (dir_inputs or {}).items()}
+        common = dict(name=name, timeout=timeout, log_path=str(self.tmp / "logs" / f"{name}.log"),
+                      keep_workspace=keep_workspace, workdir=str(self.tmp / "work"))
+        if language == "bash":
+            return bash_job(self.store, code, inputs=checksums, dir_inputs=trees, params=params,
+                            metavars=metavars, captures=captures, stdout=stdout, **common)
         transformation = {
             "__language__": language,
-            "__format__": "seamlessflow/1",
+            "__format__": "seamlessflow/2",
             "code": checksum_bytes(code.encode()),
-            "inputs": input_checksums,
+            "inputs": {**checksums, **trees},
             "params": params or {},
             "captures": sorted(captures or []),
             "stdout": stdout,
         }
         self.store.put(code.encode())
         self.store.put(plain_serialize(transformation))
-        return Job(
-            name=name,
-            checksum=checksum_value(transformation),
-            transformation=transformation,
-            code=code,
-            dir_inputs=sorted(dir_inputs or {}),
-            metavars=metavars or {},
-            timeout=timeout,
-            log_path=str(self.tmp / "logs" / f"{name}.log"),
-            keep_workspace=keep_workspace,
-            workdir=str(self.tmp / "work"),
-        )
+        return Job(checksum=checksum_value(transformation), transformation=transformation,
+                   code=code, metavars=metavars or {}, dir_inputs=sorted(trees), **common)
+
 
 
 @pytest.fixture

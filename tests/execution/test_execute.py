@@ -67,7 +67,7 @@ def test_params_and_metavars_reach_bash_as_environment_variables(make_job, store
     job = make_job(code, params=params, metavars={"threads": 4}, stdout=True)
     outcome = execute_job(job, store)
     assert outcome.ok, outcome
-    fields = store.get(outcome.result["<stdout>"]).decode().split("|")
+    fields = make_job.stdout(outcome).decode().split("|")
     assert fields[:9] == ["two words", "true", "false", "3", "0.5", "a 1 true", "", '{"k":[1]}', "4"]
 
 
@@ -82,7 +82,7 @@ def test_params_and_metavars_reach_python_as_typed_globals(make_job, store):
     job = make_job(code, language="python", params=params, metavars={"threads": 2}, stdout=True)
     outcome = execute_job(job, store)
     assert outcome.ok, outcome
-    values, types, name = json.loads(store.get(outcome.result["<stdout>"]))
+    values, types, name = json.loads(make_job.stdout(outcome))
     assert values == {**params, "threads": 2}
     assert types == {"s": "str", "t": "bool", "n": "int", "x": "float", "l": "list",
                      "z": "NoneType", "d": "dict", "threads": "int"}
@@ -106,8 +106,8 @@ def test_stdout_capture_and_result_checksum(make_job, store):
     job = make_job("echo hello; echo file > out.txt", captures=["out.txt"], stdout=True)
     outcome = execute_job(job, store)
     assert outcome.ok, outcome
-    assert outcome.result == {"<stdout>": sha(b"hello\n"), "out.txt": sha(b"file\n")}
-    assert store.get(outcome.result["<stdout>"]) == b"hello\n"
+    assert outcome.result == {"STDOUT": sha(b"hello\n"), "out.txt": sha(b"file\n")}
+    assert make_job.stdout(outcome) == b"hello\n"
     assert outcome.result_checksum == checksum_value(outcome.result)
     assert store.get(outcome.result_checksum) == plain_serialize(outcome.result)
 
@@ -117,9 +117,9 @@ def test_directory_capture_is_the_deep_checksum_of_its_content(make_job, store):
     outcome = execute_job(make_job(code, captures=["out/"]), store)
     assert outcome.ok, outcome
     same, _ = put_tree(store, make_job.build_dir({"a.txt": b"a", "sub/b.txt": b"b", ".h": b"h"}))
-    assert outcome.result == {"out/": same}
-    index = json.loads(store.get(same))
-    assert index == {".h": sha(b"h"), "a.txt": sha(b"a"), "sub/b.txt": sha(b"b")}
+    index = {".h": sha(b"h"), "a.txt": sha(b"a"), "sub/b.txt": sha(b"b")}
+    assert outcome.result == {"out/" + path: cs for path, cs in index.items()}
+    assert json.loads(store.get(same)) == index  # the folder's own index is stored too
 
 
 def test_timeout_kills_the_command_and_what_it_started(make_job, store, tmp_path):
@@ -147,7 +147,8 @@ def test_background_job_left_running_is_killed_when_the_command_ends(make_job, s
 def test_bash_errors_name_the_script_and_line(make_job, store):
     outcome = execute_job(make_job("true\nno_such_command_here", captures=["out"]), store)
     assert (outcome.ok, outcome.exit_code) == (False, 127)
-    assert "command.sh: line 2: no_such_command_here: command not found" in outcome.stderr_tail
+    # line 1 of the code text makes RESULT's folder: the step's code starts on line 2
+    assert "command.sh: line 3: no_such_command_here: command not found" in outcome.stderr_tail
 
 
 def test_a_script_too_long_for_one_argument_runs_from_a_file(make_job, store):

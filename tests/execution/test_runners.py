@@ -40,13 +40,13 @@ def test_spawn_and_process_give_identical_result_checksums(make_job, store):
     assert all(o.ok for o in by_process + by_spawn), by_process + by_spawn
     assert [o.result_checksum for o in by_process] == [o.result_checksum for o in by_spawn]
     assert [o.result for o in by_process] == [o.result for o in by_spawn]
-    assert store.get(by_spawn[1].result["<stdout>"]) == b"21\n"
+    assert make_job.stdout(by_spawn[1]) == b"21\n"
 
 
 def test_spawn_pool_is_reused_across_jobs(make_job, store):
     jobs = [make_job("echo $PPID", stdout=True, name=f"j{i}") for i in range(5)]
     outcomes = asyncio.run(run_all("spawn", store, jobs, workers=2))
-    worker_pids = {int(store.get(o.result["<stdout>"])) for o in outcomes}
+    worker_pids = {int(make_job.stdout(o)) for o in outcomes}
     assert len(worker_pids) == 1  # one job at a time: the first worker is reused each time
     assert os.getpid() not in worker_pids
 
@@ -63,7 +63,7 @@ def test_spawn_pool_never_grows_beyond_its_size(make_job, store):
 
     outcomes = asyncio.run(all_at_once())
     assert all(o.ok for o in outcomes)
-    assert len({store.get(o.result["<stdout>"]) for o in outcomes}) == 2
+    assert len({make_job.stdout(o) for o in outcomes}) == 2
 
 
 def test_spawn_runs_failing_jobs_as_failed_outcomes(make_job, store):
@@ -119,7 +119,7 @@ def test_process_runner_handles_small_and_big_file_work_alike(make_job, store, t
     expected_many = b"".join(f"{i}\n".encode() for i in range(40))
     assert store.get(outcomes[1].result["all.txt"]) == expected_many
     assert store.get(outcomes[2].result["big.bin"]) == bytes(3_000_000)
-    assert store.get(outcomes[2].result["<stdout>"]) == b"done\n"
+    assert make_job.stdout(outcomes[2]) == b"done\n"
     assert list((tmp_path / "work").iterdir()) == []
 
 
@@ -159,7 +159,7 @@ def test_spawn_pool_runs_jobs_concurrently_on_its_workers(make_job, store, tmp_p
 
     outcomes = asyncio.run(both())
     assert all(o.ok for o in outcomes), outcomes
-    assert len({store.get(o.result["<stdout>"]) for o in outcomes}) == 2
+    assert len({make_job.stdout(o) for o in outcomes}) == 2
 
 
 def test_closing_the_spawn_runner_stops_its_workers(make_job, store):
@@ -167,7 +167,7 @@ def test_closing_the_spawn_runner_stops_its_workers(make_job, store):
         runner = make_runner("spawn", store, 1)
         outcome = await runner.run(make_job("echo $PPID", stdout=True))
         await runner.close()
-        return int(store.get(outcome.result["<stdout>"]))
+        return int(make_job.stdout(outcome))
 
     assert wait_gone(asyncio.run(scenario()), within=2.0)
 

@@ -10,6 +10,7 @@ import pytest
 from seamlessflow.errors import ExecutionError
 from seamlessflow.execution.execute import execute_job
 from seamlessflow.execution.workspace import inside
+from seamlessflow.identity.deep import deep_checksum
 
 
 def test_command_sees_exactly_its_declared_inputs(make_job, store, tmp_path):
@@ -23,9 +24,9 @@ def test_command_sees_exactly_its_declared_inputs(make_job, store, tmp_path):
     )
     outcome = execute_job(job, store)
     assert outcome.ok, outcome
-    listing = store.get(outcome.result["<stdout>"]).decode().split()
-    assert listing == [
-        "./a.txt", "./data", "./data/x", "./data/y", "./data/y/z",
+    listing = make_job.stdout(outcome).decode().split()
+    assert listing == [  # and RESULT, where its stdout goes (as in Seamless)
+        "./RESULT", "./a.txt", "./data", "./data/x", "./data/y", "./data/y/z",
         "./sub", "./sub/deeper", "./sub/deeper/b.txt",
     ]
 
@@ -45,7 +46,8 @@ def test_directory_input_is_rebuilt_file_by_file(make_job, store):
     outcome = execute_job(job, store)
     assert outcome.ok, outcome
     assert store.get(outcome.result["joined"]) == b"alpha\nbeta\nh"
-    assert outcome.result["copy/"] == job.transformation["inputs"]["data"]
+    copy = {path[5:]: cs for path, cs in outcome.result.items() if path.startswith("copy/")}
+    assert deep_checksum(copy) == job.transformation["data"][2]
 
 
 def test_command_writing_to_its_inputs_leaves_the_store_intact(make_job, store):
@@ -58,12 +60,12 @@ def test_command_writing_to_its_inputs_leaves_the_store_intact(make_job, store):
     )
     outcome = execute_job(job, store)
     assert outcome.ok, outcome
-    assert store.get(job.transformation["inputs"]["in.txt"]) == b"original\n"
+    assert store.get(job.transformation["in.txt"][2]) == b"original\n"
     rebuilt = make_job("cat d/f d/g", dir_inputs={"d": {"f": b"file f\n", "g": b"file g\n"}},
                        stdout=True)
     again = execute_job(rebuilt, store)
     assert again.ok, again
-    assert store.get(again.result["<stdout>"]) == b"file f\nfile g\n"
+    assert make_job.stdout(again) == b"file f\nfile g\n"
 
 
 def test_workspace_is_removed_after_success_and_failure(make_job, store, tmp_path):
@@ -79,17 +81,19 @@ def test_failed_workspace_is_kept_on_request(make_job, store):
     outcome = execute_job(job, store)
     assert not outcome.ok
     kept = Path(outcome.workspace)
-    assert sorted(p.name for p in kept.iterdir()) == ["half.txt", "in.txt"]
+    # RESULT: the folder the code text made for its captures
+    assert sorted(p.name for p in kept.iterdir()) == ["RESULT", "half.txt", "in.txt"]
     assert (kept / "in.txt").read_bytes() == b"data"
     assert (kept / "half.txt").read_text() == "partial\n"
     # the script and stderr sit beside the kept workspace, for debugging
-    assert (kept.parent / "command.sh").read_text() == code
+    assert (kept.parent / "command.sh").read_text().endswith(job.code)
+    assert code in job.code
     assert (kept.parent / "stderr").read_text() == "oops\n"
 
 
 def test_missing_input_buffer_is_a_clear_failure(make_job, store, tmp_path):
     job = make_job("cat in.txt", inputs={"in.txt": b"x"}, stdout=True)
-    job.transformation["inputs"]["in.txt"] = hashlib.sha256(b"never stored").hexdigest()
+    job.transformation["in.txt"][2] = hashlib.sha256(b"never stored").hexdigest()
     outcome = execute_job(job, store)
     assert not outcome.ok
     assert outcome.exit_code is None
@@ -105,7 +109,7 @@ def test_workspace_paths_cannot_leave_the_workspace(tmp_path, bad):
 
 def test_escaping_input_path_fails_the_job_without_writing_outside(make_job, store, tmp_path):
     job = make_job("true", inputs={"x": b"x"}, stdout=True)
-    job.transformation["inputs"] = {"../../outside.txt": job.transformation["inputs"]["x"]}
+    job.transformation["../../outside.txt"] = job.transformation.pop("x")
     outcome = execute_job(job, store)
     assert not outcome.ok
     assert "climbs out" in outcome.error

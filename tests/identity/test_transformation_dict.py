@@ -1,4 +1,5 @@
-"""The transformation dict has exactly PROTOCOL.md's shape and checksum."""
+"""A Python step's transformation dict: seamlessflow's own format (a shell step's is a
+Seamless bash transformation: test_shell_step.py), with PROTOCOL.md's checksum."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ FILE = hashlib.sha256(b"file").hexdigest()
 
 
 def test_shape_follows_the_protocol():
-    tf = build_transformation("bash", CODE, {"corpus/": DEEP, "tokens.txt": FILE},
+    tf = build_transformation("python", CODE, {"corpus/": DEEP, "tokens.txt": FILE},
                               {"n": 3}, ["z.txt", "counts/", "a.txt"], False)
     assert tf == {
-        "__language__": "bash",
-        "__format__": "seamlessflow/1",
+        "__language__": "python",
+        "__format__": "seamlessflow/2",
         "code": CODE,
         "inputs": {"corpus": DEEP, "tokens.txt": FILE},
         "params": {"n": 3},
@@ -29,9 +30,9 @@ def test_shape_follows_the_protocol():
 
 
 def test_every_ingredient_changes_the_identity():
-    base = dict(language="bash", code_checksum=CODE, inputs={"a": FILE}, params={"n": 1},
+    base = dict(language="python", code_checksum=CODE, inputs={"a": FILE}, params={"n": 1},
                 captures=["out"], stdout=False)
-    variants = [dict(base, language="python"), dict(base, code_checksum=DEEP),
+    variants = [dict(base, language="bash"), dict(base, code_checksum=DEEP),
                 dict(base, inputs={"a": DEEP}), dict(base, inputs={"b": FILE}),
                 dict(base, params={"n": 2}), dict(base, captures=["out/"]),
                 dict(base, stdout=True)]

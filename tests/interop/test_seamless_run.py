@@ -115,6 +115,24 @@ def test_dry_runs_write_byte_identical_jobs(workspace, seamless_run, tmp_path):
     assert {c: printed_for[c] for c in WORKED} == WORKED
 
 
+def test_a_seamlessfile_step_is_the_transformation_seamless_run_builds(seamless_run,
+                                                                      tmp_path):
+    """A `shell:` step with the inputs, params, metavars and captures of a seamless-run
+    command has the transformation checksum `seamless-run --dry -j` prints for it."""
+    from step_forms import FORMS, seamlessfile, write_files
+
+    work = tmp_path / "steps"
+    work.mkdir()
+    write_files(work)
+    (work / "Seamlessfile").write_text(seamlessfile(FORMS))
+    report = tmp_path / "report.json"
+    _seamlessflow(work, seamless_run.cache, "run", "--dry", "--report", str(report))
+    planned = {i["name"]: i["transformation"] for i in json.loads(report.read_text())["instances"]}
+    for i, (fields, options, command) in enumerate(FORMS):
+        printed = seamless_run("--dry", "-j", tmp_path / f"job{i}", *options, command, cwd=work)
+        assert planned[f"s{i}"] == printed.stdout.strip(), (fields, command)
+
+
 def test_a_result_seamless_run_computed_is_a_hit_for_exec(workspace, seamless_run, tmp_path):
     """seamless-run computes in SEAMLESS_CACHE; `seamlessflow exec` told only that
     variable answers from it, for stdout and for captured files and folders."""
@@ -165,6 +183,81 @@ def test_a_result_exec_computed_is_a_hit_for_seamless_run(workspace, seamless_ru
                  cwd=workspace)
     assert _runs(log) == 2
     assert {p: (workspace / p).read_bytes() for p in written} == written
+
+
+SHARED_STEPS = """\
+step count:
+    inputs: count.sh, data.txt
+    metavars: LOG = "{log}"
+    shell: "bash count.sh data.txt"
+    stdout: count.txt
+
+step copy:
+    inputs: copy.sh, data.txt
+    metavars: LOG = "{log}"
+    shell: "bash copy.sh data.txt"
+    captures: outdir/
+    stdout: printed.txt
+"""
+# the seamless-run commands of the two steps
+SHARED_COMMANDS = {"count": ([], "bash count.sh data.txt"),
+                   "copy": (["-cp", "outdir", "-cp", ":printed.txt"], "bash copy.sh data.txt")}
+
+
+def _step_folders(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A folder for seamless-run and a project for seamlessflow holding the same inputs
+    (their own copies: what one tool writes back is not the other's input), and the log
+    the commands append to."""
+    from step_forms import write_files
+
+    log = tmp_path / "ran.log"
+    folders = tmp_path / "sr", tmp_path / "sf"
+    for folder in folders:
+        folder.mkdir()
+        write_files(folder)
+        (folder / "count.sh").write_text(COUNT_SH)
+    (folders[1] / "Seamlessfile").write_text(SHARED_STEPS.format(log=log))
+    return *folders, log
+
+
+def _run(project: Path, cache: Path, tmp_path: Path) -> dict[str, str]:
+    """`seamlessflow run` told only SEAMLESS_CACHE: each step's status."""
+    report = tmp_path / "report.json"
+    _seamlessflow(project, cache, "run", "--report", str(report))
+    return {i["name"]: i["status"] for i in json.loads(report.read_text())["instances"]}
+
+
+def test_a_result_seamless_run_computed_is_cached_for_a_seamlessfile_step(seamless_run,
+                                                                          tmp_path):
+    """seamless-run computes in SEAMLESS_CACHE; `seamlessflow run` of the equivalent
+    steps, told only that variable, finds them cached (the log shows nothing ran again)
+    and writes their outputs as seamless-run wrote them."""
+    theirs, project, log = _step_folders(tmp_path)
+    meta = ["--metavar", f"LOG={log}"]
+    for options, command in SHARED_COMMANDS.values():
+        seamless_run(*meta, *options, command, cwd=theirs)
+    assert _runs(log) == 2
+    assert _run(project, seamless_run.cache, tmp_path) == {"count": "cached", "copy": "cached"}
+    assert _runs(log) == 2
+    assert (project / "count.txt").read_bytes() == b"12 data.txt\n"
+    for path in ("outdir/sorted.txt", "printed.txt"):
+        assert (project / path).read_bytes() == (theirs / path).read_bytes(), path
+
+
+def test_a_result_of_a_seamlessfile_step_is_a_hit_for_seamless_run(seamless_run, tmp_path):
+    """`seamlessflow run` computes in SEAMLESS_CACHE; seamless-run of the equivalent
+    commands answers from it without running them (the log shows it)."""
+    theirs, project, log = _step_folders(tmp_path)
+    assert _run(project, seamless_run.cache, tmp_path) == {"count": "ran", "copy": "ran"}
+    assert _runs(log) == 2
+    meta = ["--metavar", f"LOG={log}"]
+    options, command = SHARED_COMMANDS["count"]
+    assert seamless_run(*meta, *options, command, cwd=theirs).stdout == "12 data.txt\n"
+    options, command = SHARED_COMMANDS["copy"]
+    seamless_run(*meta, *options, command, cwd=theirs)
+    assert _runs(log) == 2
+    for path in ("outdir/sorted.txt", "printed.txt"):
+        assert (theirs / path).read_bytes() == (project / path).read_bytes(), path
 
 
 @pytest.fixture

@@ -64,7 +64,8 @@ def test_touch_reruns_nothing(project):
 
 
 def test_renaming_a_step_or_changing_metavars_or_stage_reruns_nothing(project):
-    make_pipeline(project)
+    make_pipeline(project, PIPELINE.replace(
+        'step shout:\n', 'step shout:\n    metavars: verbosity = 1\n'))
     project.run()
     renamed = PIPELINE.replace("step count:", "step count_lines:").replace(
         'step shout:\n', 'step shout:\n    metavars: verbosity = 3\n    stage: fast\n')
@@ -72,6 +73,17 @@ def test_renaming_a_step_or_changing_metavars_or_stage_reruns_nothing(project):
     project.write("Seamlessfile", renamed)
     report = project.run()
     assert report.statuses == {"norm": "cached", "count_lines": "cached", "shout": "cached"}
+
+
+def test_adding_a_metavar_to_a_shell_step_reruns_it(project):
+    """As in Seamless: a metavar's name is in the code (its `export` line), its value
+    is not."""
+    make_pipeline(project)
+    project.run()
+    project.write("Seamlessfile", PIPELINE.replace(
+        'step shout:\n', 'step shout:\n    metavars: verbosity = 1\n'))
+    report = project.run()
+    assert report.statuses == {"norm": "cached", "count": "cached", "shout": "ran"}
 
 
 def test_param_change_reruns_that_step_only(project):
@@ -145,3 +157,47 @@ def test_a_fresh_clone_of_the_project_is_fully_cached(project, tmp_path):
     report = other.run()
     assert set(report.statuses.values()) == {"cached"}
     assert other.read("loud.txt") == "APPLE!\nPEAR!\n"
+
+
+OLD_CACHE = '''
+step loud:
+    inputs: data.txt
+    shell: "tr a-z A-Z < data.txt"
+    stdout: loud.txt
+
+step size:
+    inputs: data.txt
+    python: "open('size.txt', 'w').write(str(len(open('data.txt').read())))"
+    captures: size.txt
+'''
+
+
+def test_a_cache_of_the_former_format_is_ignored_not_misread(project):
+    """A cache written before shell steps became Seamless bash transformations holds
+    results under `seamlessflow/1` transformation dicts (a `<stdout>` key in a result
+    mapping): none of them is taken for a result of the current format."""
+    from seamlessflow.identity.checksum import checksum_bytes, checksum_value, plain_serialize
+    from seamlessflow.session.loading import load_dag
+    from seamlessflow.storage.local_store import LocalBufferStore
+    from seamlessflow.storage.sqlite_db import SqliteResultDatabase
+
+    project.write("Seamlessfile", OLD_CACHE)
+    project.write("data.txt", "pear\n")
+    instances = load_dag(project.root / "Seamlessfile", {}, keep_plan=False).workflow.instances
+    store = LocalBufferStore(project.cache / "__TOPLEVEL__")
+    db = SqliteResultDatabase(project.cache / "__TOPLEVEL__" / "seamless.db")
+    data = store.put(b"pear\n")
+    for name, key in (("loud", "<stdout>"), ("size", "size.txt")):
+        inst = instances[name]
+        old = {"__language__": inst.language, "__format__": "seamlessflow/1",
+               "code": store.put(inst.code.encode()), "inputs": {"data.txt": data},
+               "params": {}, "captures": [] if key == "<stdout>" else [key],
+               "stdout": key == "<stdout>"}
+        store.put(plain_serialize(old))
+        mapping = {key: store.put(b"from the old cache\n")}
+        db.set_result(checksum_value(old), store.put(plain_serialize(mapping)),
+                      captures=mapping)
+    assert checksum_bytes(b"pear\n") == data
+    report = project.run()
+    assert report.statuses == {"loud": "ran", "size": "ran"}
+    assert (project.read("loud.txt"), project.read("size.txt")) == ("PEAR\n", "5")

@@ -424,3 +424,17 @@ def test_sigterm_stops_the_command_and_records_nothing(project):
     assert proc.returncode == 143 and "nothing was recorded" in stderr
     assert wait_gone(command_pid)
     assert _results(project) == {}
+
+
+def test_a_seamlessfile_step_is_the_transformation_exec_builds(project):
+    """A `shell:` step and `seamlessflow exec` of its command with the same inputs,
+    params (`--var`), metavars and captures have one transformation checksum."""
+    from step_forms import FORMS, seamlessfile, write_files
+
+    write_files(project.root)
+    project.write("Seamlessfile", seamlessfile(FORMS))
+    report = project.run("--dry")
+    for i, (fields, options, command) in enumerate(FORMS):
+        job = project.root.parent / f"job{i}"
+        printed = project.sf("exec", "--dry", "-j", str(job), *options, "--", command)
+        assert report[f"s{i}"]["transformation"] == printed.stdout.strip(), (fields, command)

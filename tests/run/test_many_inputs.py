@@ -1,7 +1,7 @@
-"""A sweep over hundreds of new input files: they are hashed ahead, half of them by a
-forked copy of seamlessflow (storage/two_cores.py), and every rule about inputs still
-holds for them: a stale sidecar is warned about, a file still being produced is
-waited for and read only once it is complete."""
+"""A sweep over a hundred new input files in one folder (which the project listing reads
+once, scheduling/listing.py): every rule about inputs holds for them: a stale sidecar is
+warned about, a file still being produced is waited for and read only once it is
+complete."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import subprocess
 import sys
 import time
 
-from seamlessflow.storage.two_cores import FORK_MIN
-
-N = FORK_MIN + 10
+N = 100
 
 
 def _files(project) -> None:

@@ -61,6 +61,20 @@ def test_fingertip_recomputes_missing_bytes(project, tmp_path):
     assert unknown in missing.stderr
 
 
+def test_fingertip_runs_a_step_again_with_its_metavars(project, tmp_path):
+    """A metavar's value is out of the transformation stored under its checksum, but its
+    code reads it (`export verbosity="${META__verbosity}"`, under `set -u`)."""
+    project.write("Seamlessfile", SCRATCH.replace(
+        'shell: "cat a.txt a.txt > big.txt"',
+        'metavars: verbosity = 2\n    shell: "cat a.txt a.txt > big.txt; echo $verbosity >&2"'))
+    project.write("a.txt", "x\ny\n")
+    big_cs = project.run()["big"]["captures"]["big.txt"]
+    assert project.sf("resolve", big_cs, check=False).returncode == 1
+    out = tmp_path / "recovered.txt"
+    project.sf("fingertip", big_cs, "-o", str(out))
+    assert out.read_text() == "x\ny\nx\ny\n"
+
+
 def test_explain_names_the_producer_its_inputs_and_disk_state(project):
     project.write("Seamlessfile", SCRATCH)
     project.write("a.txt", "x\ny\n")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bash_jobs import bash_job
 
 from seamlessflow.config.tokens import token_for_url
 from seamlessflow.execution.job import Job
@@ -166,26 +167,31 @@ def hashserver(start_service, tmp_path: Path) -> Service:
 @pytest.fixture
 def make_job(tmp_path: Path):
     """make_job(store, code, inputs={path: bytes}, captures=[...], ...) -> Job, with the
-    transformation built as PROTOCOL.md defines it and its buffers put into `store`."""
+    transformation a step has (tests/bash_jobs.py for a shell step's; a Python step's
+    as PROTOCOL.md defines it) and its buffers put into `store`."""
 
     def make(store: BufferStore, code: str, *, inputs: dict[str, bytes] | None = None,
              captures: list[str] | None = None, params: dict[str, Any] | None = None,
              stdout: bool = False, language: str = "bash", name: str = "step") -> Job:
+        checksums = {p: store.put(data) for p, data in (inputs or {}).items()}
+        common = dict(name=name, log_path=str(tmp_path / "logs" / f"{name}.log"),
+                      workdir=str(tmp_path / "work"))
+        if language == "bash":
+            return bash_job(store, code, inputs=checksums, params=params, captures=captures,
+                            stdout=stdout, **common)
         transformation = {
             "__language__": language,
-            "__format__": "seamlessflow/1",
+            "__format__": "seamlessflow/2",
             "code": checksum_bytes(code.encode()),
-            "inputs": {p: store.put(data) for p, data in (inputs or {}).items()},
+            "inputs": checksums,
             "params": params or {},
             "captures": sorted(captures or []),
             "stdout": stdout,
         }
         store.put(code.encode())
         store.put(plain_serialize(transformation))
-        return Job(name=name, checksum=checksum_value(transformation),
-                   transformation=transformation, code=code,
-                   log_path=str(tmp_path / "logs" / f"{name}.log"),
-                   workdir=str(tmp_path / "work"))
+        return Job(checksum=checksum_value(transformation), transformation=transformation,
+                   code=code, **common)
 
     return make
 

@@ -59,6 +59,30 @@ def test_buffers_round_trip_into_the_local_store_layout(hashserver, tmp_path):
     assert pickle.loads(pickle.dumps(store)).get(small) == b"hello"
 
 
+def test_write_new_writes_a_workspace_input_in_place_whatever_its_size(hashserver, tmp_path):
+    """What a remote worker does with each input of a step: small buffers (read whole)
+    and big ones (streamed) alike end up at the path, complete and writable."""
+    store = HttpBufferStore(hashserver.url)
+    small, big = b"small input\n", os.urandom(3 << 20)
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    for data in (small, big):
+        dest = workspace / f"in-{len(data)}"
+        assert store.write_new(store.put(data), dest)
+        assert dest.read_bytes() == data
+        assert dest.stat().st_mode & 0o200
+    existing = workspace / "existing"
+    existing.write_bytes(b"old")
+    assert store.write_new(checksum_bytes(small), existing)
+    assert existing.read_bytes() == small
+    assert store.write_new(checksum_bytes(small), workspace / "sub" / "in.txt")
+    assert (workspace / "sub" / "in.txt").read_bytes() == small
+    assert store.write_new(checksum_bytes(b"never stored"), workspace / "absent") is False
+    assert not (workspace / "absent").exists()
+    assert sorted(p.name for p in workspace.iterdir()) == [
+        "existing", f"in-{len(small)}", f"in-{len(big)}", "sub"]  # no temporary file left
+
+
 def test_put_file_with_the_wrong_checksum_is_refused_and_stores_nothing(hashserver, tmp_path):
     store = HttpBufferStore(hashserver.url)
     path = tmp_path / "f.txt"
@@ -118,10 +142,11 @@ def test_a_corrupt_stored_buffer_is_never_served(hashserver, tmp_path, size):
     path.chmod(0o644)
     path.write_bytes(b"X" + data[1:])  # same length, one byte changed
 
-    assert store.get(cs) is None
+    reader = HttpBufferStore(hashserver.url, retries=1)  # not the writer, which keeps
+    assert reader.get(cs) is None                        # a small buffer it sent
     assert not path.exists()  # the server dropped it
     assert store.put(data) == cs  # and a new upload repairs it
-    assert store.get(cs) == data
+    assert HttpBufferStore(hashserver.url).get(cs) == data
 
 
 def test_uploads_above_the_body_limit_are_refused(start_service, tmp_path):

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bash_jobs import printed
 from process_watch import wait_gone
 
 from seamlessflow.runners.jobserver import JobserverRunner
@@ -51,7 +52,7 @@ def test_jobserver_gives_the_same_results_as_the_process_runner(
     assert [o.result_checksum for o in remote] == [o.result_checksum for o in local]
     # the result buffers are in the jobserver's store, where the client can fetch them
     assert remote_store.get(remote[0].result["long.txt"]) == b"abcd\nxyz\n"
-    assert remote_store.get(remote[1].result["<stdout>"]) == b"21\n"
+    assert printed(remote[1], remote_store) == b"21\n"
     assert remote_store.get(remote[0].result_checksum) is not None
 
 
@@ -63,6 +64,19 @@ def test_a_failing_job_comes_back_failed_with_its_log(hashserver, jobserver, mak
     assert outcome.stderr_tail == "first\nlast"
     assert outcome.log_path == job.log_path  # written on the client's side
     assert Path(job.log_path).read_text() == "first\nlast\n"
+
+
+def test_a_success_brings_back_its_stderr_log_and_a_silent_one_none(hashserver, jobserver,
+                                                                    make_job):
+    store = HttpBufferStore(hashserver.url)
+    noisy = make_job(store, "echo warning >&2; echo done > out.txt", captures=["out.txt"],
+                     name="noisy")
+    silent = make_job(store, "echo done > out.txt", captures=["out.txt"], name="silent")
+    outcomes = asyncio.run(run_jobs(JobserverRunner(jobserver.url), [noisy, silent]))
+    assert [o.ok for o in outcomes] == [True, True]
+    assert [o.log_path for o in outcomes] == [noisy.log_path, None]
+    assert Path(noisy.log_path).read_text() == "warning\n"
+    assert not Path(silent.log_path).exists()
 
 
 def test_cancelling_the_runner_kills_the_remote_command(hashserver, jobserver, make_job,

@@ -62,8 +62,9 @@ def test_a_fan_on_a_jobserver_stage_makes_few_round_trips(start_service, hashser
     sums = (hashlib.md5(f"line {i}\n".encode()).hexdigest() for i in range(N))
     expected = "".join(f"{digest}  -\n" for digest in sums)
     assert (root / "all.txt").read_text() == expected
-    # each step's input and transformation, the code of `digest` once, the join's code
-    # and transformation; its upstream results are on the hashserver already
-    assert counts["PUT buffer"] == 2 * N + 3, counts
+    # each step's input and transformation, the code of `digest` once, the join's code,
+    # its param `ids` (a pin of its own) and transformation; its upstream results are on
+    # the hashserver already
+    assert counts["PUT buffer"] == 2 * N + 4, counts
     # one question, for the join's N upstream results
     assert counts["GET /has"] == 1, counts

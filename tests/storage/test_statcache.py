@@ -7,8 +7,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 from seamlessflow.identity.checksum import checksum_fd
 from seamlessflow.storage.statcache import StatCache
 
@@ -147,28 +145,3 @@ def test_file_changing_while_hashed_is_not_recorded(tmp_path):
     assert cache.checksum(f) == sha(b"before")  # what was read
     cache.hasher = CountingHasher()
     assert cache.checksum(f) == sha(b"after!")  # but not remembered for the new stat
-
-
-def test_many_new_files_are_hashed_on_two_cores_and_then_trusted_without_rereading(tmp_path):
-    from seamlessflow.storage.two_cores import FORK_MIN, fork_is_safe
-
-    files = [old_file(tmp_path / f"{i}.txt", f"content {i}".encode()) for i in range(FORK_MIN)]
-    gone = str(tmp_path / "gone.txt")
-    hasher = CountingHasher()
-    cache = StatCache.load(tmp_path / "state", hasher=hasher)
-    cache.hash_unseen([str(f) for f in files] + [gone])
-    # the other half was read by a forked copy of this process, where that is safe (not
-    # while an earlier test's server thread is still alive in this one)
-    assert len(hasher.calls) == (FORK_MIN // 2 if fork_is_safe() else FORK_MIN)
-    read_here = len(hasher.calls)
-    assert [cache.checksum(f) for f in files] == [sha(f"content {i}".encode())
-                                                  for i in range(FORK_MIN)]
-    assert len(hasher.calls) == read_here  # nothing read twice, not even stat'ed first
-    with pytest.raises(FileNotFoundError):
-        cache.checksum(gone)  # left out by the hashing ahead, reported when asked for
-    cache.save()
-    again = CountingHasher()
-    reloaded = StatCache.load(tmp_path / "state", hasher=again)
-    assert reloaded.checksum(files[-1]) == sha(f"content {FORK_MIN - 1}".encode())
-    assert again.calls == []
-
