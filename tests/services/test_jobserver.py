@@ -93,7 +93,7 @@ def test_small_buffers_travel_with_the_job_and_its_answer(start_service, hashser
         jobserver = start_service("jobserver", "--hashserver", proxy, "--workers", "1")
         store = HttpBufferStore(proxy)
         job = make_job(store, "tr a-z A-Z < words > upper", inputs={"words": b"hello\n"},
-                       captures=["upper"])
+                       captures=["upper"], with_texts=True)
         [outcome] = asyncio.run(run_jobs(JobserverRunner(jobserver.url, store=store), [job]))
         assert outcome.ok, outcome
         # what a run does next: the capture written into the project
@@ -102,7 +102,7 @@ def test_small_buffers_travel_with_the_job_and_its_answer(start_service, hashser
     assert (tmp_path / "upper").read_bytes() == b"HELLO\n"
     served = LocalBufferStore(tmp_path / "buffers")
     assert served.get(outcome.result["upper"]) == b"HELLO\n"
-    assert served.get(job.transformation["inputs"]["words"]) == b"hello\n"
+    assert served.get(job.inputs()["words"][0]) == b"hello\n"
 
 
 def test_a_jobserver_that_refuses_buffers_gets_the_job_alone(hashserver, jobserver, make_job):
