@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 from seamlessflow.api.display import CallbackDisplay, Progress
 from seamlessflow.api.results import RunSummary
 
+# How an API caller names another Seamlessfile, for the error that finds none.
+API_NAMING = "pass the path of the Seamlessfile (or of its folder)"
+
 if TYPE_CHECKING:
     from seamlessflow.graph.dag import Dag
     from seamlessflow.graph.model import Instance
@@ -36,7 +39,7 @@ def load(path: str | os.PathLike = "Seamlessfile", config: Mapping[str, Any] | N
     from seamlessflow.session.loading import load_dag
     from seamlessflow.session.startup import find_seamlessfile
 
-    seamlessfile = find_seamlessfile(os.fspath(path)).absolute()
+    seamlessfile = find_seamlessfile(os.fspath(path), API_NAMING).absolute()
     config = dict(config) if config else None
     return Workflow(seamlessfile, config, load_dag(seamlessfile, config, keep_plan=False))
 

@@ -107,6 +107,15 @@ def test_a_bad_option_raises_a_usage_error(wordstats: Path):
         wf.run("nosuchstep")
 
 
+def test_a_missing_seamlessfile_is_named_in_the_callers_terms(tmp_path: Path):
+    """The caller named the file by a path, not by the CLI's -f."""
+    with pytest.raises(sf.UsageError) as raised:
+        sf.load(tmp_path / "nowhere")
+    assert f"no Seamlessfile at {tmp_path / 'nowhere'}" in str(raised.value)
+    assert "-f FILE" not in str(raised.value)
+    assert "pass the path of the Seamlessfile" in str(raised.value)
+
+
 def test_run_inside_a_running_event_loop(wordstats: Path):
     """As in Jupyter: the synchronous run works from within a running loop, and the
     async one leaves the loop free while it runs."""
