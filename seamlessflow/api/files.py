@@ -54,10 +54,11 @@ def explain(path: PathLike, seamlessfile: PathLike = "Seamlessfile",
     """Where the project file `path` (relative to the current folder) comes from, as
     `seamlessflow explain` says it: `.produced_by`, `.transformation`, `.checksum`,
     `.on_disk` ("matches", "missing", "differs: ...") and the whole `.text`."""
+    from seamlessflow.api.workflow import API_NAMING
     from seamlessflow.session.explain import explain
     from seamlessflow.session.startup import find_seamlessfile
 
-    return explain(find_seamlessfile(os.fspath(seamlessfile)), os.fspath(path), config,
+    return explain(find_seamlessfile(os.fspath(seamlessfile), API_NAMING), os.fspath(path), config,
                    Path.cwd())
 
 

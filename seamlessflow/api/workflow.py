@@ -5,7 +5,9 @@ A run never exits the process and prints nothing: it returns a RunSummary, raise
 SeamlessflowError (with the message the CLI prints, `exc.render()`), and tells its
 progress to a callback if one is given. Inside a running event loop (Jupyter) the
 synchronous `run` carries the run out in a worker thread with its own event loop;
-`await run_async(...)` always does, leaving the caller's loop free meanwhile.
+`await run_async(...)` always does, leaving the caller's loop free meanwhile. Either
+way, an interrupt of the caller (Ctrl-C, a cancelled task) stops the run's steps as
+Ctrl-C stops `seamlessflow run`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from seamlessflow.api.display import CallbackDisplay, Progress
 from seamlessflow.api.results import RunSummary
+
+# How an API caller names another Seamlessfile, for the error that finds none.
+API_NAMING = "pass the path of the Seamlessfile (or of its folder)"
 
 if TYPE_CHECKING:
     from seamlessflow.graph.dag import Dag
@@ -34,7 +39,7 @@ def load(path: str | os.PathLike = "Seamlessfile", config: Mapping[str, Any] | N
     from seamlessflow.session.loading import load_dag
     from seamlessflow.session.startup import find_seamlessfile
 
-    seamlessfile = find_seamlessfile(os.fspath(path)).absolute()
+    seamlessfile = find_seamlessfile(os.fspath(path), API_NAMING).absolute()
     config = dict(config) if config else None
     return Workflow(seamlessfile, config, load_dag(seamlessfile, config, keep_plan=False))
 
@@ -77,7 +82,7 @@ class Workflow:
             no_local_cache: bool = False, no_download: bool = False,
             memory: int | str | None = None, report: str | os.PathLike | None = None,
             keep_workspace: bool = False, progress: Progress | None = None,
-            _dry_run: bool = False) -> RunSummary:
+            _dry_run: bool = False, _worker: _Worker | None = None) -> RunSummary:
         """Run `targets` (steps, instances or project paths; None: every step), with the
         options of `seamlessflow run`: `force=True` reruns what the targets name, a list
         what it names; `memory` is bytes or a size ("4G"); `report` writes the JSON run
@@ -88,33 +93,52 @@ class Workflow:
                            local=local, no_local_cache=no_local_cache,
                            no_download=no_download, memory=memory, config=self.config,
                            report=report, keep_workspace=keep_workspace)
-        if _loop_running():
-            from concurrent.futures import ThreadPoolExecutor
+        if _worker is not None or not _loop_running():  # (run_async's thread: _worker)
+            return self._run(options, progress, _worker)
+        from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(1, thread_name_prefix="seamlessflow") as pool:
-                return pool.submit(self._run, options, progress).result()
-        return self._run(options, progress)
+        worker = _Worker()
+        pool = ThreadPoolExecutor(1, thread_name_prefix="seamlessflow")
+        try:
+            return pool.submit(self._run, options, progress, worker).result()
+        except KeyboardInterrupt:
+            worker.cancel()
+            raise
+        finally:
+            pool.shutdown()
 
     async def run_async(self, targets: str | Iterable[str] | None = None,
                         **options: Any) -> RunSummary:
         """As `run`, in a worker thread with its own event loop: awaiting it leaves the
-        caller's loop free to do other work meanwhile."""
+        caller's loop free to do other work meanwhile. Cancelling the awaiting task
+        stops the run's steps (nothing is recorded for them) before it ends."""
         import asyncio
+        import contextlib
         import functools
 
-        return await asyncio.to_thread(functools.partial(self.run, targets, **options))
+        worker = _Worker()
+        future = asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(self.run, targets, _worker=worker, **options))
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            worker.cancel()
+            with contextlib.suppress(KeyboardInterrupt):  # how the stopped run ends
+                await future
+            raise
 
     async def plan_async(self, targets: str | Iterable[str] | None = None,
                          **options: Any) -> RunSummary:
         return await self.run_async(targets, _dry_run=True, **options)
 
-    def _run(self, options: RunOptions, progress: Progress | None) -> RunSummary:
+    def _run(self, options: RunOptions, progress: Progress | None,
+             worker: _Worker | None) -> RunSummary:
         from seamlessflow.session.run_workflow import run_workflow
 
         display = CallbackDisplay(progress)
         execute = None  # in the main thread: a new event loop that SIGTERM cancels
-        if threading.current_thread() is not threading.main_thread():
-            execute = _execute_here
+        if worker is not None or threading.current_thread() is not threading.main_thread():
+            execute = (worker or _Worker()).execute
         summary = run_workflow(self.seamlessfile, options, display, execute=execute)
         return RunSummary(summary, display.warnings)
 
@@ -123,10 +147,40 @@ class Workflow:
                 f"{len(self.instances)} instances>")
 
 
-def _execute_here(session):  # noqa: ANN001, ANN202 - asyncio is imported only to execute
-    import asyncio
+class _Worker:
+    """Executes a run's rounds in event loops of its own thread, and stops them when the
+    caller is interrupted (`cancel`, from the caller's thread): the steps are killed
+    and nothing is recorded for them, as Ctrl-C does to `seamlessflow run`."""
 
-    return asyncio.run(session.execute())
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._loop = self._task = None
+
+    def execute(self, session):  # noqa: ANN001, ANN201 - asyncio is imported only to execute
+        import asyncio
+
+        async def main():  # noqa: ANN202
+            with self._lock:
+                if self._cancelled:
+                    raise KeyboardInterrupt
+                self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+            try:
+                return await session.execute()
+            finally:
+                with self._lock:
+                    self._loop = self._task = None
+
+        try:
+            return asyncio.run(main())
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._task.cancel)
 
 
 def _loop_running() -> bool:
@@ -173,9 +227,10 @@ def _options(targets: str | Iterable[str] | None, *, jobs: int | None, force: An
                       **rest)
 
 
-def _names(names: str | Iterable[str] | None) -> tuple[str, ...]:
+def _names(names: str | os.PathLike | Iterable[str | os.PathLike] | None) -> tuple[str, ...]:
+    """Targets, `until` or `force` as names (a project path may be a Path)."""
     if names is None:
         return ()
-    if isinstance(names, str):
-        return (names,)
-    return tuple(names)
+    if isinstance(names, (str, os.PathLike)):
+        return (os.fspath(names),)
+    return tuple(os.fspath(name) for name in names)

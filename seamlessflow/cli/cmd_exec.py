@@ -21,6 +21,7 @@ from seamlessflow.errors import EXIT_FAILED, EXIT_OK, EXIT_TERMINATED
 if TYPE_CHECKING:
     from seamlessflow.cli.exec_args import ExecPlan
     from seamlessflow.identity.seamless_bash import BashTransformation
+    from seamlessflow.session.stores import ExecStage
     from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 
 
@@ -74,19 +75,15 @@ def run(args: argparse.Namespace) -> int:
         return _dry(tf, args.write_job)
     from seamlessflow.session.stores import exec_cache
 
-    runner, store, db = exec_cache(Path.cwd(), args.stage, args.local)
+    stage, store, db = exec_cache(Path.cwd(), args.stage, args.local)
     tf = _build(plan, variables, metavars, lambda pin: _put_input(store, pin))
     for buffer in (tf.identity_buffer, *tf.buffers.values()):
         store.put(buffer)
     result, index, stale = _cached(tf, store, db)
     if result is None:
-        if runner not in ("process", "spawn"):
-            raise UsageError(f"the stage runs its steps on a {runner}; exec runs its "
-                             "command on this machine: add --local to run it here with "
-                             "the stage's cache")
         _require_inputs(tf, store)
         try:
-            computed = _execute(tf, store, db, stale, args.quiet)
+            computed = _execute(tf, list(plan.targets), stage, store, db, stale, args.quiet)
         except Terminated:
             print("terminated: the command was stopped, nothing was recorded",
                   file=sys.stderr)
@@ -203,30 +200,43 @@ def _readable(store: BufferStore, checksums: list[str]) -> bool:
     return all(store.has(checksums))
 
 
-def _execute(tf: BashTransformation, store: BufferStore, db: ResultDatabase, stale: bool,
-             quiet: bool) -> tuple[str, dict[str, str] | None] | None:
-    """Run the transformation here and record its result; None when it failed."""
-    outcome = _execute_stoppable(tf, store)
-    if not outcome.ok or outcome.result is None:
+def _execute(tf: BashTransformation, targets: list[str], stage: ExecStage,
+             store: BufferStore, db: ResultDatabase, stale: bool, quiet: bool
+             ) -> tuple[str, dict[str, str] | None] | None:
+    """Run the transformation on the stage's runner (this machine for `process` and
+    `spawn`) and record its result; None when it failed."""
+    from seamlessflow.execution.execute import execute_job
+    from seamlessflow.execution.seamless_bash import exec_job
+    from seamlessflow.session.stores import run_job
+
+    job = exec_job(tf, targets)
+    local = stage.kind in ("process", "spawn")
+    outcome, runner = (_stoppable(execute_job, job, store), "process") if local else \
+        _stoppable(run_job, stage, store, job)
+    if not outcome.ok or outcome.result_checksum is None:
         print(f"error: the command failed: {outcome.error}", file=sys.stderr)
         if outcome.stderr_tail:
             print(outcome.stderr_tail, file=sys.stderr)
         return None
-    record = {"runner": "process", "command": "exec", "duration_s": outcome.duration_s,
-              "finished_at": time.time(), "host": os.uname().nodename}
-    db.set_result(tf.checksum, outcome.result, captures=outcome.index, record=record,
-                  overwrite=stale)
+    record = {"runner": runner, "command": "exec",
+              "duration_s": outcome.duration_s, "finished_at": time.time()}
+    if local:
+        record["host"] = os.uname().nodename
+    db.set_result(tf.checksum, outcome.result_checksum, captures=outcome.result,
+                  record=record, overwrite=stale)
     if not quiet:
-        print(f"computed {tf.checksum[:12]} in {outcome.duration_s:.2f}s", file=sys.stderr)
-    return outcome.result, outcome.index
+        where = "" if local else f" on the {runner} runner"
+        print(f"computed {tf.checksum[:12]}{where} in {outcome.duration_s:.2f}s",
+              file=sys.stderr)
+    return outcome.result_checksum, outcome.result
 
 
-def _execute_stoppable(tf: BashTransformation, store: BufferStore):
-    """The execution, which a SIGTERM (from a batch system, `timeout`, `kill`) stops as
-    a Ctrl-C does: the command's process group is killed, nothing is recorded."""
+def _stoppable(run, *args):
+    """`run(*args)`, which a SIGTERM (from a batch system, `timeout`, `kill`) stops as a
+    Ctrl-C does: the command's process group is killed (a remote job is cancelled),
+    nothing is recorded."""
     import signal
 
-    from seamlessflow.execution.seamless_bash import execute_bash_transformation
     from seamlessflow.session.run import Terminated
 
     def on_sigterm(_signum: int, _frame: object) -> None:
@@ -234,7 +244,7 @@ def _execute_stoppable(tf: BashTransformation, store: BufferStore):
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        return execute_bash_transformation("exec", tf.transformation, store)
+        return run(*args)
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -32,6 +32,7 @@ import orjson
 from seamlessflow.errors import ExecutionError
 from seamlessflow.execution.stderr import MEMFD, Stderr
 from seamlessflow.execution.variables import env_value
+from seamlessflow.identity.seamless_bash import HEADER
 
 # Linux limits one argument to 128 KiB (MAX_ARG_STRLEN); above this, a script file.
 INLINE_SCRIPT_LIMIT = 64 * 1024
@@ -168,8 +169,7 @@ def bash_script(code: str, moves: int, pipefail: bool, first_line: int = 1) -> s
     capture into RESULT) into MOVE_FAILED."""
     pad = max(first_line - 1, 0)
     first_move = pad + code.count("\n") - moves + 1
-    header = "set -u -e" + (" -o pipefail" if pipefail else "") + \
-        "; trap 'jobs -p | xargs -r kill' EXIT"
+    header = HEADER.rstrip("\n").replace("\n", "; ") + ("; set -o pipefail" if pipefail else "")
     if moves:
         header += f"; trap '[ $LINENO -lt {first_move} ] || exit {MOVE_FAILED}' ERR"
     return "\n" * pad + header + "; " + code

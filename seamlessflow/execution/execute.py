@@ -38,6 +38,7 @@ from seamlessflow.execution.offload import SMALL_BYTES, in_process, off_loop, sm
 from seamlessflow.execution.seamless_bash import (
     collect_step_result,
     moved_capture_error,
+    pin_variables,
     step_pins,
 )
 from seamlessflow.execution.variables import command_variables, cores_environment
@@ -194,6 +195,7 @@ def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOut
     try:
         if script is not None:
             materialize_inputs(inputs, store, attempt.workspace)
+            variables = pin_variables(variables, job.seamless_pins, attempt.workspace)
             make_capture_folders(job.captures, attempt.workspace)
             command = prepare_bash(script, variables, attempt.workspace, attempt.root,
                                    cores_environment(job.cores),
@@ -252,7 +254,8 @@ def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: Command
             try:
                 if bash:
                     outcome.result_checksum, outcome.result = collect_step_result(
-                        workspace, job.captures, store, same_file_system(store, workspace))
+                        workspace, job.captures, store, same_file_system(store, workspace),
+                        kinds=not job.seamless_pins)
                 else:
                     outcome.result, outcome.result_checksum = capture_results(
                         job.transformation, workspace, command.stdout_path, store)

@@ -39,6 +39,9 @@ class Job:
     texts: dict[str, str] = field(default_factory=dict)
     # Seamless's bash has no pipefail; a step keeps seamlessflow's stricter rule
     pipefail: bool = True
+    # exec: str pins as Seamless has them (files too), and captures of either kind (a
+    # step's captures say theirs: a folder's ends in "/")
+    seamless_pins: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict, so a Job can cross a process or network boundary."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
 
@@ -118,7 +119,8 @@ def build(command: str, *, files: dict[str, str] | None = None,
     """
     files, folders = dict(files or {}), dict(folders or {})
     variables, metavars = dict(variables or {}), dict(metavars or {})
-    code = bash_code(command, list(targets), list(metavars), list(executables))
+    code, code_checksum, code_buffer = _code_pin(command, tuple(targets), tuple(metavars),
+                                                 tuple(executables))
     tf: dict = {"__language__": LANGUAGE,
                 "__output__": CAPTURE_OUTPUT if targets else STDOUT_OUTPUT}
     formats = {}
@@ -130,19 +132,31 @@ def build(command: str, *, files: dict[str, str] | None = None,
         formats[name] = FOLDER_FORMAT
     if formats:
         tf["__format__"] = formats
-    buffers: dict[str, bytes] = {}
-
-    def pin(name: str, celltype: str, buffer: bytes) -> None:
-        checksum = checksum_bytes(buffer)
-        buffers[checksum] = buffer
-        tf[name] = [celltype, None, checksum]
-
-    pin("code", "text", text_buffer(code))
+    buffers = {code_checksum: code_buffer}
+    tf["code"] = ["text", None, code_checksum]
     for name, value in variables.items():
-        pin(name, "str", str_buffer(value))
+        checksum, buffers[checksum] = _str_pin(value)
+        tf[name] = ["str", None, checksum]
     for name, value in metavars.items():
-        pin(META_PREFIX + name, "str", str_buffer(value))
+        checksum, buffers[checksum] = _str_pin(value)
+        tf[META_PREFIX + name] = ["str", None, checksum]
     return BashTransformation(tf, transformation_checksum(tf), code, buffers)
+
+
+# The instances of a step share their code text, and a sweep repeats its values: each is
+# built and hashed once (a run of thousands of instances builds all their identities).
+@lru_cache(maxsize=1024)
+def _code_pin(command: str, targets: tuple[str, ...], metavars: tuple[str, ...],
+              executables: tuple[str, ...]) -> tuple[str, str, bytes]:
+    code = bash_code(command, list(targets), list(metavars), list(executables))
+    buffer = text_buffer(code)
+    return code, checksum_bytes(buffer), buffer
+
+
+@lru_cache(maxsize=4096)
+def _str_pin(value: str) -> tuple[str, bytes]:
+    buffer = str_buffer(value)
+    return checksum_bytes(buffer), buffer
 
 
 def identity(tf: dict) -> dict:

@@ -68,20 +68,24 @@ def _command(code: str) -> str:
 def _check_names(inputs: list[tuple[str, str, bool]], params: dict,
                  captures: list[tuple[str, bool]], stdout: bool) -> None:
     """Every pin has its own name: an input, a param, the code, the folder RESULT."""
-    seen: dict[str, str] = {}
-    for what, names in (("input", [p for p, _, _ in inputs]), ("param", list(params))):
-        for name in names:
-            top = name.split("/", 1)[0]
-            if top in _RESERVED or name.startswith(("__", META_PREFIX)):
-                how = "in the workspace (NAME -> PATH)" if what == "input" else "the param"
+    names = [path for path, _, _ in inputs]
+    tops = {path.split("/", 1)[0] for path in names}
+    clash = params.keys() & set(names)
+    if clash:
+        name = min(clash)
+        raise PinNameError(f"param '{name}' has the name of input '{name}': the command "
+                           "would see one of them only; rename one")
+    for what, group, how in (("input", names, "it in the workspace (NAME -> PATH)"),
+                             ("param", params, "the param")):
+        if what == "input" and tops.isdisjoint(_RESERVED) and \
+                not any(name.startswith(("__", META_PREFIX)) for name in names):
+            continue
+        for name in group:
+            if name.split("/", 1)[0] in _RESERVED or name.startswith(("__", META_PREFIX)):
                 raise PinNameError(
                     f"{what} '{name}' takes a name the bash transformation uses itself "
                     f"(code, {RESULT}, {STDOUT}, names starting with __ or {META_PREFIX}); "
                     f"rename {how}")
-            if name in seen:
-                raise PinNameError(f"{what} '{name}' has the name of {seen[name]} '{name}': "
-                                   "the command would see one of them only; rename one")
-            seen[name] = what
     for path, _ in captures:
         top = path.split("/", 1)[0]
         if top == RESULT or (stdout and top == STDOUT):

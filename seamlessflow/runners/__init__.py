@@ -27,7 +27,7 @@ def make_runner(kind: str, store: BufferStore, workers: int | None = None,
     if kind == "jobserver" and url is not None:
         from seamlessflow.runners.jobserver import JobserverRunner
 
-        return JobserverRunner(url)
+        return JobserverRunner(url, store=store)
     if kind == "daskserver" and dask_entry is not None:
         import functools
 

@@ -42,6 +42,7 @@ from seamlessflow.errors import ExecutionError, StoreError, UsageError
 from seamlessflow.execution.execute import execute_job_async
 from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.execution.logs import read_log_tail
+from seamlessflow.runners.inline import captured_at_hand, inputs_at_hand, remember_all
 from seamlessflow.storage.atomic import atomic_write_bytes
 from seamlessflow.storage.http_client import connect_timeout
 from seamlessflow.storage.http_store import HttpBufferStore
@@ -126,7 +127,7 @@ class DaskRunner:
         else:
             self.address = address_or_client
         self.store_spec = store_spec(store)
-        # the client's own hashserver store: small buffers travel with the task (see run)
+        # the client's own store: small buffers travel with the task (runners/inline.py)
         self._store = store if isinstance(store, HttpBufferStore) else None
         self.retries = retries
         self.workdir = workdir
@@ -179,20 +180,13 @@ class DaskRunner:
                 del self._waiting[key]
             future.release()
         if self._store is not None:
-            for data in answer.get("buffers", {}).values():
-                self._store.remember(data)  # hashed again here: kept only as what it is
+            remember_all(self._store, answer.get("buffers"))
         if job.log_path is None:
             return _outcome(answer, None)
         return await asyncio.to_thread(_outcome, answer, job.log_path)
 
     def _inputs_at_hand(self, job: Job) -> dict[str, bytes]:
-        """The job's small file inputs whose bytes this client just stored on the
-        hashserver: sent with the task, they spare the worker a download each."""
-        if self._store is None:
-            return {}
-        found = {cs: self._store.recall(cs) for cs, is_dir in job.inputs().values()
-                 if not is_dir}
-        return {cs: data for cs, data in found.items() if data is not None}
+        return {} if self._store is None else inputs_at_hand(self._store, job)
 
     async def close(self) -> None:
         """Close the client; the cluster belongs to whoever started it (the opener's
@@ -322,9 +316,7 @@ async def run_on_worker(job_data: dict[str, Any], spec: StoreSpec, workdir: str 
     job.workdir = workdir
     job.log_path = os.path.join(tempfile.gettempdir(), f"seamlessflow-dask-{uuid.uuid4().hex}.log")
     store = open_store(spec)
-    if inputs and isinstance(store, HttpBufferStore):
-        for data in inputs.values():
-            store.remember(data)
+    remember_all(store, inputs)
     try:
         outcome = await _while_wanted(execute_job_async(job, store), task_key(job.checksum))
         # a silent success leaves no log (execute.py): no thread to look for one
@@ -333,17 +325,7 @@ async def run_on_worker(job_data: dict[str, Any], spec: StoreSpec, workdir: str 
     finally:
         Path(job.log_path).unlink(missing_ok=True)
     outcome.log_path = None
-    return {"outcome": outcome.to_json(), "log": log, "buffers": _captured_at_hand(outcome, store)}
-
-
-def _captured_at_hand(outcome: JobOutcome, store: BufferStore) -> dict[str, bytes]:
-    """The small captured files the worker just stored, which the client would fetch
-    next to write them into the project: sent back with the answer instead."""
-    if not outcome.ok or not outcome.result or not isinstance(store, HttpBufferStore):
-        return {}
-    found = {cs: store.recall(cs) for key, cs in outcome.result.items()
-             if not key.endswith("/")}
-    return {cs: data for cs, data in found.items() if data is not None}
+    return {"outcome": outcome.to_json(), "log": log, "buffers": captured_at_hand(store, outcome)}
 
 
 async def _while_wanted(work: Coroutine[Any, Any, JobOutcome], key: str) -> JobOutcome:

@@ -8,8 +8,10 @@ stays unreachable the job fails with a message naming the URL; like every runner
 returns a failed outcome rather than raising.
 
 The job's inputs must already be in the jobserver's buffer store, and its result buffers
-end up there; recording the result is the caller's business, as with any runner. This is
-the one module of the client side that imports aiohttp (the runner is async).
+end up there; recording the result is the caller's business, as with any runner. Small
+buffers at hand travel with the job and its answer as well (runners/inline.py), sparing
+the round trips that would fetch them back. This is the one module of the client side
+that imports aiohttp (the runner is async).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import orjson
 from seamlessflow.config.tokens import resolve_token
 from seamlessflow.errors import StoreError
 from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.runners.inline import from_text, inputs_at_hand, remember_all, to_text
 from seamlessflow.storage.atomic import atomic_write_bytes
 from seamlessflow.storage.http_client import (
     DEFAULT_RETRIES,
@@ -34,14 +37,20 @@ from seamlessflow.storage.http_client import (
     describe_status,
     read_timeout,
 )
+from seamlessflow.storage.interfaces import BufferStore
 from seamlessflow.storage.wire import JOB_PATH
 
 
 class JobserverRunner:
     name = "jobserver"
 
-    def __init__(self, url: str, token: str | None = None, *, retries: int = DEFAULT_RETRIES):
+    def __init__(self, url: str, token: str | None = None, *, retries: int = DEFAULT_RETRIES,
+                 store: BufferStore | None = None):
+        """`store`: the client's store of the jobserver's buffers, whose small buffers
+        at hand travel with the job and its answer (runners/inline.py)."""
         check_url(url, "jobserver")
+        self.store = store
+        self._inline = True  # until a jobserver refuses buffers sent with a job
         self.url = url.rstrip("/")
         self.token = resolve_token(self.url, token)
         self._token_is_explicit = token is not None
@@ -52,7 +61,7 @@ class JobserverRunner:
         return f"JobserverRunner({self.url!r})"
 
     async def run(self, job: Job) -> JobOutcome:
-        payload = orjson.dumps(job.to_json())
+        payload = self._payload(job)
         for tries, delay in enumerate(backoff(self.retries), start=1):
             try:
                 return await self._attempt(job, payload)
@@ -63,6 +72,13 @@ class JobserverRunner:
                                       f"{describe_error(cause)} (gave up after {tries} attempts)")
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: backoff ends with None")
+
+    def _payload(self, job: Job) -> bytes:
+        data = job.to_json()
+        inputs = inputs_at_hand(self.store, job) if self.store is not None else {}
+        if inputs and self._inline:
+            data["buffers"] = to_text(inputs)
+        return orjson.dumps(data)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -75,6 +91,9 @@ class JobserverRunner:
             body = await response.read()
         if response.status == 401 and await self._refresh_token():
             return await self._attempt(job, payload)
+        if response.status == 400 and self._inline and b'"buffers"' in payload:
+            self._inline = False  # a jobserver of an older version: the job alone, as then
+            return await self._attempt(job, self._payload(job))
         if response.status != 200:
             text = body.decode("utf-8", "replace")
             why = describe_status(response.status, response.reason or "", text)
@@ -85,8 +104,11 @@ class JobserverRunner:
             answer = orjson.loads(body)
             outcome = JobOutcome.from_json(answer["outcome"])
             log = answer.get("log")
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+            captured = from_text(answer.get("buffers"))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             return JobOutcome(ok=False, error=f"jobserver {self.url} sent a malformed answer")
+        if self.store is not None:
+            remember_all(self.store, captured)
         if isinstance(log, str) and job.log_path:
             outcome.log_path = await asyncio.to_thread(_publish_log, job.log_path, log)
         return outcome

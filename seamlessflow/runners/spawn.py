@@ -26,6 +26,7 @@ from typing import Any
 
 from seamlessflow.execution.execute import execute_job
 from seamlessflow.execution.job import Job, JobOutcome
+from seamlessflow.runners.inline import captured_at_hand, inputs_at_hand, remember_all
 from seamlessflow.storage.interfaces import BufferStore
 
 _STOP_GRACE_S = 5.0  # how long a worker gets to kill its command and exit after SIGTERM
@@ -54,9 +55,9 @@ class SpawnRunner:
         async with self._slots:
             worker = self._idle.pop() if self._idle else self._start_worker()
             try:
-                worker.conn.send(job.to_json())
+                worker.conn.send((job.to_json(), inputs_at_hand(self.store, job)))
                 await _readable(worker.conn.fileno())
-                data = worker.conn.recv()
+                data, captured = worker.conn.recv()
             except (EOFError, OSError):
                 await self._stop(worker)
                 return JobOutcome(ok=False, error=f"spawn worker {worker.process.pid} died "
@@ -65,6 +66,7 @@ class SpawnRunner:
                 await asyncio.shield(self._stop(worker))
                 raise
             self._idle.append(worker)
+        remember_all(self.store, captured)
         return JobOutcome.from_json(data)
 
     async def close(self) -> None:
@@ -127,11 +129,17 @@ def _worker_main(conn: Connection, store: BufferStore, parent_pid: int) -> None:
         conn.send(_execute(message, store))
 
 
-def _execute(message: dict[str, Any], store: BufferStore) -> dict[str, Any]:
+def _execute(message: tuple[dict[str, Any], dict[str, bytes]], store: BufferStore
+             ) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """(the outcome, the small captured buffers the store keeps: runners/inline.py) of a
+    message (the job, its small input buffers at hand in the parent's store)."""
+    job_data, inputs = message
     try:
-        return execute_job(Job.from_json(message), store).to_json()
+        remember_all(store, inputs)
+        outcome = execute_job(Job.from_json(job_data), store)
+        return outcome.to_json(), captured_at_hand(store, outcome)
     except Exception as exc:  # a bug must fail the job, not kill the worker silently
-        return JobOutcome(ok=False, error=f"internal error in spawn worker: {exc!r}").to_json()
+        return JobOutcome(ok=False, error=f"internal error in spawn worker: {exc!r}").to_json(), {}
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from seamlessflow.execution.job import Job
-from seamlessflow.identity.seamless_bash import input_pins, is_bash_transformation
+from seamlessflow.identity.seamless_bash import is_bash_transformation
 from seamlessflow.runners.base import Runner
 from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 
@@ -62,16 +62,9 @@ def _job_for(tf_checksum: str, store: BufferStore, db: ResultDatabase) -> Job | 
     )
 
 
-def _inputs(job: Job) -> dict[str, tuple[str, bool]]:
-    if is_bash_transformation(job.transformation):
-        return input_pins(job.transformation)
-    return {path: (cs, path in job.dir_inputs)
-            for path, cs in job.transformation["inputs"].items()}
-
-
 async def _inputs_available(job: Job, store: BufferStore, db: ResultDatabase, runner: Runner,
                             depth: int) -> bool:
-    for cs, is_dir in _inputs(job).values():
+    for cs, is_dir in job.inputs().values():
         if not await fingertip(cs, store, db, runner, depth + 1):
             return False
         if is_dir:

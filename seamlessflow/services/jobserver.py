@@ -30,6 +30,7 @@ from seamlessflow.errors import SeamlessflowError
 from seamlessflow.execution.job import Job, JobOutcome
 from seamlessflow.execution.logs import read_log_tail
 from seamlessflow.identity.checksum import is_checksum
+from seamlessflow.runners.inline import captured_at_hand, from_text, remember_all, to_text
 from seamlessflow.runners.spawn import SpawnRunner
 from seamlessflow.services.common import HEALTHCHECK_PATH, JSON_MAX, healthcheck
 from seamlessflow.storage.interfaces import BufferStore
@@ -63,9 +64,10 @@ class Jobserver:
 
     async def job(self, request: web.Request) -> web.StreamResponse:
         try:
-            job = parse_job(await request.read())
+            job, inputs = parse_job(await request.read())
         except BadJob as exc:
             return web.Response(status=400, text=str(exc))
+        remember_all(self.runner.store, inputs)  # the spawn worker gets them from there
         job.workdir = self.workdir
         job.log_path = str(self.logs / f"{uuid.uuid4().hex}.log")
         response = web.StreamResponse()
@@ -79,7 +81,9 @@ class Jobserver:
         finally:
             Path(job.log_path).unlink(missing_ok=True)
         outcome.log_path = None
-        await response.write(orjson.dumps({"outcome": outcome.to_json(), "log": log}))
+        captured = to_text(captured_at_hand(self.runner.store, outcome))
+        await response.write(orjson.dumps({"outcome": outcome.to_json(), "log": log,
+                                           "buffers": captured}))
         await response.write_eof()
         return response
 
@@ -100,13 +104,15 @@ class Jobserver:
             return JobOutcome(ok=False, error=f"jobserver could not run the job: {exc}")
 
 
-def parse_job(body: bytes) -> Job:
+def parse_job(body: bytes) -> tuple[Job, dict[str, bytes]]:
     """A Job whose transformation and code are what its checksums say, so results are
-    never stored for something other than what the client believes it sent."""
+    never stored for something other than what the client believes it sent; and the
+    small input buffers that came with it (runners/inline.py)."""
     try:
         data = orjson.loads(body)
+        inputs = from_text(data.pop("buffers", None))
         job = Job.from_json(data)
-    except (orjson.JSONDecodeError, TypeError) as exc:
+    except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError) as exc:
         raise BadJob(f"not a Job: {exc}") from None
     if not (isinstance(job.checksum, str) and is_checksum(job.checksum)
             and isinstance(job.transformation, dict) and isinstance(job.code, str)):
@@ -117,4 +123,4 @@ def parse_job(body: bytes) -> Job:
         raise BadJob(f"not a Job: {exc}") from None
     if problem is not None:
         raise BadJob(problem)
-    return job
+    return job, inputs

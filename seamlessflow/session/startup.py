@@ -14,14 +14,15 @@ from pathlib import Path
 from seamlessflow.errors import UsageError
 
 
-def find_seamlessfile(arg: str | None) -> Path:
-    """The Seamlessfile named by -f (a directory means its Seamlessfile), else ./Seamlessfile."""
+def find_seamlessfile(arg: str | None, how_to_name: str = "name the file with -f FILE") -> Path:
+    """The Seamlessfile named by -f (a directory means its Seamlessfile), else ./Seamlessfile.
+    `how_to_name` is the front end's way to name another one, for the error."""
     path = Path(arg) if arg is not None else Path("Seamlessfile")
     if path.is_dir():
         path = path / "Seamlessfile"
     if not path.is_file():
         raise UsageError(f"no Seamlessfile at {path.absolute()}; "
-                         "run in the project folder, or name the file with -f FILE")
+                         f"run in the project folder, or {how_to_name}")
     return path
 
 

@@ -8,10 +8,11 @@ or makes a runner itself.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from seamlessflow.config.clusters import Cluster
+    from seamlessflow.execution.job import Job, JobOutcome
     from seamlessflow.storage.interfaces import BufferStore, ResultDatabase
 
 
@@ -53,9 +54,9 @@ def store_at(url: str | None, folder: Path | None) -> BufferStore:
 
 
 def exec_cache(folder: Path, stage: str | None, local: bool
-               ) -> tuple[str, BufferStore, ResultDatabase]:
-    """For `exec` in `folder`: the runner kind of the stage, and the buffer store and
-    result database as `run` finds them (a cluster's services are found, or started)."""
+               ) -> tuple[ExecStage, BufferStore, ResultDatabase]:
+    """For `exec` in `folder`: the stage's runner, and the buffer store and result
+    database as `run` finds them (a cluster's services are found, or started)."""
     from seamlessflow.scheduling.stages import plan_exec_stage
 
     choice, cluster = plan_exec_stage(folder, stage, local)
@@ -63,7 +64,46 @@ def exec_cache(folder: Path, stage: str | None, local: bool
         from seamlessflow.services.launcher import with_urls
 
         cluster = with_urls(cluster, ["hashserver", "database"])
-    return choice.kind, open_store(cluster), open_database(cluster)
+    return ExecStage(choice.kind, choice.workers, cluster), open_store(cluster), \
+        open_database(cluster)
+
+
+class ExecStage(NamedTuple):
+    """Where `exec` runs its command: a runner kind of a stage (`process`, `spawn`,
+    `jobserver`, `daskserver`), its workers and the cluster of its services."""
+
+    kind: str
+    workers: int | None
+    cluster: Cluster | None
+
+
+def run_job(stage: ExecStage, store: BufferStore, job: Job) -> tuple[JobOutcome, str]:
+    """Run `job` once on the stage's runner, made as `run` makes it (a jobserver is
+    found, or started; a daskserver's scheduler is opened); `store` is where it finds
+    its buffers and leaves its result's. The outcome, and the runner's name."""
+    import asyncio
+
+    from seamlessflow.runners import make_runner
+
+    url = dask_entry = None
+    cluster = stage.cluster
+    services = cluster.services if cluster is not None else {}
+    if stage.kind == "daskserver":
+        dask_entry = services["daskserver"].raw
+    elif stage.kind in services:
+        from seamlessflow.services.launcher import with_urls
+        from seamlessflow.storage.location import service_url
+
+        url = service_url(with_urls(cluster, [stage.kind]), stage.kind)
+
+    async def run() -> tuple[JobOutcome, str]:
+        runner = make_runner(stage.kind, store, stage.workers, url, dask_entry)
+        try:
+            return await runner.run(job), runner.name
+        finally:
+            await runner.close()
+
+    return asyncio.run(run())
 
 
 def recompute(checksum: str, store: BufferStore, db: ResultDatabase) -> bool:

@@ -107,6 +107,15 @@ def test_a_bad_option_raises_a_usage_error(wordstats: Path):
         wf.run("nosuchstep")
 
 
+def test_a_missing_seamlessfile_is_named_in_the_callers_terms(tmp_path: Path):
+    """The caller named the file by a path, not by the CLI's -f."""
+    with pytest.raises(sf.UsageError) as raised:
+        sf.load(tmp_path / "nowhere")
+    assert f"no Seamlessfile at {tmp_path / 'nowhere'}" in str(raised.value)
+    assert "-f FILE" not in str(raised.value)
+    assert "pass the path of the Seamlessfile" in str(raised.value)
+
+
 def test_run_inside_a_running_event_loop(wordstats: Path):
     """As in Jupyter: the synchronous run works from within a running loop, and the
     async one leaves the loop free while it runs."""
@@ -172,3 +181,79 @@ def test_loading_leaves_the_callers_objects_to_the_cyclic_collector(wordstats: P
     out = subprocess.run([sys.executable, "-c", code, str(wordstats)], capture_output=True,
                          text=True, check=True).stdout
     assert out == "0\n"
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting for its parent does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def test_cancelling_run_async_stops_the_running_step(wordstats: Path):
+    """A cancelled task (a notebook's interrupt) stops the run's steps, as Ctrl-C stops
+    `seamlessflow run`: the step is killed, nothing is written or recorded for it."""
+    pid_file = wordstats.parent / "pid"
+    text = (wordstats / "Seamlessfile").read_text()
+    (wordstats / "Seamlessfile").write_text(text.replace(
+        "awk -v m=$n", f"echo $$ > {pid_file}; sleep 60; awk -v m=$n"))
+    wf = sf.load(wordstats)
+
+    async def interrupted() -> None:
+        started = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def progress(r):
+            if r.status == "started" and r.name == "count[n=3]":
+                loop.call_soon_threadsafe(started.set)
+
+        task = asyncio.create_task(wf.run_async("count[n=3]", progress=progress))
+        await started.wait()
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            await asyncio.sleep(0.05)  # the command is under way
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(asyncio.wait_for(interrupted(), 45))
+    assert not _alive(int(pid_file.read_text()))
+    assert not (wordstats / "counts").exists()
+    assert wf.plan("count[n=3]")["count[n=3]"].status == "will-run"
+
+
+INTERRUPTED_CELL = """
+import asyncio, os, signal, sys, threading, time
+from pathlib import Path
+import seamlessflow as sf
+
+wf = sf.load(sys.argv[1])
+pid_file = Path(sys.argv[2])
+
+def interrupt_once_the_step_runs():
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        time.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGINT)  # as a notebook's "interrupt the kernel"
+
+async def cell():
+    try:
+        wf.run("count[n=3]")
+    except KeyboardInterrupt:
+        print("interrupted")
+
+threading.Thread(target=interrupt_once_the_step_runs, daemon=True).start()
+asyncio.new_event_loop().run_until_complete(cell())  # a running loop, as Jupyter's
+"""
+
+
+def test_interrupting_a_run_inside_a_running_loop_stops_its_step(wordstats: Path):
+    pid_file = wordstats.parent / "pid"
+    text = (wordstats / "Seamlessfile").read_text()
+    (wordstats / "Seamlessfile").write_text(text.replace(
+        "awk -v m=$n", f"echo $$ > {pid_file}; sleep 60; awk -v m=$n"))
+    out = subprocess.run([sys.executable, "-c", INTERRUPTED_CELL, str(wordstats),
+                          str(pid_file)], capture_output=True, text=True, timeout=45)
+    assert out.stdout == "interrupted\n", out.stderr
+    assert not _alive(int(pid_file.read_text()))
+    assert not (wordstats / "counts").exists()

@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from seamlessflow.storage.sqlite_db import SqliteResultDatabase
+
 REPO = Path(__file__).resolve().parents[2]
 WORDSTATS = REPO / "examples" / "workflows" / "wordstats"
 
@@ -122,3 +124,27 @@ def test_local_steps_do_not_inherit_the_variables_dask_sets_for_its_workers(tmp_
     assert {i["name"]: i["runner"] for i in report["instances"]} == \
         {"far": "dask", "near": "process"}
     assert (root / "near.txt").read_text() == "unset\n"
+
+
+def test_exec_on_a_daskserver_stage_runs_on_its_workers(cluster, tmp_path):
+    """`seamlessflow exec` in a folder whose stage (seamless.yaml) is a daskserver runs
+    the command as a Dask task, and records its result as such."""
+    env = _lab_env(tmp_path, f'{{url: "{cluster.scheduler_address}"}}')
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "seamless.yaml").write_text("- cluster: lab\n")
+    (here / "data.txt").write_text("b\na\n")
+
+    def exec_(*args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(here), "exec",
+                               *args], env=env, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    ran = exec_("--", "sort data.txt > sorted.txt")
+    assert "on the dask runner" in ran.stderr
+    assert (here / "sorted.txt").read_text() == "a\nb\n"
+    checksum = exec_("--dry", "-j", str(tmp_path / "job"), "--",
+                     "sort data.txt > sorted.txt").stdout.strip()
+    db = SqliteResultDatabase(tmp_path / "cache" / "__TOPLEVEL__" / "seamless.db")
+    assert db.get_record(checksum)["runner"] == "dask"

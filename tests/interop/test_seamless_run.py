@@ -316,6 +316,39 @@ def test_results_are_shared_through_seamlessflows_services(workspace, seamless_r
     assert not (seamless_run.home / ".remote-http-launcher" / "server").exists()
 
 
+def test_step_results_are_shared_through_seamlessflows_services(seamless_run, own_services,
+                                                                tmp_path):
+    """The same with `seamlessflow run` of the equivalent steps: `count` computed by
+    seamless-run is cached for the run, `copy` computed by the run is a hit for
+    seamless-run."""
+    clients = json.dumps({kind: [{"remote_url": url, "readonly": False}]
+                          for kind, url in own_services.items()})
+    seamless_run.env.pop("SEAMLESS_CACHE")
+    seamless_run.env["SEAMLESS_REMOTE_CLIENTS"] = clients
+    env = {**os.environ, "SEAMLESS_REMOTE_CLIENTS": clients}
+    for var in ("SEAMLESS_CACHE", "SEAMLESSFLOW_CACHE", "SEAMLESSFLOW_HASHSERVER",
+                "SEAMLESSFLOW_DATABASE"):
+        env.pop(var, None)
+    theirs, project, log = _step_folders(tmp_path)
+    meta = ["--metavar", f"LOG={log}"]
+    options, command = SHARED_COMMANDS["count"]
+    seamless_run(*meta, *options, command, cwd=theirs)
+    assert _runs(log) == 1
+    report = tmp_path / "report.json"
+    out = subprocess.run([str(BIN / "seamlessflow"), "run", "--report", str(report)],
+                         cwd=project, env=env, timeout=120, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    statuses = {i["name"]: i["status"] for i in json.loads(report.read_text())["instances"]}
+    assert statuses == {"count": "cached", "copy": "ran"}
+    assert _runs(log) == 2 and (project / "count.txt").read_text() == "12 data.txt\n"
+    options, command = SHARED_COMMANDS["copy"]
+    seamless_run(*meta, *options, command, cwd=theirs)
+    assert _runs(log) == 2  # answered by the services
+    assert (theirs / "outdir/sorted.txt").read_bytes() == \
+        (project / "outdir/sorted.txt").read_bytes()
+    assert not (tmp_path / "cache").exists()  # no cache folder was used
+
+
 def test_exec_pointed_at_seamless_database_says_what_to_use(workspace, seamless_suite_bin,
                                                             tmp_path):
     """seamlessflow's database client speaks to seamlessflow's database service; pointed

@@ -172,13 +172,14 @@ def make_job(tmp_path: Path):
 
     def make(store: BufferStore, code: str, *, inputs: dict[str, bytes] | None = None,
              captures: list[str] | None = None, params: dict[str, Any] | None = None,
-             stdout: bool = False, language: str = "bash", name: str = "step") -> Job:
+             stdout: bool = False, language: str = "bash", name: str = "step",
+             with_texts: bool = False) -> Job:
         checksums = {p: store.put(data) for p, data in (inputs or {}).items()}
         common = dict(name=name, log_path=str(tmp_path / "logs" / f"{name}.log"),
                       workdir=str(tmp_path / "work"))
         if language == "bash":
             return bash_job(store, code, inputs=checksums, params=params, captures=captures,
-                            stdout=stdout, **common)
+                            stdout=stdout, with_texts=with_texts, **common)
         transformation = {
             "__language__": language,
             "__format__": "seamlessflow/2",

@@ -57,8 +57,10 @@ def test_upload_delete_exec_download_through_the_services(hashserver, database, 
     assert (there / "out.txt.CHECKSUM").read_text() == (here / "out.txt.CHECKSUM").read_text()
 
 
-def test_a_stage_on_a_jobserver_asks_for_local(hashserver, database, start_service,
-                                               service_env, tmp_path):
+def test_exec_on_a_jobserver_stage_runs_there(hashserver, database, start_service,
+                                              service_env, tmp_path):
+    """A stage on a jobserver runs exec's command on the jobserver, which gets every
+    byte from the hashserver by checksum; `--local` runs it here, with the same cache."""
     jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "1")
     config = Path(service_env["SEAMLESS_CONFIG_DIR"])
     config.mkdir(exist_ok=True)
@@ -74,13 +76,22 @@ def test_a_stage_on_a_jobserver_asks_for_local(hashserver, database, start_servi
     here = tmp_path / "here"
     here.mkdir()
     (here / "seamless.yaml").write_text("- cluster: lab\n")
-    (here / "data.txt").write_text("hello world\n")
-    refused = _sf(here, service_env, "exec", "--", "wc -c data.txt", check=False)
-    assert refused.returncode == 2 and "--local" in refused.stderr
-    assert _sf(here, service_env, "exec", "--local", "--", "wc -c data.txt").stdout == \
-        "12 data.txt\n"
+    (here / "data.txt").write_text("hello world\nbye\n")
+    remote = _sf(here, service_env, "exec", "--", "wc -c data.txt")
+    assert remote.stdout == "16 data.txt\n" and "on the jobserver runner" in remote.stderr
+    captured = _sf(here, service_env, "exec", "--var", "n=1", "--",
+                   "head -n $n data.txt | tr a-z A-Z > top.txt")
+    assert "on the jobserver runner" in captured.stderr
+    assert (here / "top.txt").read_text() == "HELLO WORLD\n"
+    local = _sf(here, service_env, "exec", "--local", "--", "wc -l data.txt")
+    assert local.stdout == "2 data.txt\n" and "on the" not in local.stderr
     assert not (tmp_path / "cache").exists()  # the cluster's store and database, not ours
-    checksum = _sf(here, service_env, "exec", "--dry", "-j", str(tmp_path / "job"), "--",
-                   "wc -c data.txt").stdout.strip()
-    recorded = HttpResultDatabase(database.url).get_results([checksum])
-    assert HttpBufferStore(hashserver.url).get(recorded[checksum]) == b"12 data.txt\n"
+    db = HttpResultDatabase(database.url)
+    runners = []
+    for command in ("wc -c data.txt", "wc -l data.txt"):
+        checksum = _sf(here, service_env, "exec", "--dry", "-j", str(tmp_path / command[:5]),
+                       "--", command).stdout.strip()
+        runners.append(db.get_record(checksum)["runner"])
+        recorded = db.get_results([checksum])[checksum]
+        assert HttpBufferStore(hashserver.url).get(recorded) is not None
+    assert runners == ["jobserver", "process"]

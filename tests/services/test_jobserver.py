@@ -7,10 +7,14 @@ import asyncio
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import web
 from bash_jobs import printed
 from process_watch import wait_gone
+from request_count import counting_proxy
 
+from seamlessflow.config.tokens import token_for_url
 from seamlessflow.runners.jobserver import JobserverRunner
 from seamlessflow.runners.process import ProcessRunner
 from seamlessflow.storage.http_store import HttpBufferStore
@@ -77,6 +81,70 @@ def test_a_success_brings_back_its_stderr_log_and_a_silent_one_none(hashserver, 
     assert [o.log_path for o in outcomes] == [noisy.log_path, None]
     assert Path(noisy.log_path).read_text() == "warning\n"
     assert not Path(silent.log_path).exists()
+
+
+def test_small_buffers_travel_with_the_job_and_its_answer(start_service, hashserver,
+                                                         make_job, tmp_path):
+    """The small input the client just stored reaches the jobserver's worker with the
+    job, and the small capture comes back with the answer: the hashserver (behind a
+    counting proxy, for the jobserver and the client alike) serves neither, yet holds
+    both."""
+    with counting_proxy(hashserver.url) as (proxy, counts):
+        jobserver = start_service("jobserver", "--hashserver", proxy, "--workers", "1")
+        store = HttpBufferStore(proxy)
+        job = make_job(store, "tr a-z A-Z < words > upper", inputs={"words": b"hello\n"},
+                       captures=["upper"], with_texts=True)
+        [outcome] = asyncio.run(run_jobs(JobserverRunner(jobserver.url, store=store), [job]))
+        assert outcome.ok, outcome
+        # what a run does next: the capture written into the project
+        assert store.write_to(outcome.result["upper"], tmp_path / "upper")
+        assert counts["GET buffer"] == 0, counts
+    assert (tmp_path / "upper").read_bytes() == b"HELLO\n"
+    served = LocalBufferStore(tmp_path / "buffers")
+    assert served.get(outcome.result["upper"]) == b"HELLO\n"
+    assert served.get(job.inputs()["words"][0]) == b"hello\n"
+
+
+def test_a_jobserver_that_refuses_buffers_gets_the_job_alone(hashserver, jobserver, make_job):
+    """A jobserver of an older version knows no buffers in a job (it answers 400): the
+    runner sends the job alone, as those versions expect, from then on."""
+    refused = []
+
+    async def old_jobserver(request: web.Request) -> web.Response:
+        body = await request.read()
+        if b'"buffers"' in body:
+            refused.append(body)
+            return web.Response(status=400, text="not a Job: unexpected keyword 'buffers'")
+        async with aiohttp.ClientSession() as session, session.post(
+                jobserver.url + request.path, data=body,
+                headers={"Authorization": request.headers.get("Authorization", "")}) as answer:
+            return web.Response(status=answer.status, body=await answer.read())
+
+    async def scenario() -> list:
+        app = web.Application()
+        app.router.add_post("/job", old_jobserver)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            store = HttpBufferStore(hashserver.url)
+            jobs = [make_job(store, f"cat words > copy; echo {i} >> copy",
+                             inputs={"words": b"word %d\n" % i}, captures=["copy"], name=f"c{i}")
+                    for i in range(2)]
+            client = JobserverRunner(f"http://127.0.0.1:{port}", token_for_url(jobserver.url),
+                                     store=store)
+            try:
+                return [await client.run(job) for job in jobs]
+            finally:
+                await client.close()
+        finally:
+            await runner.cleanup()
+
+    outcomes = asyncio.run(scenario())
+    assert [o.ok for o in outcomes] == [True, True], outcomes
+    assert len(refused) == 1  # the first job once; the second went alone at once
 
 
 def test_cancelling_the_runner_kills_the_remote_command(hashserver, jobserver, make_job,

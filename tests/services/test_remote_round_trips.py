@@ -1,7 +1,8 @@
 """The round trips a run makes to a cluster's hashserver, counted on the wire by a proxy
 in front of it: a fan of steps on a jobserver stage stores each step's own buffers once,
-the steps' shared code once, and asks /has once for the join's many upstream results
-(not once per input, per step and per upstream result)."""
+the steps' shared code once, asks /has once for the join's many upstream results
+(not once per input, per step and per upstream result), and downloads no result: each
+comes back with the jobserver's answer."""
 
 from __future__ import annotations
 
@@ -68,3 +69,5 @@ def test_a_fan_on_a_jobserver_stage_makes_few_round_trips(start_service, hashser
     assert counts["PUT buffer"] == 2 * N + 4, counts
     # one question, for the join's N upstream results
     assert counts["GET /has"] == 1, counts
+    # the results came back with the jobserver's answers: none is downloaded
+    assert counts["GET buffer"] == 0, counts
