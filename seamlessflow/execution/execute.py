@@ -8,7 +8,6 @@ after the command's process group was killed.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import time
@@ -157,20 +156,14 @@ def _prepare_and_start(job: Job, store: BufferStore) -> _Started | JobOutcome:
     return _Started(prepared, proc, start)
 
 
-def _abandon_started(future: asyncio.Future[_Started | JobOutcome]) -> None:
-    """The task was cancelled while its command was being started: kill the command,
-    then reap it and remove its folder in a thread, off the event loop."""
-    if future.cancelled() or future.exception() is not None:
-        return
-    started = future.result()
+def _abandon_started(started: _Started | JobOutcome | None) -> None:
+    """The task was cancelled while its command was being prepared or started (this
+    runs in the thread that did it, or in one of its own): kill the command, reap it
+    and remove its folder."""
     if isinstance(started, _Started):
         kill_group(started.proc.pid)
-        asyncio.get_running_loop().run_in_executor(None, _reap_and_discard, started)
-
-
-def _reap_and_discard(started: _Started) -> None:
-    started.proc.wait()
-    started.prepared.discard()
+        started.proc.wait()
+        started.prepared.discard()
 
 
 def _prepare(job: Job, store: BufferStore, started: float) -> _Prepared | JobOutcome:

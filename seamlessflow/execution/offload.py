@@ -16,10 +16,13 @@ must see finished: the result database, the project's outputs record.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import os
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from seamlessflow.storage.local_store import LocalBufferStore
 from seamlessflow.storage.sqlite_db import SqliteResultDatabase
@@ -59,23 +62,65 @@ def file_sizes(root: Path, paths: Iterable[tuple[str, bool]]) -> list[int]:
 
 
 async def off_loop(
-    func: Callable[..., T], *args: Any, on_abandon: Callable[[asyncio.Future[T]], None]
+    func: Callable[..., T], *args: Any, on_abandon: Callable[[T | None], None]
 ) -> T:
-    """`func(*args)` in a thread; when the awaiting task is cancelled, `on_abandon`
-    cleans up after the thread once it finishes, instead of racing it."""
-    future = asyncio.ensure_future(asyncio.to_thread(func, *args))
+    """`func(*args)` in a thread. When the awaiting task is cancelled, `on_abandon`
+    cleans up what `func` returned (None: `func` never ran), in a thread: the one that
+    ran `func`, once it finishes, or one of its own when `func` had finished already.
+    Not in an event loop callback: a cancelled run's loop ends right after, cancelling
+    what is left on it, and the thread would then finish (start a command) unwatched."""
+    handoff = _Handoff(on_abandon)
+    future = _in_thread(handoff.run, func, *args)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
-        future.add_done_callback(on_abandon)
+        handoff.abandon()
         raise
 
 
 async def to_completion(func: Callable[..., T], *args: Any) -> T:
     """`func(*args)` in a thread; a cancellation waits for it to finish, then propagates."""
-    future = asyncio.ensure_future(asyncio.to_thread(func, *args))
+    future = _in_thread(func, *args)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
         await asyncio.wait([future])
         raise
+
+
+def _in_thread(func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    """As `asyncio.to_thread`, but a plain future rather than a task: `asyncio.run`
+    cancels every task still pending when it ends, which would stop us learning when the
+    thread finishes, though the thread itself runs on."""
+    call = functools.partial(contextvars.copy_context().run, func, *args)
+    return asyncio.get_running_loop().run_in_executor(None, call)
+
+
+class _Handoff(Generic[T]):
+    """Who gets what the thread returns: the awaiting task, or the cleanup once the task
+    has let go. Decided under a lock, so that exactly one of them does."""
+
+    def __init__(self, on_abandon: Callable[[T | None], None]) -> None:
+        self._lock = threading.Lock()
+        self._on_abandon = on_abandon
+        self._abandoned = self._finished = False
+        self._result: T | None = None
+
+    def run(self, func: Callable[..., T], *args: Any) -> T | None:
+        with self._lock:
+            if self._abandoned:  # let go before the thread got to it: nothing to do
+                return None
+        result = func(*args)
+        with self._lock:
+            self._finished, self._result = True, result
+            abandoned = self._abandoned
+        if abandoned:
+            self._on_abandon(result)
+        return result
+
+    def abandon(self) -> None:
+        with self._lock:
+            self._abandoned = True
+            if not self._finished:
+                return  # the thread cleans up when it finishes (or never starts)
+        threading.Thread(target=self._on_abandon, args=(self._result,)).start()

@@ -4,11 +4,16 @@ exceptions carrying the CLI's messages; nothing printed unless asked."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from process_watch import process_alive, wait_gone
 
 import seamlessflow as sf
 
@@ -221,6 +226,60 @@ def test_cancelling_run_async_stops_the_running_step(wordstats: Path):
     assert not _alive(int(pid_file.read_text()))
     assert not (wordstats / "counts").exists()
     assert wf.plan("count[n=3]")["count[n=3]"].status == "will-run"
+
+
+def test_cancelling_run_async_while_a_folder_input_is_written_stops_the_step(
+        tmp_path: Path, monkeypatch):
+    """The cancel lands while a step's many-file folder input is being written into its
+    workspace (in a thread), before its command starts: the command must not run on
+    after the run has stopped, and its workspace is removed."""
+    monkeypatch.setenv("SEAMLESSFLOW_CACHE", str(tmp_path / "cache"))
+    scratch = tmp_path / "scratch"  # where in-process steps get their workspaces
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    for i in range(3000):
+        (project / "data" / f"{i}.txt").write_text(f"{i}\n")
+    marker = "987.125"  # in the command line of the step's processes, and nothing else's
+    (project / "Seamlessfile").write_text(
+        f'step slow:\n    inputs: data/\n    shell: "sleep {marker}; ls data > n.txt"\n'
+        "    captures: n.txt -> n.txt\n")
+    wf = sf.load(project)
+
+    def being_written() -> bool:
+        return any(any(os.scandir(data)) for data in scratch.glob("seamlessflow-*/**/data"))
+
+    async def interrupted() -> None:
+        task = asyncio.create_task(wf.run_async("slow"))
+        while not being_written():
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(asyncio.wait_for(interrupted(), 60))
+    survivors = [pid for pid in _pids_running(marker) if not wait_gone(pid)]
+    for pid in survivors:  # each leads its own process group: kill the whole group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+    assert survivors == []
+    assert list(scratch.glob("seamlessflow-*")) == []
+    assert not (project / "n.txt").exists()
+
+
+def _pids_running(text: str) -> list[int]:
+    """The live processes whose command line holds `text`."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        try:
+            with open(f"{entry.path}/cmdline", "rb") as f:
+                found = entry.name.isdigit() and text.encode() in f.read()
+        except OSError:
+            continue
+        if found and process_alive(int(entry.name)):
+            pids.append(int(entry.name))
+    return pids
 
 
 INTERRUPTED_CELL = """

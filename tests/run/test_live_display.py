@@ -9,6 +9,8 @@ from pseudo_terminal import Screen, Terminal
 
 HEAD = re.compile(r"(\d+)/(\d+) done · (\d+) running · (\d+) ran · (\d+) cached · "
                   r"(\d+) failed")
+# a time as the panel shows it (cli/progress.py format_duration): 0.4s, 42s, 3m05s, 2h07m
+DURATION = r"(?:\d+\.\ds|\d+s|\d+m\d\ds|\d+h\d\dm)"
 
 
 def _workflow(project) -> object:
@@ -58,9 +60,9 @@ def test_the_panel_counts_what_is_done_shows_what_runs_and_the_time_left(project
         row = screen.find(HEAD)
         if row is None or row + 1 >= len(screen.lines):
             return False
-        head = re.fullmatch(HEAD.pattern + r" · ETA (<1s|\d+\.\ds)", screen.lines[row])
+        head = re.fullmatch(HEAD.pattern + f" · ETA (<1s|{DURATION})", screen.lines[row])
         return head is not None and head.groups()[:6] == ("4", "5", "1", "2", "1", "1") \
-            and re.fullmatch(r"  running hold  \d+\.\ds", screen.lines[row + 1]) is not None
+            and re.fullmatch(f"  running hold  {DURATION}", screen.lines[row + 1]) is not None
     try:
         term.wait_for(holding)
     finally:
