@@ -10,9 +10,9 @@ clusters.yaml of two clusters, `jobs` (hashserver, database and jobserver that t
 run starts detached, as for a user) and `dask` (hashserver and database likewise, and the
 scheduler of a `serve daskserver` LocalCluster of 2 workers x 1 thread started here, as
 `dask_overhead.py` does). A small warm-up run on each cluster starts the services and
-the workers' imports (seamlessflow's modules byte-compiled before). Then, for each N and each runner, a freshly generated fan folder
-(its inputs unique to it, so nothing is a cache hit; its step is `md5sum`, so every
-result is unique) is run once with
+the workers' imports (seamlessflow's modules byte-compiled before). Then, for each N and
+each runner, a freshly generated fan folder (its inputs unique to it, so nothing is a
+cache hit; its step is `md5sum`, so every result is unique) is run once with
 `seamlessflow -C DIR run -j2`, timed around the subprocess; with `--repeat K`, K times
 (the runners taking turns, each on a fresh folder) and the fastest kept, since one run
 on a shared machine can take 1.5x another. The services are stopped at
