@@ -10,9 +10,9 @@ clusters.yaml of two clusters, `jobs` (hashserver, database and jobserver that t
 run starts detached, as for a user) and `dask` (hashserver and database likewise, and the
 scheduler of a `serve daskserver` LocalCluster of 2 workers x 1 thread started here, as
 `dask_overhead.py` does). A small warm-up run on each cluster starts the services and
-the workers' imports (seamlessflow's modules byte-compiled before). Then, for each N and each runner, a freshly generated fan folder
-(its inputs unique to it, so nothing is a cache hit; its step is `md5sum`, so every
-result is unique) is run once with
+the workers' imports (seamlessflow's modules byte-compiled before). Then, for each N and
+each runner, a freshly generated fan folder (its inputs unique to it, so nothing is a
+cache hit; its step is `md5sum`, so every result is unique) is run once with
 `seamlessflow -C DIR run -j2`, timed around the subprocess; with `--repeat K`, K times
 (the runners taking turns, each on a fresh folder) and the fastest kept, since one run
 on a shared machine can take 1.5x another. The services are stopped at
@@ -72,9 +72,11 @@ def timed_run(folder: Path, env: dict[str, str]) -> float:
     log = folder.with_suffix(".log")
     with open(log, "wb") as out:
         start = time.perf_counter()
+        # cwd: `python -m` puts the working folder first on sys.path, where a checkout's
+        # own seamlessflow would shadow the one PYTHONPATH names (a "before" run)
         proc = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(folder),
                                "run", "-j2"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, cwd=folder)
         seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"run failed (exit {proc.returncode}), see {log}")
@@ -113,7 +115,7 @@ def main() -> None:
            "SEAMLESSFLOW_CACHE": str(work / "cache")}
     precompile_seamlessflow()
     server = subprocess.Popen([sys.executable, "-c", SERVE], stdout=subprocess.PIPE,
-                              text=True, env=env)
+                              text=True, env=env, cwd=work)  # cwd: see timed_run
     times: dict[tuple[str, int], float] = {}  # the fastest run
     runs: dict[tuple[str, int], list[float]] = {}
     try:
@@ -131,7 +133,7 @@ def main() -> None:
     finally:
         for cluster in ("jobs", "dask"):
             subprocess.run([sys.executable, "-m", "seamlessflow", "services", "stop",
-                            "--cluster", cluster], env=env, capture_output=True)
+                            "--cluster", cluster], env=env, capture_output=True, cwd=work)
         server.terminate()
         server.wait()
         if not args.workdir:

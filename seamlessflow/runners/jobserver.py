@@ -61,10 +61,10 @@ class JobserverRunner:
         return f"JobserverRunner({self.url!r})"
 
     async def run(self, job: Job) -> JobOutcome:
-        payload = self._payload(job)
+        payload, inline = self._payload(job)
         for tries, delay in enumerate(backoff(self.retries), start=1):
             try:
-                return await self._attempt(job, payload)
+                return await self._attempt(job, payload, inline)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ServerError) as exc:
                 if delay is None:
                     cause = getattr(exc, "os_error", exc)  # aiohttp wraps the socket's error
@@ -73,27 +73,31 @@ class JobserverRunner:
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: backoff ends with None")
 
-    def _payload(self, job: Job) -> bytes:
+    def _payload(self, job: Job) -> tuple[bytes, bool]:
+        """The request's body, and whether it carries buffers."""
         data = job.to_json()
-        inputs = inputs_at_hand(self.store, job) if self.store is not None else {}
-        if inputs and self._inline:
+        inputs = inputs_at_hand(self.store, job) if self.store is not None and self._inline \
+            else {}
+        if inputs:
             data["buffers"] = to_text(inputs)
-        return orjson.dumps(data)
+        return orjson.dumps(data), bool(inputs)
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
 
-    async def _attempt(self, job: Job, payload: bytes) -> JobOutcome:
+    async def _attempt(self, job: Job, payload: bytes, inline: bool) -> JobOutcome:
         async with self._client().post(self.url + JOB_PATH, data=payload,
                                        headers={"Content-Type": "application/json"}) as response:
             body = await response.read()
         if response.status == 401 and await self._refresh_token():
-            return await self._attempt(job, payload)
-        if response.status == 400 and self._inline and b'"buffers"' in payload:
-            self._inline = False  # a jobserver of an older version: the job alone, as then
-            return await self._attempt(job, self._payload(job))
+            return await self._attempt(job, payload, inline)
+        if response.status == 400 and inline:
+            # a jobserver of an older version, which knows no buffers: the job alone, as
+            # it expects, from now on (jobs sent meanwhile come back here too)
+            self._inline = False
+            return await self._attempt(job, orjson.dumps(job.to_json()), False)
         if response.status != 200:
             text = body.decode("utf-8", "replace")
             why = describe_status(response.status, response.reason or "", text)
