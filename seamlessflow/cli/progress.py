@@ -262,10 +262,13 @@ class LiveReporter(LineReporter):
         """`line` as written: as a Text, rich reads no markup (`[s=S6]` of an instance
         name would vanish as a tag) and no `:emoji:` codes in it. The panel drawn under
         it counts what it tells: rich draws the panel it last refreshed, so it is
-        refreshed first, in the same write to the terminal."""
+        refreshed first, in the same write to the terminal. That write is made holding
+        the lock of rich's refresh thread: a redraw in between would move the cursor by
+        the height of the panel in our write, not yet on the screen, and so wipe printed
+        lines or leave a stale panel line among them."""
         from rich.text import Text
 
-        with self.console:
+        with self.live._lock, self.console:  # the lock rich refreshes under
             if self.live.is_started:
                 self.live.refresh()
             self.console.print(Text(line, style=style), highlight=False)

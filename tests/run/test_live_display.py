@@ -4,6 +4,8 @@ under a pseudo-terminal as a user meets it (tests/pseudo_terminal.py keeps the s
 from __future__ import annotations
 
 import re
+import sys
+import threading
 
 from pseudo_terminal import Screen, Terminal
 
@@ -125,3 +127,81 @@ def test_a_run_in_two_rounds_ends_with_one_summary(project):
                                                                ["ran", "per[c=2]"]]
     assert re.fullmatch(r"3 instances: 2 ran, 1 cached, 0 failed in \d+\.\d\ds", lines[5])
     assert len(lines) == 6, lines
+
+
+
+class _TerminalFile:
+    """Stands for a terminal: what is written goes onto `screen`."""
+
+    def __init__(self, screen: Screen):
+        self.screen = screen
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.screen.feed(text.replace("\n", "\r\n"))  # as a terminal's line discipline
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_redraw_landing_while_a_line_is_written_leaves_the_lines_above_intact(
+        monkeypatch):
+    """rich redraws the panel from a thread of its own, 8 times a second. One that lands
+    after a finished instance's line and the panel under it were drawn, before they are
+    written (a loaded machine makes that likely), must wait for that write: drawn in
+    between, it moves the cursor by the height of a panel not yet on the screen and
+    wipes the lines printed above."""
+    from seamlessflow.cli.progress import LiveReporter
+    from seamlessflow.scheduling.state import RAN, STARTED, InstanceState
+
+    screen = Screen(24, 120)
+    monkeypatch.setattr(sys, "stdout", _TerminalFile(screen))
+    reporter = LiveReporter(total=4)
+    live, console = reporter.live, reporter.console
+    live._refresh_thread.stop()  # the redraws come only when the test says
+    live._refresh_thread.join()
+    live._refresh_thread = None
+
+    def event(name: str, status: str) -> None:
+        state = InstanceState(name, name, {}, "local", status)
+        state.duration_s = 0.5
+        reporter.on_event(state)
+
+    event("x", STARTED)
+    event("x", RAN)
+    event("a", STARTED)
+    live.refresh()  # the screen: the panel with `a` running
+    event("b", STARTED)
+    event("c", STARTED)  # not on the screen yet: the panel will grow by a line
+
+    ticks = []
+    write_buffer = console._write_buffer
+
+    def tick_then_write() -> None:
+        """Before the console writes what it drew, rich's refresh thread ticks (`with
+        live._lock: live.refresh()`, in a thread); a tick that would wait is not drawn."""
+        def tick() -> None:
+            if live._lock.acquire(blocking=False):
+                try:
+                    live.refresh()
+                finally:
+                    live._lock.release()
+        if console._buffer_index == 0 and not ticks:
+            ticks.append(threading.Thread(target=tick))
+            ticks[0].start()
+            ticks[0].join()
+        write_buffer()
+
+    monkeypatch.setattr(console, "_write_buffer", tick_then_write)
+    event("a", RAN)
+    assert ticks, "the refresh thread was given its chance"
+    lines = screen.text().splitlines()
+    assert lines[:2] == ["ran     x  0.50s", "ran     a  0.50s"], screen.text()
+    head = HEAD.match(lines[2])
+    assert head and head.groups() == ("2", "4", "2", "2", "0", "0"), screen.text()
+    assert [line.rsplit(None, 1)[0] for line in lines[3:]] == [
+        "  running b", "  running c"], screen.text()
+    live.stop()
