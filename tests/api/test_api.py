@@ -248,7 +248,7 @@ def test_cancelling_run_async_while_a_folder_input_is_written_stops_the_step(
     wf = sf.load(project)
 
     def being_written() -> bool:
-        return any(any(os.scandir(data)) for data in scratch.glob("seamlessflow-*/**/data"))
+        return any(any(os.scandir(data)) for data in scratch.glob("*seamlessflow-*/**/data"))
 
     async def interrupted() -> None:
         task = asyncio.create_task(wf.run_async("slow"))
@@ -264,7 +264,7 @@ def test_cancelling_run_async_while_a_folder_input_is_written_stops_the_step(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(os.getpgid(pid), signal.SIGKILL)
     assert survivors == []
-    assert list(scratch.glob("seamlessflow-*")) == []
+    assert list(scratch.glob("*seamlessflow-*")) == []
     assert not (project / "n.txt").exists()
 
 
