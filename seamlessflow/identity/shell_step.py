@@ -102,13 +102,6 @@ def job_captures(captures: list[tuple[str, bool]], stdout: bool) -> list[str]:
     return targets + [STDOUT] if targets and stdout else targets
 
 
-def command_line(tf: BashTransformation, code: str) -> int:
-    """The line of `tf`'s code text where the step's code begins (after the lines
-    that export metavars, make RESULT's folders and open the subshell)."""
-    at = tf.code.index("\n" + _command(code) + "\n")
-    return tf.code.count("\n", 0, at) + 2
-
-
 def captures_view(keys: list[tuple[str, bool]], result: str, index: dict[str, str] | None
                   ) -> tuple[dict[str, str], dict[str, bytes]]:
     """The view of a result: (key -> checksum, the folders' index buffers by checksum).
