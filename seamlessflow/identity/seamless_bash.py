@@ -22,12 +22,10 @@ import posixpath
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from seamlessflow.graph.pin_names import META_PREFIX, RESULT, STDOUT
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
 
 LANGUAGE = "bash"
-RESULT = "RESULT"
-STDOUT = "STDOUT"  # the key of captured standard output in a capture-mode result
-META_PREFIX = "META__"
 # The bash that runs every code text before it (Seamless's header).
 HEADER = "set -u -e\ntrap 'jobs -p | xargs -r kill' EXIT\n"
 

@@ -1,0 +1,93 @@
+"""Names a shell step's inputs, params, metavars and captures may not take, because its
+Seamless bash transformation (identity/seamless_bash.py) uses them itself.
+
+Every input and param of a shell step is a pin named by that name, beside the pins the
+transformation has of its own: `code`, the double-underscore keys, a `META__` pin per
+metavar. The code text collects the result in the folder `RESULT`, writes standard
+output to `STDOUT`, and exports each metavar over the environment variables the params
+make. A name that clashes would give a transformation that does not compute what the
+step says (or none at all), so the rule is applied twice, from this one function: when
+the workflow is read, where the error can point at the name in the Seamlessfile, and
+when an identity is built, which must never be wrong whatever built the instance.
+
+Pure: names in, clashes out. Constants are the transformation's own names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import NamedTuple
+
+CODE = "code"
+RESULT = "RESULT"  # the folder the code text collects the result in
+STDOUT = "STDOUT"  # the file standard output goes to beside captures
+META_PREFIX = "META__"  # a metavar's pin is META_PREFIX + its name
+_RESERVED = frozenset({CODE, RESULT, STDOUT})
+_PREFIXES = ("__", META_PREFIX)
+_OWN_NAMES = f"{CODE}, {RESULT}, {STDOUT}, names starting with __ or {META_PREFIX}"
+
+
+class PinClash(NamedTuple):
+    """One name that clashes: which of the step's items it is, the name as given, what
+    is wrong and how to fix it."""
+
+    kind: str  # "input", "param", "metavar" or "capture"
+    name: str  # a workspace path (inputs, captures) or a variable name
+    message: str
+    hint: str
+
+
+def _taken(name: str) -> bool:
+    """Whether a pin may not be named `name` (a path: its first folder counts)."""
+    return name.split("/", 1)[0] in _RESERVED or name.startswith(_PREFIXES)
+
+
+def pin_clashes(inputs: Iterable[str], params: Collection[str], metavars: Iterable[str],
+                captures: Iterable[str], stdout: bool) -> list[PinClash]:
+    """The clashes of one shell step instance, in the order of the arguments.
+
+    inputs and captures: workspace paths (a folder's without its `/`); params and
+    metavars: their names; stdout: whether standard output is captured too."""
+    clashes = []
+    input_names = set()
+    for name in inputs:
+        input_names.add(name)
+        if _taken(name):
+            clashes.append(PinClash(
+                "input", name, f"input '{name}' takes a name the bash transformation uses "
+                               f"itself ({_OWN_NAMES})",
+                "give it another workspace path: PATH -> OTHER"))
+    for name in params:
+        if name in input_names:
+            clashes.append(PinClash(
+                "param", name, f"param '{name}' has the name of input '{name}': the "
+                               "command would see one of them only",
+                "rename the param, or give the input another workspace path: PATH -> OTHER"))
+        elif _taken(name):
+            clashes.append(PinClash(
+                "param", name, f"param '{name}' takes a name the bash transformation uses "
+                               f"itself ({_OWN_NAMES})", "rename the param"))
+    for name in metavars:
+        if name in params:
+            clashes.append(PinClash(
+                "metavar", name, f"metavar '{name}' has the name of param '{name}': the "
+                                 "command would see the metavar only", "rename one of them"))
+        elif name.startswith(META_PREFIX):
+            clashes.append(PinClash(
+                "metavar", name, f"metavar '{name}' starts with {META_PREFIX}, the prefix "
+                                 "of the pins that hold metavars", "rename the metavar"))
+    for path in captures:
+        top = path.split("/", 1)[0]
+        if top == RESULT:
+            where = "the folder where the bash transformation collects its result"
+        elif path == STDOUT or (stdout and top == STDOUT):
+            where = "the file the bash transformation writes standard output to"
+        else:
+            continue
+        clashes.append(PinClash(
+            "capture", path,
+            f"capture '{path}' " + (f"takes the name of {top}, " if path == top else
+                                    f"is inside {top}, ") + where,
+            "give it another workspace path: OTHER -> PATH" +
+            ("; to capture standard output, write `stdout: PATH`" if top == STDOUT else "")))
+    return clashes
