@@ -269,7 +269,9 @@ class Expander:
             assignments = spec.params if clash.kind == "param" else spec.metavars
             pos = next((item.pos for item in items if item.workspace_path == clash.name),
                        None) or next(a.pos for a in assignments if a.name == clash.name)
-            self.error(pos, clash.message, clash.hint)
+            told = self.ev.diagnostics.diagnostics  # a path refused already: not twice
+            if all(diagnostic.pos != pos for diagnostic in told):
+                self.error(pos, clash.message, clash.hint)
 
     def _values(self, assignments: list[Assignment], env: dict[str, Any]) -> dict[str, Any]:
         values = {}

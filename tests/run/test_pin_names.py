@@ -39,3 +39,26 @@ step one:
     assert f"{project.root}/Seamlessfile:4:15: error: capture 'STDOUT' takes the name" \
         in proc.stderr
     assert not (project.root / "out.txt").exists()
+
+
+def test_a_capture_bash_would_split_is_refused_and_any_project_path_is_taken(project):
+    """The code text's `mv` line names a capture without quotes, as seamless-run writes
+    it: `my out.txt` was moved as two names and the step failed on a capture it had
+    made. Only the workspace path is bound by this; the project path may be any."""
+    project.write("Seamlessfile", '''
+step one:
+    shell: "echo hi > 'my out.txt'"
+    captures: "my out.txt" -> out.txt
+''')
+    proc = project.sf("run", check=False)
+    assert proc.returncode == 2
+    assert (f"{project.root}/Seamlessfile:4:15: error: capture 'my out.txt' cannot be moved "
+            "into RESULT") in proc.stderr, proc.stderr
+    assert "mv: cannot stat" not in proc.stderr
+    project.write("Seamlessfile", '''
+step one:
+    shell: "echo hi > my_out.txt"
+    captures: my_out.txt -> "my out.txt"
+''')
+    project.sf("run")
+    assert project.read("my out.txt") == "hi\n"
