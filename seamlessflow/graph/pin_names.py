@@ -4,9 +4,10 @@ Seamless bash transformation (identity/seamless_bash.py) uses them itself.
 Every input and param of a shell step is a pin named by that name, beside the pins the
 transformation has of its own: `code`, the double-underscore keys, a `META__` pin per
 metavar. The code text collects the result in the folder `RESULT`, writes standard
-output to `STDOUT`, and exports each metavar over the environment variables the params
-make. A name that clashes would give a transformation that does not compute what the
-step says (or none at all), so the rule is applied twice, from this one function: when
+output to `STDOUT`, and exports each metavar from its pin (`export N="${META__N}"`, in
+the order of their names: a metavar `META__N` would overwrite the pin of a metavar `N`).
+A name that clashes would give a transformation that does not compute what the step
+says (or none at all), so the rule is applied twice, from this one function: when
 the workflow is read, where the error can point at the name in the Seamlessfile, and
 when an identity is built, which must never be wrong whatever built the instance.
 
@@ -96,12 +97,8 @@ def _clashes(inputs: tuple[str, ...], params: tuple[str, ...], metavars: tuple[s
             clashes.append(PinClash(
                 "param", name, f"param '{name}' takes a name the bash transformation uses "
                                f"itself ({_OWN_NAMES})", "rename the param"))
-    for name in metavars:
-        if name in params:
-            clashes.append(PinClash(
-                "metavar", name, f"metavar '{name}' has the name of param '{name}': the "
-                                 "command would see the metavar only", "rename one of them"))
-        elif name.startswith(META_PREFIX):
+    for name in metavars:  # one named like a param wins over it, as documented
+        if name.startswith(META_PREFIX):
             clashes.append(PinClash(
                 "metavar", name, f"metavar '{name}' starts with {META_PREFIX}, the prefix "
                                  "of the pins that hold metavars", "rename the metavar"))

@@ -222,10 +222,6 @@ CASES = [
          '    captures: o -> o{d}\n',
          "Seamlessfile:3:13", "input 'code' takes a name the bash transformation",
          "PATH -> OTHER", files={"in.txt": "x\n"}),
-    Case("metavar-named-like-a-param",
-         'step a:\n    params: n = 1\n    metavars: n = 2\n    shell: "true"\n'
-         '    captures: o\n',
-         "Seamlessfile:3:15", "metavar 'n' has the name of param 'n'", "rename one"),
     Case("metavar-with-the-metavar-prefix",
          'step a:\n    metavars: t = 1, META__t = 2\n    shell: "true"\n    captures: o\n',
          "Seamlessfile:2:22", "metavar 'META__t' starts with META__", "rename the metavar"),

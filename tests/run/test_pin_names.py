@@ -62,3 +62,16 @@ step one:
 ''')
     project.sf("run")
     assert project.read("my out.txt") == "hi\n"
+
+
+def test_a_metavar_named_like_a_param_still_wins_over_it(project):
+    """Not a clash: the command sees the metavar, as docs/language.md says."""
+    project.write("Seamlessfile", '''
+step one:
+    params: n = 1
+    metavars: n = 2
+    shell: "echo $n > x.txt"
+    captures: x.txt
+''')
+    project.sf("run")
+    assert project.read("x.txt") == "2\n"
