@@ -162,17 +162,25 @@ MOVE_FAILED = 213
 
 def bash_script(code: str, moves: int, pipefail: bool, first_line: int = 1) -> str:
     """What bash runs for a Seamless bash transformation's code text: Seamless's header
-    (`set -u -e`, and a trap that kills background jobs), on the line of the code's
-    first line so that bash counts the code's lines from `first_line` (an origin
-    there names Seamlessfile lines); `pipefail` when asked; and an ERR trap that
-    turns a failure of one of the last `moves` lines (the code's `mv` of each
-    capture into RESULT) into MOVE_FAILED."""
-    pad = max(first_line - 1, 0)
-    first_move = pad + code.count("\n") - moves + 1
-    header = HEADER.rstrip("\n").replace("\n", "; ") + ("; set -o pipefail" if pipefail else "")
+    (`set -u -e`, and a trap that kills background jobs); `pipefail` when asked; and an
+    ERR trap that turns a failure of one of the last `moves` lines (the code's `mv` of
+    each capture into RESULT) into MOVE_FAILED.
+
+    The code's line k is put on the script's line `first_line + k - 1`, so that bash's
+    `line N` is a line of the file the command was written in (an origin there names
+    it): blank lines above when that is below the header's line, and when it is above
+    (the lines the code text puts before a command written near the top of its file),
+    those lines joined onto the header's. Only those wrapper lines are joined (the last
+    of them may open a subshell, `(`), so the command itself runs as written."""
+    head = HEADER.rstrip("\n").replace("\n", "; ") + ("; set -o pipefail" if pipefail else "")
     if moves:
-        header += f"; trap '[ $LINENO -lt {first_move} ] || exit {MOVE_FAILED}' ERR"
-    return "\n" * pad + header + "; " + code
+        first_move = first_line + code.count("\n") - moves
+        head += f"; trap '[ $LINENO -lt {first_move} ] || exit {MOVE_FAILED}' ERR"
+    lines = code.split("\n")
+    joined = min(max(1 - first_line, 0), len(lines) - 1)  # the lines that go up
+    for line in [*lines[:joined], "\n".join(lines[joined:])]:
+        head += (" " if head.endswith("(") else "; ") + line
+    return "\n" * max(first_line - 1, 0) + head
 
 
 def prepare_bash(script: str, variables: dict[str, str], workspace: Path,

@@ -29,7 +29,9 @@ class Job:
     workdir: str | None = None  # parent folder of workspaces; None: the system temp folder
     cores: int = 1  # the slots the instance holds, for runners that place jobs by resources
     memory: int = 0  # bytes, the step's `memory:` (0: not said), for the same runners
-    # [Seamlessfile as shown, its line of the code's first line]: what errors name
+    # [Seamlessfile as shown, its line of the code's first line]: what errors name. A
+    # bash transformation's code text starts with lines of its own before the step's
+    # command, so its first line may be above the file's first (0 or less)
     code_origin: list | None = None
     # A bash transformation's targets in the order its code moves them into RESULT, a
     # folder's with "/" and "STDOUT" for stdout (empty: its result is stdout itself)

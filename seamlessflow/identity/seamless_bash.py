@@ -22,12 +22,10 @@ import posixpath
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from seamlessflow.graph.pin_names import META_PREFIX, RESULT, STDOUT
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
 
 LANGUAGE = "bash"
-RESULT = "RESULT"
-STDOUT = "STDOUT"  # the key of captured standard output in a capture-mode result
-META_PREFIX = "META__"
 # The bash that runs every code text before it (Seamless's header).
 HEADER = "set -u -e\ntrap 'jobs -p | xargs -r kill' EXIT\n"
 
@@ -50,6 +48,10 @@ class BashTransformation:
     checksum: str
     code: str  # the code text, as the command runs it (after the header)
     buffers: dict[str, bytes] = field(default_factory=dict)  # code, variables, metavars
+    # The line of `code` where the command begins, after the lines the code text puts
+    # before it (exports, mkdir, the subshell's opening): what maps bash's line numbers
+    # back onto the lines the command was written on.
+    command_line: int = 1
 
     @property
     def identity_buffer(self) -> bytes:
@@ -84,6 +86,20 @@ def bash_code(command: str, targets: list[str], metavars: list[str] = (),
     metavars are exported from their `META__` pins. Targets are not quoted, as
     seamless-run does not quote them: callers refuse target names bash would split.
     """
+    prelude = code_prelude(targets, metavars, executables)
+    if not targets:
+        return prelude + command + "\n) > " + RESULT + "\n"
+    moves = "".join(f"mv {target} {posixpath.join(RESULT, posixpath.dirname(target))}\n"
+                    for target in targets)
+    return prelude + command + ("\n) > " + STDOUT if STDOUT in targets else "") + "\n" + moves
+
+
+def code_prelude(targets: list[str], metavars: list[str] = (),
+                 executables: list[str] = ()) -> str:
+    """The lines of bash_code's text before the command: local executables made
+    runnable, metavars exported, RESULT's folders made (capture mode), and the opening
+    of the subshell whose stdout is kept (stdout mode, or a `STDOUT` target). Every
+    line ends in a newline; the last may be `(`."""
     code = ""
     if executables:
         if any(not posixpath.dirname(name) for name in executables):
@@ -92,16 +108,14 @@ def bash_code(command: str, targets: list[str], metavars: list[str] = (),
     for name in sorted(metavars):
         code += f'export {name}="${{{META_PREFIX}{name}}}"\n'
     if not targets:
-        return code + "(\n" + command + "\n) > " + RESULT + "\n"
+        return code + "(\n"
     folders: list[str] = []
-    moves = ""
     for target in targets:
         folder = posixpath.join(RESULT, posixpath.dirname(target))
-        moves += f"mv {target} {folder}\n"
         if folder not in folders:
             folders.append(folder)
-    body = f"(\n{command}\n) > {STDOUT}" if STDOUT in targets else command
-    return code + f"mkdir -p {' '.join(folders)}\n" + body + "\n" + moves
+    code += f"mkdir -p {' '.join(folders)}\n"
+    return code + "(\n" if STDOUT in targets else code
 
 
 def build(command: str, *, files: dict[str, str] | None = None,
@@ -119,8 +133,8 @@ def build(command: str, *, files: dict[str, str] | None = None,
     """
     files, folders = dict(files or {}), dict(folders or {})
     variables, metavars = dict(variables or {}), dict(metavars or {})
-    code, code_checksum, code_buffer = _code_pin(command, tuple(targets), tuple(metavars),
-                                                 tuple(executables))
+    code, code_checksum, code_buffer, line = _code_pin(command, tuple(targets),
+                                                       tuple(metavars), tuple(executables))
     tf: dict = {"__language__": LANGUAGE,
                 "__output__": CAPTURE_OUTPUT if targets else STDOUT_OUTPUT}
     formats = {}
@@ -140,17 +154,18 @@ def build(command: str, *, files: dict[str, str] | None = None,
     for name, value in metavars.items():
         checksum, buffers[checksum] = _str_pin(value)
         tf[META_PREFIX + name] = ["str", None, checksum]
-    return BashTransformation(tf, transformation_checksum(tf), code, buffers)
+    return BashTransformation(tf, transformation_checksum(tf), code, buffers, line)
 
 
 # The instances of a step share their code text, and a sweep repeats its values: each is
 # built and hashed once (a run of thousands of instances builds all their identities).
 @lru_cache(maxsize=1024)
 def _code_pin(command: str, targets: tuple[str, ...], metavars: tuple[str, ...],
-              executables: tuple[str, ...]) -> tuple[str, str, bytes]:
+              executables: tuple[str, ...]) -> tuple[str, str, bytes, int]:
     code = bash_code(command, list(targets), list(metavars), list(executables))
     buffer = text_buffer(code)
-    return code, checksum_bytes(buffer), buffer
+    line = code_prelude(list(targets), list(metavars), list(executables)).count("\n") + 1
+    return code, checksum_bytes(buffer), buffer, line
 
 
 @lru_cache(maxsize=4096)

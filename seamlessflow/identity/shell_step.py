@@ -19,23 +19,16 @@ from functools import lru_cache
 
 from seamlessflow.errors import SeamlessflowError
 from seamlessflow.execution.variables import env_value
+from seamlessflow.graph.pin_names import pin_clashes
 from seamlessflow.identity.checksum import checksum_bytes, plain_serialize
-from seamlessflow.identity.seamless_bash import (
-    META_PREFIX,
-    RESULT,
-    STDOUT,
-    BashTransformation,
-    build,
-)
+from seamlessflow.identity.seamless_bash import STDOUT, BashTransformation, build
 from seamlessflow.identity.transformation import STDOUT_KEY
-
-# Pin names a step's inputs and params may not take: the code pin, the folder the
-# result is collected in, captured stdout, and Seamless's own prefixes.
-_RESERVED = frozenset({"code", RESULT, STDOUT})
 
 
 class PinNameError(SeamlessflowError):
-    """An input, param or capture whose name the bash transformation already uses."""
+    """An input, param, metavar or capture whose name the bash transformation already
+    uses (graph/pin_names.py). Reading the workflow refuses those at their position;
+    this guards an identity built from an instance made otherwise."""
 
 
 def shell_transformation(code: str, inputs: list[tuple[str, str, bool]], params: dict,
@@ -47,7 +40,10 @@ def shell_transformation(code: str, inputs: list[tuple[str, str, bool]], params:
     gives them (the command sees each as `$name`, the text execution/variables.py
     `env_value` makes of it); captures: (workspace path, is a folder), in the order
     declared, which is the order of the code's `mv` lines."""
-    _check_names(inputs, params, captures, stdout)
+    clashes = pin_clashes([path for path, _, _ in inputs], params, metavars,
+                          [path for path, _ in captures], stdout)
+    if clashes:
+        raise PinNameError(f"{clashes[0].message}; {clashes[0].hint}")
     files = {path: cs for path, cs, is_dir in inputs if not is_dir}
     folders = {path: cs for path, cs, is_dir in inputs if is_dir}
     targets = [path for path, _ in captures]
@@ -65,48 +61,12 @@ def _command(code: str) -> str:
     return code.rstrip("\n")
 
 
-def _check_names(inputs: list[tuple[str, str, bool]], params: dict,
-                 captures: list[tuple[str, bool]], stdout: bool) -> None:
-    """Every pin has its own name: an input, a param, the code, the folder RESULT."""
-    names = [path for path, _, _ in inputs]
-    tops = {path.split("/", 1)[0] for path in names}
-    clash = params.keys() & set(names)
-    if clash:
-        name = min(clash)
-        raise PinNameError(f"param '{name}' has the name of input '{name}': the command "
-                           "would see one of them only; rename one")
-    for what, group, how in (("input", names, "it in the workspace (NAME -> PATH)"),
-                             ("param", params, "the param")):
-        if what == "input" and tops.isdisjoint(_RESERVED) and \
-                not any(name.startswith(("__", META_PREFIX)) for name in names):
-            continue
-        for name in group:
-            if name.split("/", 1)[0] in _RESERVED or name.startswith(("__", META_PREFIX)):
-                raise PinNameError(
-                    f"{what} '{name}' takes a name the bash transformation uses itself "
-                    f"(code, {RESULT}, {STDOUT}, names starting with __ or {META_PREFIX}); "
-                    f"rename {how}")
-    for path, _ in captures:
-        top = path.split("/", 1)[0]
-        if top == RESULT or (stdout and top == STDOUT):
-            raise PinNameError(f"capture '{path}' is inside {top}, where the bash "
-                               "transformation collects its result; rename it in the "
-                               "workspace (NAME -> PATH)")
-
-
 def job_captures(captures: list[tuple[str, bool]], stdout: bool) -> list[str]:
     """The targets a Job lists, in the order of the code's `mv` lines: each capture's
     workspace path (a folder's with "/"), then STDOUT when stdout is captured beside
     them; none in stdout mode."""
     targets = [path + "/" if is_dir else path for path, is_dir in captures]
     return targets + [STDOUT] if targets and stdout else targets
-
-
-def command_line(tf: BashTransformation, code: str) -> int:
-    """The line of `tf`'s code text where the step's code begins (after the lines
-    that export metavars, make RESULT's folders and open the subshell)."""
-    at = tf.code.index("\n" + _command(code) + "\n")
-    return tf.code.count("\n", 0, at) + 2
 
 
 def captures_view(keys: list[tuple[str, bool]], result: str, index: dict[str, str] | None

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from seamlessflow.errors import SourcePos
 from seamlessflow.graph.model import CaptureItem, InputItem, Instance
+from seamlessflow.graph.pin_names import pin_clashes
 from seamlessflow.language.evaluate import ERROR, Evaluator, plain_text
 from seamlessflow.language.fields import Assignment, PathItem, StepSpec
 from seamlessflow.language.interpolate import Template, TemplateError
@@ -139,6 +140,8 @@ class Expander:
         if len(captures) > 1:
             self._unique_workspace_paths(name, captures, "capture")
         params = self._values(spec.params, env) if spec.params else {}
+        if spec.language == "bash":
+            self._no_pin_clashes(spec, inputs, params, captures, stdout is not None)
         return Instance(
             name=name, step=spec.step.name, bindings=bindings, language=spec.language,
             code=spec.code, code_pos=spec.code_pos, inputs=inputs,
@@ -253,6 +256,22 @@ class Expander:
                                "give one of them another workspace path: PATH -> OTHER")
                     break
                 slash = path.rfind("/", 0, slash)
+
+    def _no_pin_clashes(self, spec: StepSpec, inputs: list[InputItem], params: dict[str, Any],
+                        captures: list[CaptureItem], stdout: bool) -> None:
+        """A shell step's names must not be those its bash transformation uses itself
+        (graph/pin_names.py): each clash is told at the name that clashes."""
+        clashes = pin_clashes([item.workspace_path for item in inputs], params,
+                              [a.name for a in spec.metavars],
+                              [item.workspace_path for item in captures], stdout)
+        for clash in clashes:
+            items: list = {"input": inputs, "capture": captures}.get(clash.kind, [])
+            assignments = spec.params if clash.kind == "param" else spec.metavars
+            pos = next((item.pos for item in items if item.workspace_path == clash.name),
+                       None) or next(a.pos for a in assignments if a.name == clash.name)
+            told = self.ev.diagnostics.diagnostics  # a path refused already: not twice
+            if all(diagnostic.pos != pos for diagnostic in told):
+                self.error(pos, clash.message, clash.hint)
 
     def _values(self, assignments: list[Assignment], env: dict[str, Any]) -> dict[str, Any]:
         values = {}

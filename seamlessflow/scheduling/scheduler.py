@@ -22,7 +22,6 @@ from seamlessflow.identity.checksum import checksum_bytes, checksum_value, plain
 from seamlessflow.identity.seamless_bash import META_PREFIX, BashTransformation
 from seamlessflow.identity.shell_step import (
     captures_view,
-    command_line,
     job_captures,
     result_of_files,
     shell_transformation,
@@ -698,7 +697,7 @@ class Scheduler:
         captures = job_captures([(c.workspace_path, c.is_dir) for c in inst.captures],
                                 inst.stdout is not None)
         if origin is not None:  # the line of the code text's first line, before the command's
-            origin[1] -= command_line(bash, inst.code) - 1
+            origin[1] -= bash.command_line - 1
         return Job(name=name, checksum=prep.checksum, transformation=prep.transformation,
                    code=bash.code, dir_inputs=prep.dir_inputs, timeout=inst.timeout,
                    cores=slot_count(inst, self.options.jobs), memory=inst.memory,

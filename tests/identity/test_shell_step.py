@@ -63,18 +63,21 @@ def test_stdout_beside_captures_is_the_STDOUT_target_and_order_counts():
     assert one.checksum != other.checksum
 
 
-@pytest.mark.parametrize("inputs, params, captures, stdout, clash", [
-    ([("code", DATA, False)], {}, [("o", False)], False, "input 'code'"),
-    ([("RESULT/x", DATA, False)], {}, [("o", False)], False, "input 'RESULT/x'"),
-    ([("n", DATA, False)], {"n": 1}, [("o", False)], False, "param 'n' has the name"),
-    ([], {"META__x": 1}, [("o", False)], False, "param 'META__x'"),
-    ([], {}, [("RESULT", False)], False, "capture 'RESULT'"),
-    ([], {}, [("STDOUT", False)], True, "capture 'STDOUT'"),
+@pytest.mark.parametrize("inputs, params, metavars, captures, stdout, clash", [
+    ([("code", DATA, False)], {}, {}, [("o", False)], False, "input 'code'"),
+    ([("RESULT/x", DATA, False)], {}, {}, [("o", False)], False, "input 'RESULT/x'"),
+    ([("n", DATA, False)], {"n": 1}, {}, [("o", False)], False, "param 'n' has the name"),
+    ([], {"META__x": 1}, {}, [("o", False)], False, "param 'META__x'"),
+    ([], {}, {"META__t": 1}, [("o", False)], False, "metavar 'META__t'"),
+    ([], {}, {}, [("RESULT", False)], False, "capture 'RESULT'"),
+    ([], {}, {}, [("STDOUT", False)], True, "capture 'STDOUT'"),
+    ([], {}, {}, [("STDOUT", False)], False, "capture 'STDOUT'"),
+    ([], {}, {}, [("a b", False)], False, "capture 'a b' cannot be moved"),
 ])
-def test_a_name_the_transformation_uses_itself_is_refused(inputs, params, captures, stdout,
-                                                           clash):
+def test_a_name_the_transformation_uses_itself_is_refused(inputs, params, metavars, captures,
+                                                           stdout, clash):
     with pytest.raises(PinNameError, match=clash.replace("(", r"\(")):
-        shell_transformation("true", inputs, params, {}, captures, stdout)
+        shell_transformation("true", inputs, params, metavars, captures, stdout)
 
 
 def test_the_view_of_a_result_reads_files_folders_and_stdout():

@@ -200,6 +200,54 @@ CASES = [
          "Seamlessfile:1:10", "range step must not be 0"),
     Case("unknown-function", "let xs = rnage(3)\n" + OK_STEP,
          "Seamlessfile:1:10", "unknown function 'rnage'", "did you mean 'range'?"),
+    # ---- names a shell step's bash transformation uses itself
+    Case("param-named-code", 'step a:\n    params: code = 1\n    shell: "true"\n    captures: o\n',
+         "Seamlessfile:2:13", "param 'code' takes a name the bash transformation uses itself",
+         "rename the param"),
+    Case("param-named-like-an-input",
+         'step a:\n    inputs: in.txt -> n\n    params: n = 1\n    shell: "true"\n'
+         '    captures: o\n',
+         "Seamlessfile:3:13", "param 'n' has the name of input 'n'", "rename the param",
+         files={"in.txt": "x\n"}),
+    Case("param-with-the-metavar-prefix",
+         'step a:\n    shell: "true"\n    params: META__n = 1\n    captures: o\n',
+         "Seamlessfile:3:13", "param 'META__n' takes a name the bash transformation uses",
+         "rename the param"),
+    Case("input-inside-RESULT",
+         'step a:\n    inputs: in.txt -> RESULT/in.txt\n    shell: "true"\n    captures: o\n',
+         "Seamlessfile:2:13", "input 'RESULT/in.txt' takes a name the bash transformation",
+         "PATH -> OTHER", files={"in.txt": "x\n"}),
+    Case("input-of-one-instance-named-code",
+         'step a for d in [x, code]:\n    shell: "true"\n    inputs: in.txt -> {d}\n'
+         '    captures: o -> o{d}\n',
+         "Seamlessfile:3:13", "input 'code' takes a name the bash transformation",
+         "PATH -> OTHER", files={"in.txt": "x\n"}),
+    Case("metavar-with-the-metavar-prefix",
+         'step a:\n    metavars: t = 1, META__t = 2\n    shell: "true"\n    captures: o\n',
+         "Seamlessfile:2:22", "metavar 'META__t' starts with META__", "rename the metavar"),
+    Case("capture-inside-RESULT",
+         'step a:\n    shell: "true"\n    captures: RESULT/o -> o\n',
+         "Seamlessfile:3:15", "capture 'RESULT/o' is inside RESULT", "OTHER -> PATH"),
+    Case("capture-named-STDOUT",
+         'step a:\n    shell: "true"\n    captures: STDOUT -> o\n',
+         "Seamlessfile:3:15", "capture 'STDOUT' takes the name of STDOUT",
+         "to capture standard output, write `stdout: PATH`"),
+    Case("capture-inside-STDOUT-beside-stdout",
+         'step a:\n    shell: "true"\n    stdout: s.txt\n    captures: STDOUT/o -> o\n',
+         "Seamlessfile:4:15", "capture 'STDOUT/o' is inside STDOUT", "OTHER -> PATH"),
+    Case("capture-with-a-space",
+         'step a:\n    shell: "true"\n    captures: ok.txt, "my out.txt" -> out.txt\n',
+         "Seamlessfile:3:23", "capture 'my out.txt' cannot be moved into RESULT by the bash "
+         "transformation's code, which names it without quotes: a space",
+         "capture that: NAME -> PATH"),
+    Case("capture-with-a-dollar",
+         'step a:\n    shell: "true"\n    captures: "a$b" -> out.txt\n',
+         "Seamlessfile:3:15", "without quotes: '$' means something to bash",
+         "capture that: NAME -> PATH"),
+    Case("capture-starting-with-a-dash",
+         'step a:\n    shell: "true"\n    captures: -n -> out.txt\n',
+         "Seamlessfile:3:15", "a name starting with '-' is an option to mv",
+         "capture that: NAME -> PATH"),
     # ---- settings, config and include
     Case("unknown-setting", "exection: spawn\n" + OK_STEP,
          "Seamlessfile:1:1", "unknown setting 'exection'", "did you mean 'execution'?"),
@@ -370,3 +418,17 @@ def test_a_missing_seamlessfile_is_a_usage_error(project):
     code, _, err = project.check()
     assert code == 2
     assert "no Seamlessfile at" in err
+
+
+def test_a_python_step_may_take_the_names_of_bash_transformations(project):
+    """Its transformation is seamlessflow's own: params and captures are not pins."""
+    project.write("in.txt", "x\n")
+    project.write("Seamlessfile", '''
+        step a:
+            inputs: in.txt -> code
+            params: RESULT = 1
+            metavars: META__n = 2
+            python: "open('STDOUT', 'w').write('x')"
+            captures: STDOUT -> o
+        ''')
+    assert list(project.load().instances) == ["a"]

@@ -304,7 +304,7 @@ def test_instance_names_write_values_plainly(project):
     project.write("Seamlessfile", """
         step t for s in [a, "b c"], flag in [true, false], x in [0.5, -2, null]:
             shell: "true"
-            captures: out/{s}-{flag}-{x}
+            captures: o.txt -> out/{s}-{flag}-{x}
         """)
     instances = project.load().instances
     assert "t[s=a,flag=true,x=0.5]" in instances
