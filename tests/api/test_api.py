@@ -283,9 +283,11 @@ def _pids_running(text: str) -> list[int]:
 
 
 INTERRUPTED_CELL = """
-import asyncio, os, signal, sys, threading, time
+import asyncio, faulthandler, os, signal, sys, threading, time
 from pathlib import Path
 import seamlessflow as sf
+
+faulthandler.dump_traceback_later(40, exit=True)  # a hang fails the test with every stack
 
 wf = sf.load(sys.argv[1])
 pid_file = Path(sys.argv[2])
