@@ -47,6 +47,7 @@ BATCH = 5000  # checksums per /has or /buffer-length request (about 330 KB of JS
 ASK_FIRST = 1 << 20  # files at least this large are uploaded only if /has says they are missing
 _STORED = (200, 201)  # stored; already there
 _IN_PROGRESS = 202  # Seamless's hashserver: another upload of the buffer is under way
+_NO_SUCH_REQUEST = (400, 404, 405)  # how a server without put-many (Seamless's) answers it
 TAKEOVERS = 5  # uploads of a buffer tried while others of it keep answering 202
 _EMPTY = checksum_bytes(b"")
 # A body below this size is read whole and a file below it sent from memory: streaming
@@ -265,6 +266,8 @@ class HttpBufferStore:
             def handle(response: http.client.HTTPResponse) -> bool:
                 """Whether the server took them; False: it has no put-many."""
                 if response.getheader(PUT_MANY_HEADER) is None:
+                    if response.status not in _NO_SUCH_REQUEST:  # 401, 5xx: not about this
+                        raise self.client.failure(response, what)
                     response.read()
                     return False
                 if response.status != 200:
