@@ -18,8 +18,14 @@ cache hit; its step is `md5sum`, so every result is unique) is run once with
 on a shared machine can take 1.5x another. The services are stopped at
 the end (`seamlessflow services stop`).
 
+With `--cpu` it also counts each run's CPU seconds, which a shared machine's load
+changes far less than wall time: the client's (with the commands it runs itself) through
+RUSAGE_CHILDREN, and the services' (hashservers, databases, jobserver and its workers,
+Dask scheduler and workers: every process started with this benchmark's config folder)
+from /proc, before and after the run.
+
 Usage: .venv/bin/python bench/remote.py [--n 300,1000] [--runners process,jobserver,dask]
-                                        [--repeat 3] [--port 47100] [--workdir DIR]
+                                        [--repeat 3] [--port 47100] [--workdir DIR] [--cpu]
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -68,6 +75,32 @@ def fan(work: Path, runner: str, n: int) -> Path:
     return folder
 
 
+def service_cpu(config: Path) -> float:
+    """CPU seconds (user + system, with the children they waited for: a jobserver's
+    commands) of every live process started with this benchmark's config folder: the
+    services, the Dask scheduler and workers, the jobserver's workers."""
+    mark = f"SEAMLESS_CONFIG_DIR={config}".encode()
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as f:
+                if mark not in f.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue  # gone, or not ours to read
+        total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_run(folder: Path, env: dict[str, str]) -> float:
     log = folder.with_suffix(".log")
     with open(log, "wb") as out:
@@ -104,6 +137,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs of each runner at each size, the fastest kept (default 1)")
     parser.add_argument("--workdir", help="keep folders and logs here")
+    parser.add_argument("--cpu", action="store_true",
+                        help="also count CPU seconds per run: the client (with the commands "
+                        "it runs) and the services (Linux: read from /proc)")
     args = parser.parse_args()
     sizes = [int(x) for x in args.n.split(",")]
     runners = args.runners.split(",")
@@ -118,6 +154,7 @@ def main() -> None:
                               text=True, env=env, cwd=work)  # cwd: see timed_run
     times: dict[tuple[str, int], float] = {}  # the fastest run
     runs: dict[tuple[str, int], list[float]] = {}
+    cpus: dict[tuple[str, int], list[tuple[float, float]]] = {}  # (client, services)
     try:
         assert server.stdout is not None
         scheduler = server.stdout.readline().split()[-1]
@@ -127,7 +164,11 @@ def main() -> None:
         for n in sizes:
             for _ in range(args.repeat):  # runners alternate, so each sees the same minutes
                 for runner in runners:
+                    before = client_cpu(), service_cpu(config) if args.cpu else 0.0
                     seconds = timed_run(fan(work, runner, n), env)
+                    if args.cpu:
+                        cpus.setdefault((runner, n), []).append(
+                            (client_cpu() - before[0], service_cpu(config) - before[1]))
                     runs.setdefault((runner, n), []).append(seconds)
                     times[runner, n] = min(seconds, times.get((runner, n), seconds))
     finally:
@@ -152,6 +193,13 @@ def main() -> None:
             shown = "" if ratio is None else f"{ratio:.2f}x"
             every = " ".join(f"{x:.2f}" for x in runs[runner, n])
             print(f"| {n} | {runner} | {times[runner, n]:.2f} | {every} | {shown} | {verdict} |")
+    if cpus:
+        print()
+        print("| N | runner | CPU s per run: client + services = total |")
+        print("| --- | --- | --- |")
+        for (runner, n), rows in cpus.items():
+            shown = ", ".join(f"{c:.2f} + {s:.2f} = {c + s:.2f}" for c, s in rows)
+            print(f"| {n} | {runner} | {shown} |")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ from seamlessflow.execution.workspace import (
 )
 from seamlessflow.identity.seamless_bash import RESULT, is_bash_transformation
 from seamlessflow.storage.interfaces import BufferStore
+from seamlessflow.storage.put_batch import puts_together
 
 
 @dataclass
@@ -245,13 +246,15 @@ def _conclude(job: Job, store: BufferStore, prepared: _Prepared, result: Command
                 outcome.exit_code = 0
         if outcome.error is None:
             try:
-                if bash:
-                    outcome.result_checksum, outcome.result = collect_step_result(
-                        workspace, job.captures, store, same_file_system(store, workspace),
-                        kinds=not job.seamless_pins)
-                else:
-                    outcome.result, outcome.result_checksum = capture_results(
-                        job.transformation, workspace, command.stdout_path, store)
+                # over HTTP, the small captures and the result mapping go in one request
+                with puts_together(store) as target:
+                    if bash:
+                        outcome.result_checksum, outcome.result = collect_step_result(
+                            workspace, job.captures, target, same_file_system(store, workspace),
+                            kinds=not job.seamless_pins)
+                    else:
+                        outcome.result, outcome.result_checksum = capture_results(
+                            job.transformation, workspace, command.stdout_path, target)
                 outcome.ok = True
             except CaptureError as exc:
                 outcome.error, outcome.capture = str(exc), exc.capture

@@ -30,12 +30,12 @@ from typing import Any, BinaryIO, TypeVar
 import orjson
 from aiohttp import web
 
-from seamlessflow.errors import UsageError
+from seamlessflow.errors import StoreError, UsageError
 from seamlessflow.identity.checksum import CHUNK
 from seamlessflow.services.common import HEALTHCHECK_PATH, JSON_MAX, healthcheck, parse_checksum
 from seamlessflow.storage.atomic import atomic_write_bytes, os_error, temp_in
 from seamlessflow.storage.local_store import MARKER, READ_ONLY, LocalBufferStore
-from seamlessflow.storage.wire import HAS_HEADER, HAS_STORED_ONLY
+from seamlessflow.storage.wire import HAS_HEADER, HAS_STORED_ONLY, PUT_MANY_HEADER, PUT_MANY_PATH
 
 log = logging.getLogger("seamlessflow.services")
 T = TypeVar("T")
@@ -55,6 +55,7 @@ def make_app(root: Path, writable: bool, max_body: int = DEFAULT_MAX_BODY) -> we
         web.get("/buffer-length", server.buffer_length),
         web.get("/{checksum}", server.get),
         web.put("/promise/{checksum}", server.promise),
+        web.put(PUT_MANY_PATH, server.put_many),
         web.put("/{checksum}", server.put),
     ])
     return app
@@ -184,6 +185,37 @@ class Hashserver:
             ended, self.upload_ended = self.upload_ended, asyncio.Event()
             ended.set()
 
+    async def put_many(self, request: web.Request) -> web.Response:
+        """Several small buffers in one request (a step's captures and its result mapping:
+        one round trip instead of one per buffer). All are hashed first, and none is
+        stored unless each hashes to its checksum; then each is stored as a single PUT
+        stores it (a temporary file renamed into place)."""
+        answer = await self._put_many(request)
+        answer.headers[PUT_MANY_HEADER] = "1"  # the client knows this server has it
+        return answer
+
+    async def _put_many(self, request: web.Request) -> web.Response:
+        if not self.writable:
+            return web.Response(status=405, text="this hashserver is read-only "
+                                "(started without --writable)")
+        declared = request.content_length
+        if declared is not None and declared > min(self.max_body, JSON_MAX):
+            return _too_large(min(self.max_body, JSON_MAX))
+        buffers = _split_many(await request.read())
+        if isinstance(buffers, web.Response):
+            return buffers
+        if any(len(data) > self.max_body for _, data in buffers):
+            return _too_large(self.max_body)
+        if any(hashlib.sha256(data).hexdigest() != cs for cs, data in buffers):
+            return web.Response(status=400, text="Incorrect checksum")
+        try:
+            await _maybe_in_thread(len(buffers) > 16, _store_all, self.store,
+                                   [data for _, data in buffers])
+        except StoreError as exc:
+            log.error("error: %s", exc)
+            return web.Response(status=500, text=str(exc))
+        return web.Response(text="OK")
+
     async def _receive(self, request: web.Request, checksum: str) -> web.Response:
         target = self.store.path_of(checksum)
         hasher = hashlib.sha256()
@@ -255,6 +287,34 @@ async def _checksum_list(request: web.Request) -> list[str] | web.Response:
     if None in checksums:
         return web.Response(status=400, text="Invalid data: not a list of checksums")
     return checksums  # type: ignore[return-value]
+
+
+def _split_many(body: bytes) -> list[tuple[str, bytes]] | web.Response:
+    """(checksum, bytes) pairs of a put-many body, or the 400 answer to a malformed one."""
+    head, newline, rest = body.partition(b"\n")
+    try:
+        manifest = orjson.loads(head) if newline else None
+    except orjson.JSONDecodeError:
+        manifest = None
+    if not isinstance(manifest, list) or not all(
+            isinstance(item, list) and len(item) == 2 and isinstance(item[1], int)
+            and item[1] >= 0 for item in manifest):
+        return web.Response(status=400, text="Invalid data: the body must start with a JSON "
+                            "list of [checksum, length] pairs and a newline")
+    checksums = [parse_checksum(cs) for cs, _ in manifest]
+    if None in checksums or sum(n for _, n in manifest) != len(rest):
+        return web.Response(status=400, text="Invalid data: bad checksum, or the lengths do "
+                            "not add up to the bytes sent")
+    pairs, at = [], 0
+    for cs, (_, n) in zip(checksums, manifest, strict=True):
+        pairs.append((cs, rest[at:at + n]))
+        at += n
+    return pairs  # type: ignore[return-value]
+
+
+def _store_all(store: LocalBufferStore, buffers: list[bytes]) -> None:
+    for data in buffers:
+        store.put(data)
 
 
 def _json(value: object) -> web.Response:

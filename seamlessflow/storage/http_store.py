@@ -39,7 +39,7 @@ from seamlessflow.storage.http_client import (
     describe_error,
     require_checksum,
 )
-from seamlessflow.storage.wire import HAS_HEADER, HAS_STORED_ONLY
+from seamlessflow.storage.wire import HAS_HEADER, HAS_STORED_ONLY, PUT_MANY_HEADER, PUT_MANY_PATH
 
 log = logging.getLogger("seamlessflow.storage")
 
@@ -47,6 +47,7 @@ BATCH = 5000  # checksums per /has or /buffer-length request (about 330 KB of JS
 ASK_FIRST = 1 << 20  # files at least this large are uploaded only if /has says they are missing
 _STORED = (200, 201)  # stored; already there
 _IN_PROGRESS = 202  # Seamless's hashserver: another upload of the buffer is under way
+_NO_SUCH_REQUEST = (400, 404, 405)  # how a server without put-many (Seamless's) answers it
 TAKEOVERS = 5  # uploads of a buffer tried while others of it keep answering 202
 _EMPTY = checksum_bytes(b"")
 # A body below this size is read whole and a file below it sent from memory: streaming
@@ -68,6 +69,7 @@ class HttpBufferStore:
     def __init__(self, url: str, token: str | None = None, *, retries: int = DEFAULT_RETRIES):
         self.client = HttpClient(url, "hashserver", token, retries=retries)
         self._recent = _Recent()
+        self._one_by_one = False  # the server has no put-many (Seamless's): PUT each
 
     def __getstate__(self) -> dict:
         return {"client": self.client}  # a copy in another process starts with no bytes
@@ -75,6 +77,7 @@ class HttpBufferStore:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._recent = _Recent()
+        self._one_by_one = False
 
     def remember(self, data: bytes) -> str:
         """Keep a small buffer that the server holds in memory, so that reading it back
@@ -248,6 +251,41 @@ class HttpBufferStore:
         self._upload(checksum, data, len(data), f"store buffer {checksum}", None)
         self._recent.add(checksum, data)
         return checksum
+
+    def put_many(self, buffers: list[bytes]) -> list[str]:
+        """Store small buffers in one request where the server can (seamlessflow's
+        hashserver verifies each against its checksum and stores none unless all do),
+        else one PUT each. Returns only once the server holds them all, as `put` does."""
+        checksums = [checksum_bytes(data) for data in buffers]
+        if len(buffers) > 1 and not self._one_by_one:
+            manifest = orjson.dumps([[cs, len(data)] for cs, data in zip(checksums, buffers,
+                                                                          strict=True)])
+            body = b"".join([manifest, b"\n", *buffers])
+            what = f"store {len(buffers)} buffers"
+
+            def handle(response: http.client.HTTPResponse) -> bool:
+                """Whether the server took them; False: it has no put-many."""
+                if response.getheader(PUT_MANY_HEADER) is None:
+                    if response.status not in _NO_SUCH_REQUEST:  # 401, 5xx: not about this
+                        raise self.client.failure(response, what)
+                    response.read()
+                    return False
+                if response.status != 200:
+                    raise self.client.failure(response, what)
+                response.read()
+                return True
+
+            if not self.client.request("PUT", PUT_MANY_PATH, what, handle, body=body,
+                                       length=len(body)):
+                self._one_by_one = True
+                for data in buffers:
+                    self.put(data)
+        else:
+            for data in buffers:
+                self.put(data)
+        for cs, data in zip(checksums, buffers, strict=True):
+            self._recent.add(cs, data)
+        return checksums
 
     def put_file(self, path: Path, checksum: str | None = None, hardlink: bool = False) -> str:
         """`hardlink` has no meaning across HTTP and is ignored. With `checksum` given the

@@ -15,6 +15,11 @@ TOKEN_ENV = "SEAMLESSFLOW_TOKEN"  # the bearer token, for services and clients a
 # counts uploads under way, which may yet die)
 HAS_HEADER = "Seamlessflow-Has"
 HAS_STORED_ONLY = "stored"
+# hashserver: several small buffers in one request (seamlessflow's own; Seamless's server
+# lacks it, and its answer, without PUT_MANY_HEADER, tells the client to PUT one by one).
+# Body: a JSON list of [checksum, length] pairs, a newline, then the buffers' bytes in order.
+PUT_MANY_PATH = "/seamlessflow/put-many"
+PUT_MANY_HEADER = "Seamlessflow-Put-Many"
 
 # database request types (the JSON body's "type")
 SEAMLESS_TRANSFORMATION = "transformation"  # GET: result as plain text; PUT: "value"

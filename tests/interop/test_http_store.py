@@ -129,3 +129,19 @@ def wait_until(condition, within: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition never met"
         time.sleep(0.01)
+
+
+def test_several_buffers_stored_at_once_reach_the_real_hashserver_one_by_one(tmp_path,
+                                                                            hashserver):
+    """Seamless's hashserver has no put-many: the store finds that out from its answer
+    and PUTs each buffer, so a worker's captures still reach it."""
+    folder = tmp_path / "buffers"
+    store = HttpBufferStore(hashserver(folder).base)
+    buffers = [b"capture one\n", b"capture two\n", b"{}\n"]
+
+    assert store.put_many(buffers) == [sha(b) for b in buffers]
+    assert store.put_many([b"later\n", b"again\n"]) == [sha(b"later\n"), sha(b"again\n")]
+
+    local = LocalBufferStore(folder)
+    for data in [*buffers, b"later\n", b"again\n"]:
+        assert local.get(sha(data)) == data

@@ -297,3 +297,44 @@ def test_two_hashservers_share_one_folder(start_service, hashserver, tmp_path):
     assert set(stored) == {checksum_bytes(data)}
     assert [store.get(stored[0]) == data for store in stores] == [True, True]
     assert not temp_files(tmp_path / "buffers")
+
+
+def put_many_body(pairs: list[tuple[str, bytes]]) -> bytes:
+    manifest = orjson.dumps([[cs, len(data)] for cs, data in pairs])
+    return b"".join([manifest, b"\n", *(data for _, data in pairs)])
+
+
+def test_several_small_buffers_are_stored_in_one_request(hashserver, tmp_path):
+    store = HttpBufferStore(hashserver.url)
+    buffers = [b"first capture\n", b"", b'{"out.txt": "..."}\n', b"first capture\n"]
+
+    assert store.put_many(buffers) == [checksum_bytes(b) for b in buffers]
+
+    local = LocalBufferStore(tmp_path / "buffers")
+    for data in buffers:
+        assert local.get(checksum_bytes(data)) == data
+    assert store.has([checksum_bytes(b) for b in buffers]) == [True] * 4
+
+
+def test_a_put_many_with_one_wrong_checksum_stores_none_of_its_buffers(hashserver, raw,
+                                                                       tmp_path):
+    good, bad = b"good bytes\n", b"bytes that are not what they claim\n"
+    body = put_many_body([(checksum_bytes(good), good), (checksum_bytes(b"other"), bad)])
+
+    status, text = raw(hashserver.url, "PUT", "/seamlessflow/put-many", body)
+
+    assert (status, text) == (400, b"Incorrect checksum")
+    assert files_in(tmp_path / "buffers") == [".HASHSERVER_PREFIX"]
+    for malformed in (b"no manifest", b'[["abc", 3]]\nabc',
+                      put_many_body([(checksum_bytes(good), good)])[:-1]):
+        status, _ = raw(hashserver.url, "PUT", "/seamlessflow/put-many", malformed)
+        assert status == 400
+    assert files_in(tmp_path / "buffers") == [".HASHSERVER_PREFIX"]
+
+
+def test_a_read_only_hashserver_refuses_a_put_many(start_service, tmp_path):
+    (tmp_path / "ro").mkdir()
+    server = start_service("hashserver", "--dir", str(tmp_path / "ro"))
+    with pytest.raises(StoreError, match="read-only"):
+        HttpBufferStore(server.url).put_many([b"one", b"two"])
+    assert files_in(tmp_path / "ro") == []

@@ -71,3 +71,39 @@ def test_a_fan_on_a_jobserver_stage_makes_few_round_trips(start_service, hashser
     assert counts["GET /has"] == 1, counts
     # the results came back with the jobserver's answers: none is downloaded
     assert counts["GET buffer"] == 0, counts
+
+
+def test_a_worker_stores_a_steps_captures_and_result_in_one_request(start_service, hashserver,
+                                                                    service_env, tmp_path):
+    """The jobserver's side, counted by a proxy between it and the hashserver: each
+    step's capture and result mapping travel in one put-many, not in a PUT each."""
+    database = start_service("database", "--writable", "--dir", str(tmp_path / "db"))
+    root = tmp_path / "fan"
+    (root / "data").mkdir(parents=True)
+    for i in range(N):
+        (root / "data" / f"{i}.txt").write_text(f"line {i}\n")
+    (root / "Seamlessfile").write_text(SEAMLESSFILE)
+    config = Path(service_env["SEAMLESS_CONFIG_DIR"])
+    config.mkdir(exist_ok=True)
+    env = {**service_env, "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
+
+    with counting_proxy(hashserver.url) as (proxy, counts):
+        jobserver = start_service("jobserver", "--hashserver", proxy, "--workers", "2")
+        (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
+            lab:
+              type: local
+              frontends:
+                - hostname: localhost
+                  hashserver: {{url: "{hashserver.url}"}}
+                  database: {{url: "{database.url}"}}
+                  jobserver: {{url: "{jobserver.url}"}}
+            """))
+        done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run",
+                               "-j2"], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    digest = hashlib.md5(b"line 0\n").hexdigest()
+    assert (root / "sums" / "0.txt").read_text() == f"{digest}  -\n"
+    # N digests and the join: one request each for the capture and the result mapping
+    assert counts["PUT /seamlessflow/put-many"] == N + 1, counts
+    assert counts["PUT buffer"] == 0, counts
