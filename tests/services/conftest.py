@@ -11,7 +11,6 @@ import select
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 from bash_jobs import bash_job
+from lab_cluster import write_lab_cluster
 
 from seamlessflow.config.tokens import token_for_url
 from seamlessflow.execution.job import Job
@@ -203,17 +203,8 @@ def cluster(start_service, hashserver, tmp_path, service_env):
     the hashserver keeps its buffers in tmp_path/buffers."""
     database = start_service("database", "--writable", "--dir", str(tmp_path / "db"))
     jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "2")
-    config = Path(service_env["SEAMLESS_CONFIG_DIR"])  # where the services keep their tokens
-    config.mkdir(exist_ok=True)
-    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
-        local_cluster: lab
-        lab:
-          type: local
-          frontends:
-            - hostname: localhost
-              hashserver: {{url: "{hashserver.url}"}}
-              database: {{url: "{database.url}"}}
-              jobserver: {{url: "{jobserver.url}"}}
-        """))
+    # in the folder where the services keep their tokens
+    write_lab_cluster(Path(service_env["SEAMLESS_CONFIG_DIR"]), hashserver.url, database.url,
+                      jobserver.url, default=True)
     env = {**service_env, "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
     return env

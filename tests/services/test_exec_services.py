@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from lab_cluster import write_lab_cluster
 
 from seamlessflow.storage.http_database import HttpResultDatabase
 from seamlessflow.storage.http_store import HttpBufferStore
@@ -62,17 +62,8 @@ def test_exec_on_a_jobserver_stage_runs_there(hashserver, database, start_servic
     """A stage on a jobserver runs exec's command on the jobserver, which gets every
     byte from the hashserver by checksum; `--local` runs it here, with the same cache."""
     jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "1")
-    config = Path(service_env["SEAMLESS_CONFIG_DIR"])
-    config.mkdir(exist_ok=True)
-    (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
-        lab:
-          type: local
-          frontends:
-            - hostname: localhost
-              hashserver: {{url: "{hashserver.url}"}}
-              database: {{url: "{database.url}"}}
-              jobserver: {{url: "{jobserver.url}"}}
-        """))
+    write_lab_cluster(Path(service_env["SEAMLESS_CONFIG_DIR"]), hashserver.url, database.url,
+                      jobserver.url)
     here = tmp_path / "here"
     here.mkdir()
     (here / "seamless.yaml").write_text("- cluster: lab\n")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
+from lab_cluster import write_lab_cluster
 from request_count import counting_proxy
 
 N = 12
@@ -37,28 +37,9 @@ def test_a_fan_on_a_jobserver_stage_makes_few_round_trips(start_service, hashser
                                                           service_env, tmp_path):
     database = start_service("database", "--writable", "--dir", str(tmp_path / "db"))
     jobserver = start_service("jobserver", "--hashserver", hashserver.url, "--workers", "2")
-    root = tmp_path / "fan"
-    (root / "data").mkdir(parents=True)
-    for i in range(N):
-        (root / "data" / f"{i}.txt").write_text(f"line {i}\n")
-    (root / "Seamlessfile").write_text(SEAMLESSFILE)
-    config = Path(service_env["SEAMLESS_CONFIG_DIR"])
-    config.mkdir(exist_ok=True)
-    env = {**service_env, "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
-
+    root = _fan(tmp_path)
     with counting_proxy(hashserver.url) as (proxy, counts):
-        (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
-            lab:
-              type: local
-              frontends:
-                - hostname: localhost
-                  hashserver: {{url: "{proxy}"}}
-                  database: {{url: "{database.url}"}}
-                  jobserver: {{url: "{jobserver.url}"}}
-            """))
-        done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run",
-                               "-j2"], env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
+        _run_on_lab(root, service_env, tmp_path, proxy, database.url, jobserver.url)
 
     sums = (hashlib.md5(f"line {i}\n".encode()).hexdigest() for i in range(N))
     expected = "".join(f"{digest}  -\n" for digest in sums)
@@ -78,32 +59,32 @@ def test_a_worker_stores_a_steps_captures_and_result_in_one_request(start_servic
     """The jobserver's side, counted by a proxy between it and the hashserver: each
     step's capture and result mapping travel in one put-many, not in a PUT each."""
     database = start_service("database", "--writable", "--dir", str(tmp_path / "db"))
-    root = tmp_path / "fan"
-    (root / "data").mkdir(parents=True)
-    for i in range(N):
-        (root / "data" / f"{i}.txt").write_text(f"line {i}\n")
-    (root / "Seamlessfile").write_text(SEAMLESSFILE)
-    config = Path(service_env["SEAMLESS_CONFIG_DIR"])
-    config.mkdir(exist_ok=True)
-    env = {**service_env, "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
-
+    root = _fan(tmp_path)
     with counting_proxy(hashserver.url) as (proxy, counts):
         jobserver = start_service("jobserver", "--hashserver", proxy, "--workers", "2")
-        (config / "clusters.yaml").write_text(textwrap.dedent(f"""\
-            lab:
-              type: local
-              frontends:
-                - hostname: localhost
-                  hashserver: {{url: "{hashserver.url}"}}
-                  database: {{url: "{database.url}"}}
-                  jobserver: {{url: "{jobserver.url}"}}
-            """))
-        done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run",
-                               "-j2"], env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
+        _run_on_lab(root, service_env, tmp_path, hashserver.url, database.url, jobserver.url)
 
     digest = hashlib.md5(b"line 0\n").hexdigest()
     assert (root / "sums" / "0.txt").read_text() == f"{digest}  -\n"
     # N digests and the join: one request each for the capture and the result mapping
     assert counts["PUT /seamlessflow/put-many"] == N + 1, counts
     assert counts["PUT buffer"] == 0, counts
+
+
+def _fan(tmp_path: Path) -> Path:
+    root = tmp_path / "fan"
+    (root / "data").mkdir(parents=True)
+    for i in range(N):
+        (root / "data" / f"{i}.txt").write_text(f"line {i}\n")
+    (root / "Seamlessfile").write_text(SEAMLESSFILE)
+    return root
+
+
+def _run_on_lab(root: Path, service_env: dict[str, str], tmp_path: Path, hashserver: str,
+                database: str, jobserver: str) -> None:
+    """`run -j2` of the fan with the cluster lab made of these services."""
+    write_lab_cluster(Path(service_env["SEAMLESS_CONFIG_DIR"]), hashserver, database, jobserver)
+    env = {**service_env, "SEAMLESSFLOW_CACHE": str(tmp_path / "client-cache")}
+    done = subprocess.run([sys.executable, "-m", "seamlessflow", "-C", str(root), "run", "-j2"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
