@@ -281,11 +281,9 @@ def own_services(tmp_path) -> Iterator[dict[str, str]]:
         proc.wait(10)
 
 
-def test_results_are_shared_through_seamlessflows_services(workspace, seamless_run,
-                                                           own_services, tmp_path):
-    """Both tools pointed by `SEAMLESS_REMOTE_CLIENTS` at seamlessflow's hashserver and
-    database (no cache folder, nothing launched by seamless-run): what one computes is
-    answered from the services for the other, both ways."""
+def _through_services(seamless_run, own_services: dict[str, str]) -> dict[str, str]:
+    """Point seamless-run at seamlessflow's services by `SEAMLESS_REMOTE_CLIENTS`, with no
+    cache folder; the environment that does the same for seamlessflow."""
     clients = json.dumps({kind: [{"remote_url": url, "readonly": False}]
                           for kind, url in own_services.items()})
     seamless_run.env.pop("SEAMLESS_CACHE")
@@ -294,6 +292,15 @@ def test_results_are_shared_through_seamlessflows_services(workspace, seamless_r
     for var in ("SEAMLESS_CACHE", "SEAMLESSFLOW_CACHE", "SEAMLESSFLOW_HASHSERVER",
                 "SEAMLESSFLOW_DATABASE"):
         env.pop(var, None)
+    return env
+
+
+def test_results_are_shared_through_seamlessflows_services(workspace, seamless_run,
+                                                           own_services, tmp_path):
+    """Both tools pointed by `SEAMLESS_REMOTE_CLIENTS` at seamlessflow's hashserver and
+    database (no cache folder, nothing launched by seamless-run): what one computes is
+    answered from the services for the other, both ways."""
+    env = _through_services(seamless_run, own_services)
     log = tmp_path / "ran.log"
     meta = ["--metavar", f"LOG={log}"]
 
@@ -321,14 +328,7 @@ def test_step_results_are_shared_through_seamlessflows_services(seamless_run, ow
     """The same with `seamlessflow run` of the equivalent steps: `count` computed by
     seamless-run is cached for the run, `copy` computed by the run is a hit for
     seamless-run."""
-    clients = json.dumps({kind: [{"remote_url": url, "readonly": False}]
-                          for kind, url in own_services.items()})
-    seamless_run.env.pop("SEAMLESS_CACHE")
-    seamless_run.env["SEAMLESS_REMOTE_CLIENTS"] = clients
-    env = {**os.environ, "SEAMLESS_REMOTE_CLIENTS": clients}
-    for var in ("SEAMLESS_CACHE", "SEAMLESSFLOW_CACHE", "SEAMLESSFLOW_HASHSERVER",
-                "SEAMLESSFLOW_DATABASE"):
-        env.pop(var, None)
+    env = _through_services(seamless_run, own_services)
     theirs, project, log = _step_folders(tmp_path)
     meta = ["--metavar", f"LOG={log}"]
     options, command = SHARED_COMMANDS["count"]
