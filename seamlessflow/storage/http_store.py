@@ -32,7 +32,13 @@ import orjson
 
 from seamlessflow.errors import StoreError
 from seamlessflow.identity.checksum import CHUNK, checksum_bytes, checksum_file
-from seamlessflow.storage.atomic import FILE_MODE, copy_hashing, os_error, temp_in
+from seamlessflow.storage.atomic import (
+    FILE_MODE,
+    atomic_write_bytes,
+    copy_hashing,
+    os_error,
+    temp_in,
+)
 from seamlessflow.storage.http_client import (
     DEFAULT_RETRIES,
     HttpClient,
@@ -405,21 +411,16 @@ def _small_body(response: http.client.HTTPResponse) -> bytes | None:
 def _write_small(data: bytes, dest: Path, in_place: bool) -> None:
     """Write a verified small buffer at `dest`: in place for a path nobody looks at yet
     (unless something is there already), else through a temporary file and a rename."""
-    try:
-        if in_place:
-            try:
-                with open(dest, "xb") as out:
-                    out.write(data)
-                return
-            except (FileExistsError, FileNotFoundError):
-                pass  # replaced, or its folder made, as write_to does
-        with temp_in(dest.parent) as (out, tmp):
-            out.write(data)
-            out.flush()
-            os.fchmod(out.fileno(), FILE_MODE)
-            os.replace(tmp, dest)
-    except OSError as exc:
-        raise os_error(exc, dest, "write") from None
+    if in_place:
+        try:
+            with open(dest, "xb") as out:
+                out.write(data)
+            return
+        except (FileExistsError, FileNotFoundError):
+            pass  # replaced, or its folder made, as write_to does
+        except OSError as exc:
+            raise os_error(exc, dest, "write") from None
+    atomic_write_bytes(dest, data)
 
 
 def _decoded(response: http.client.HTTPResponse, url: str) -> BinaryIO:

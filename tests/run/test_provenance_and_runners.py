@@ -49,12 +49,7 @@ def test_scratch_results_keep_no_bytes_but_are_recomputed_when_needed(project):
 
 def test_fingertip_recomputes_missing_bytes(project, tmp_path):
     project.write("Seamlessfile", SCRATCH)
-    project.write("a.txt", "x\ny\n")
-    big_cs = project.run()["big"]["captures"]["big.txt"]
-    assert project.sf("resolve", big_cs, check=False).returncode == 1
-    out = tmp_path / "recovered.txt"
-    project.sf("fingertip", big_cs, "-o", str(out))
-    assert out.read_text() == "x\ny\nx\ny\n"
+    _fingertip_recovers_big(project, tmp_path)
     unknown = "0" * 64
     missing = project.sf("fingertip", unknown, check=False)
     assert missing.returncode == 1
@@ -67,12 +62,7 @@ def test_fingertip_runs_a_step_again_with_its_metavars(project, tmp_path):
     project.write("Seamlessfile", SCRATCH.replace(
         'shell: "cat a.txt a.txt > big.txt"',
         'metavars: verbosity = 2\n    shell: "cat a.txt a.txt > big.txt; echo $verbosity >&2"'))
-    project.write("a.txt", "x\ny\n")
-    big_cs = project.run()["big"]["captures"]["big.txt"]
-    assert project.sf("resolve", big_cs, check=False).returncode == 1
-    out = tmp_path / "recovered.txt"
-    project.sf("fingertip", big_cs, "-o", str(out))
-    assert out.read_text() == "x\ny\nx\ny\n"
+    _fingertip_recovers_big(project, tmp_path)
 
 
 def test_explain_names_the_producer_its_inputs_and_disk_state(project):
@@ -128,3 +118,14 @@ def test_spawn_and_process_give_identical_result_checksums(project, tmp_path):
         assert local[name]["transformation"] == spawned[name]["transformation"]
     assert project.read("res/3/data.txt") == "abc\n" * 3
     assert project.read("lengths/2.txt") == "8\n"
+
+
+def _fingertip_recovers_big(project, tmp_path) -> None:
+    """`big.txt`'s bytes, never kept (scratch), are not there to resolve; fingertip runs
+    its step again for them."""
+    project.write("a.txt", "x\ny\n")
+    big_cs = project.run()["big"]["captures"]["big.txt"]
+    assert project.sf("resolve", big_cs, check=False).returncode == 1
+    out = tmp_path / "recovered.txt"
+    project.sf("fingertip", big_cs, "-o", str(out))
+    assert out.read_text() == "x\ny\nx\ny\n"
