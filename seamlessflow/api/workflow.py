@@ -26,6 +26,8 @@ from seamlessflow.api.results import RunSummary
 API_NAMING = "pass the path of the Seamlessfile (or of its folder)"
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from seamlessflow.graph.dag import Dag
     from seamlessflow.graph.model import Instance
     from seamlessflow.session.options import RunOptions
@@ -100,7 +102,7 @@ class Workflow:
         worker = _Worker()
         pool = ThreadPoolExecutor(1, thread_name_prefix="seamlessflow")
         try:
-            return pool.submit(self._run, options, progress, worker).result()
+            return _interruptible_result(pool.submit(self._run, options, progress, worker))
         except KeyboardInterrupt:
             worker.cancel()
             raise
@@ -181,6 +183,20 @@ class _Worker:
             self._cancelled = True
             if self._loop is not None:
                 self._loop.call_soon_threadsafe(self._task.cancel)
+
+
+def _interruptible_result(future: Future[RunSummary]) -> RunSummary:
+    """`future.result()`, waking every tenth of a second: Linux may deliver a process's
+    SIGINT (a notebook's "interrupt the kernel") to any of its threads, and Python raises
+    KeyboardInterrupt only when the main thread runs, which a wait without a timeout
+    would not do until the run had ended by itself."""
+    from concurrent.futures import TimeoutError as NotYet
+
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except NotYet:
+            continue
 
 
 def _loop_running() -> bool:

@@ -295,7 +295,10 @@ pid_file = Path(sys.argv[2])
 def interrupt_once_the_step_runs():
     while not (pid_file.exists() and pid_file.read_text().strip()):
         time.sleep(0.05)
-    os.kill(os.getpid(), signal.SIGINT)  # as a notebook's "interrupt the kernel"
+    if sys.argv[3] == "process":
+        os.kill(os.getpid(), signal.SIGINT)  # as a notebook's "interrupt the kernel"
+    else:  # the same signal as Linux may deliver it: to a thread other than the main one
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
 
 async def cell():
     try:
@@ -308,13 +311,15 @@ asyncio.new_event_loop().run_until_complete(cell())  # a running loop, as Jupyte
 """
 
 
-def test_interrupting_a_run_inside_a_running_loop_stops_its_step(wordstats: Path):
+@pytest.mark.parametrize("landing", ["process", "other thread"])
+def test_interrupting_a_run_inside_a_running_loop_stops_its_step(wordstats: Path, landing: str):
     pid_file = wordstats.parent / "pid"
     text = (wordstats / "Seamlessfile").read_text()
     (wordstats / "Seamlessfile").write_text(text.replace(
         "awk -v m=$n", f"echo $$ > {pid_file}; sleep 60; awk -v m=$n"))
     out = subprocess.run([sys.executable, "-c", INTERRUPTED_CELL, str(wordstats),
-                          str(pid_file)], capture_output=True, text=True, timeout=45)
+                          str(pid_file), landing], capture_output=True, text=True,
+                         timeout=45)
     assert out.stdout == "interrupted\n", out.stderr
     assert not _alive(int(pid_file.read_text()))
     assert not (wordstats / "counts").exists()
