@@ -288,6 +288,9 @@ from pathlib import Path
 import seamlessflow as sf
 
 faulthandler.dump_traceback_later(40, exit=True)  # a hang fails the test with every stack
+# SIGINT raises KeyboardInterrupt, as in a kernel, even when this test runs in a process
+# started in the background by a shell, which inherits SIGINT ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 wf = sf.load(sys.argv[1])
 pid_file = Path(sys.argv[2])
