@@ -154,8 +154,7 @@ class Hashserver:
         """202 with the body Seamless's server sends: its clients fail (and may hang
         retrying) when a promise is refused."""
         if not self.writable:
-            return web.Response(status=405, text="this hashserver is read-only "
-                                "(started without --writable)")
+            return _read_only()
         checksum = parse_checksum(request.match_info["checksum"])
         if checksum is None:
             return web.Response(status=400, text="Invalid checksum")
@@ -165,8 +164,7 @@ class Hashserver:
 
     async def put(self, request: web.Request) -> web.Response:
         if not self.writable:
-            return web.Response(status=405, text="this hashserver is read-only "
-                                "(started without --writable)")
+            return _read_only()
         checksum = parse_checksum(request.match_info["checksum"])
         if checksum is None:
             return web.Response(status=400, text="Invalid checksum")
@@ -196,8 +194,7 @@ class Hashserver:
 
     async def _put_many(self, request: web.Request) -> web.Response:
         if not self.writable:
-            return web.Response(status=405, text="this hashserver is read-only "
-                                "(started without --writable)")
+            return _read_only()
         declared = request.content_length
         if declared is not None and declared > min(self.max_body, JSON_MAX):
             return _too_large(min(self.max_body, JSON_MAX))
@@ -319,6 +316,11 @@ def _store_all(store: LocalBufferStore, buffers: list[bytes]) -> None:
 
 def _json(value: object) -> web.Response:
     return web.Response(body=orjson.dumps(value), content_type="application/json")
+
+
+def _read_only() -> web.Response:
+    return web.Response(status=405, text="this hashserver is read-only "
+                        "(started without --writable)")
 
 
 def _too_large(limit: int) -> web.Response:
