@@ -10,7 +10,7 @@ naming). Deep checksums skip these names (identity/deep.py), so a leftover never
 changes what a folder hashes to.
 
 A step's workspace in the system temp folder (execution/workspace.py) is named the same
-way, `.seamlessflow-tmp-HOST-PID-INSTANCE-XXXX`, and swept the same way by the next
+way, `.seamlessflow-tmp-HOST-PID-INSTANCE-RANDOM`, and swept the same way by the next
 workspace made there: a run killed with SIGKILL leaves its workspaces behind too.
 """
 
